@@ -1,0 +1,34 @@
+export { Rng, toRng } from './rng.js';
+export type { RngState } from './rng.js';
+export { Box, Discrete, spaceFromJSON, flatSize } from './spaces.js';
+export type { Space, SpaceSpec, AnySpace } from './spaces.js';
+export type {
+  Action,
+  Metrics,
+  Info,
+  ResetOptions,
+  ResetResult,
+  StepResult,
+  EnvSpec,
+  Env,
+  TransitionBatch,
+  WindowBatch,
+  DatasetStatistics,
+  Dataset,
+  ActOptions,
+  Policy,
+  SerializedTensor,
+  LearnerSnapshot,
+  Learner,
+  RegularizerContext,
+  Regularizer,
+  RewardModel,
+  Logger,
+} from './types.js';
+export { initBackend, currentBackend } from './backend.js';
+export type { BackendName, BackendInfo, InitBackendOptions } from './backend.js';
+export { registerWasmKernelPatches } from './kernels.js';
+export { Mlp, Adam, dense, serializeTensor, deserializeTensor } from './nn.js';
+export type { MlpConfig, AdamConfig, Activation, LossOutput } from './nn.js';
+export { resolveConfig, ConfigError, closestMatches, editDistance } from './config.js';
+export type { ConfigSchema, FieldSpec } from './config.js';

@@ -1,0 +1,298 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from './rng.js';
+import type { Metrics, SerializedTensor } from './types.js';
+
+export type Activation = 'relu' | 'tanh' | 'linear' | 'elu';
+
+export interface MlpConfig {
+  inputDim: number;
+  hiddenSizes: number[];
+  outputDim: number;
+  activation?: Activation;
+  /** Applied to the output layer; 'linear' by default. */
+  outputActivation?: Activation;
+}
+
+function uniformTensor(rng: Rng, shape: [number, number] | [number], bound: number, name: string): tf.Variable {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(size);
+  rng.fillUniform(values, -bound, bound);
+  return tf.variable(tf.tensor(values, shape, 'float32'), true, name);
+}
+
+let mlpCounter = 0;
+
+/**
+ * A multilayer perceptron whose penultimate features are exposed: `features(x)` is phi, the input
+ * of the last linear layer, which feature regularizers (DR3) and diagnostics need.
+ * Initialisation follows PyTorch's nn.Linear: weights and biases ~ U(-1/sqrt(fanIn), 1/sqrt(fanIn)).
+ */
+export class Mlp {
+  readonly config: Required<MlpConfig>;
+  readonly weights: tf.Variable[] = [];
+  readonly biases: tf.Variable[] = [];
+  readonly name: string;
+
+  constructor(config: MlpConfig, rng: Rng, name?: string) {
+    const cfg: Required<MlpConfig> = { activation: 'relu', outputActivation: 'linear', ...config };
+    for (const [key, value] of Object.entries({ inputDim: cfg.inputDim, outputDim: cfg.outputDim })) {
+      if (!Number.isInteger(value) || value <= 0) throw new RangeError(`Mlp: ${key} must be a positive integer, got ${value}`);
+    }
+    cfg.hiddenSizes.forEach((h, i) => {
+      if (!Number.isInteger(h) || h <= 0) throw new RangeError(`Mlp: hiddenSizes[${i}] must be a positive integer, got ${h}`);
+    });
+    this.config = cfg;
+    this.name = name ?? `mlp${mlpCounter++}`;
+    const sizes = [cfg.inputDim, ...cfg.hiddenSizes, cfg.outputDim];
+    for (let i = 0; i < sizes.length - 1; i++) {
+      const fanIn = sizes[i]!;
+      const bound = 1 / Math.sqrt(fanIn);
+      this.weights.push(uniformTensor(rng, [fanIn, sizes[i + 1]!], bound, `${this.name}/dense${i}/kernel`));
+      this.biases.push(uniformTensor(rng, [sizes[i + 1]!], bound, `${this.name}/dense${i}/bias`));
+    }
+  }
+
+  /** All trainable variables, in a fixed order. */
+  get variables(): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    for (let i = 0; i < this.weights.length; i++) out.push(this.weights[i]!, this.biases[i]!);
+    return out;
+  }
+
+  /** Width of the penultimate features phi (the input width of the last layer). */
+  get featureDim(): number {
+    const h = this.config.hiddenSizes;
+    return h.length > 0 ? h[h.length - 1]! : this.config.inputDim;
+  }
+
+  /** phi(x): activations of the last hidden layer, [batch, featureDim]. */
+  features(x: tf.Tensor2D): tf.Tensor2D {
+    let h = x;
+    for (let i = 0; i < this.weights.length - 1; i++) {
+      h = dense(h, this.weights[i]!, this.biases[i]!, this.config.activation);
+    }
+    return h;
+  }
+
+  /** The last linear layer (and output activation) applied to features. */
+  head(phi: tf.Tensor2D): tf.Tensor2D {
+    const last = this.weights.length - 1;
+    return dense(phi, this.weights[last]!, this.biases[last]!, this.config.outputActivation);
+  }
+
+  forward(x: tf.Tensor2D): tf.Tensor2D {
+    return this.head(this.features(x));
+  }
+
+  forwardWithFeatures(x: tf.Tensor2D): { output: tf.Tensor2D; features: tf.Tensor2D } {
+    const features = this.features(x);
+    return { output: this.head(features), features };
+  }
+
+  /** Copy every weight from a network of the same architecture (hard target update). */
+  copyFrom(other: Mlp): void {
+    this.softUpdateFrom(other, 1);
+  }
+
+  /** Polyak averaging: theta <- tau * theta_other + (1 - tau) * theta. */
+  softUpdateFrom(other: Mlp, tau: number): void {
+    const mine = this.variables;
+    const theirs = other.variables;
+    if (mine.length !== theirs.length) throw new Error(`Mlp ${this.name}: cannot copy from ${other.name}: different depth`);
+    tf.tidy(() => {
+      for (let i = 0; i < mine.length; i++) {
+        const target = mine[i]!;
+        const source = theirs[i]!;
+        if (tau === 1) target.assign(source);
+        else target.assign(tf.add(tf.mul(source, tau), tf.mul(target, 1 - tau)));
+      }
+    });
+  }
+
+  /** Weights by name, serialised. */
+  serialize(prefix = this.name): Record<string, SerializedTensor> {
+    const out: Record<string, SerializedTensor> = {};
+    this.variables.forEach((v, i) => {
+      out[`${prefix}/${i}`] = serializeTensor(v);
+    });
+    return out;
+  }
+
+  deserialize(weights: Record<string, SerializedTensor>, prefix = this.name): void {
+    this.variables.forEach((v, i) => {
+      const key = `${prefix}/${i}`;
+      const w = weights[key];
+      if (!w) throw new Error(`checkpoint is missing weight "${key}"`);
+      assignSerialized(v, w, key);
+    });
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
+
+/** x W + b with an activation, as one fused op where the backend has it. */
+export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, activation: Activation): tf.Tensor2D {
+  if (activation === 'relu' || activation === 'linear') {
+    return tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b, activation }) as tf.Tensor2D;
+  }
+  const z = tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D;
+  return activation === 'tanh' ? tf.tanh(z) : tf.elu(z);
+}
+
+export interface AdamConfig {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Clip the global gradient norm to this value (off by default). */
+  clipNorm?: number;
+}
+
+/** What a loss closure returns: the scalar to minimise and scalar diagnostics to report. */
+export interface LossOutput {
+  loss: tf.Scalar;
+  metrics?: Record<string, tf.Tensor>;
+}
+
+/**
+ * Adam with PyTorch's update rule (bias corrections in the step size and in the denominator),
+ * with its state held in tfjs variables so that checkpoints capture it exactly.
+ */
+export class Adam {
+  readonly config: Required<Omit<AdamConfig, 'clipNorm'>> & { clipNorm?: number };
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+  private t = 0;
+
+  constructor(
+    readonly params: tf.Variable[],
+    config: AdamConfig = {},
+  ) {
+    this.config = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, ...config };
+    const lr = this.config.learningRate;
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`Adam: learningRate must be a positive number, got ${lr}`);
+    this.m = params.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.v = params.map((p) => tf.variable(tf.zerosLike(p), false));
+  }
+
+  get steps(): number {
+    return this.t;
+  }
+
+  /**
+   * Compute the gradients of `lossFn` with respect to this optimizer's parameters, take one step,
+   * and return the loss and the closure's metrics as numbers.
+   */
+  minimize(lossFn: () => LossOutput): Metrics {
+    const kept: Record<string, tf.Tensor> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const out = lossFn();
+      for (const [k, t] of Object.entries(out.metrics ?? {})) kept[k] = tf.keep(t);
+      return out.loss;
+    }, this.params);
+    this.applyGradients(this.params.map((p) => grads[p.name]!));
+    const result: Metrics = { loss: value.dataSync()[0]! };
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+    for (const [k, t] of Object.entries(kept)) {
+      result[k] = t.dataSync()[0]!;
+      t.dispose();
+    }
+    return result;
+  }
+
+  applyGradients(gradients: tf.Tensor[]): void {
+    this.t += 1;
+    const { learningRate, beta1, beta2, epsilon, clipNorm } = this.config;
+    const stepSize = learningRate / (1 - beta1 ** this.t);
+    const sqrtBias2 = Math.sqrt(1 - beta2 ** this.t);
+    tf.tidy(() => {
+      let scale: tf.Scalar | null = null;
+      if (clipNorm !== undefined) {
+        const sq = tf.addN(gradients.map((g) => tf.sum(tf.square(g))));
+        const norm = tf.sqrt(sq);
+        scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(clipNorm), tf.add(norm, 1e-6))) as tf.Scalar;
+      }
+      for (let i = 0; i < this.params.length; i++) {
+        let g = gradients[i]!;
+        if (scale) g = tf.mul(g, scale);
+        const m = this.m[i]!;
+        const v = this.v[i]!;
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBias2), epsilon);
+        this.params[i]!.assign(tf.sub(this.params[i]!, tf.mul(tf.div(m, denom), stepSize)));
+      }
+    });
+  }
+
+  serialize(): Record<string, SerializedTensor | number> {
+    const out: Record<string, SerializedTensor | number> = { t: this.t };
+    this.m.forEach((m, i) => (out[`m/${i}`] = serializeTensor(m)));
+    this.v.forEach((v, i) => (out[`v/${i}`] = serializeTensor(v)));
+    return out;
+  }
+
+  deserialize(state: Record<string, SerializedTensor | number>, context = 'optimizer'): void {
+    const t = state.t;
+    if (typeof t !== 'number') throw new Error(`${context}: checkpoint lacks the step count "t"`);
+    this.t = t;
+    const load = (vars: tf.Variable[], key: string) =>
+      vars.forEach((variable, i) => {
+        const s = state[`${key}/${i}`];
+        if (!s || typeof s === 'number') throw new Error(`${context}: checkpoint lacks "${key}/${i}"`);
+        assignSerialized(variable, s, `${context}/${key}/${i}`);
+      });
+    load(this.m, 'm');
+    load(this.v, 'v');
+  }
+
+  dispose(): void {
+    for (const x of [...this.m, ...this.v]) x.dispose();
+  }
+}
+
+export function serializeTensor(t: tf.Tensor): SerializedTensor {
+  const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
+  const data = t.dataSync() as Float32Array | Int32Array;
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return { shape: [...t.shape], dtype, data: bytesToBase64(bytes) };
+}
+
+export function deserializeTensor(s: SerializedTensor): tf.Tensor {
+  const bytes = base64ToBytes(s.data);
+  const values = s.dtype === 'int32' ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) : new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return tf.tensor(values, s.shape, s.dtype);
+}
+
+function assignSerialized(variable: tf.Variable, s: SerializedTensor, key: string): void {
+  if (s.shape.length !== variable.shape.length || s.shape.some((d, i) => d !== variable.shape[i])) {
+    throw new Error(`checkpoint weight "${key}" has shape [${s.shape}], the model expects [${variable.shape}]`);
+  }
+  const t = deserializeTensor(s);
+  variable.assign(t);
+  t.dispose();
+}
+
+function bytesToBase64(bytes: Uint8Array): string {
+  if (typeof Buffer !== 'undefined') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  return btoa(s);
+}
+
+function base64ToBytes(b64: string): Uint8Array {
+  if (typeof Buffer !== 'undefined') {
+    const buf = Buffer.from(b64, 'base64');
+    // Copy into a fresh, 4-byte-aligned buffer.
+    const out = new Uint8Array(buf.length);
+    out.set(buf);
+    return out;
+  }
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Create the package.json, tsconfig, tsup and jest configs of a workspace package.
+// Usage: node tools/scaffold-package.mjs <name> "<description>" [dep ...] [--entry name=src/file.ts ...]
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [name, description, ...rest] = process.argv.slice(2);
+if (!name || !description) {
+  console.error('usage: node tools/scaffold-package.mjs <name> "<description>" [@bellman/dep ...] [--entry sub=src/file.ts ...]');
+  process.exit(2);
+}
+const deps = rest.filter((a) => !a.startsWith('--entry') && !a.includes('='));
+const extra = rest.filter((a) => a.includes('=')).map((a) => a.split('='));
+const dir = join('packages', name);
+mkdirSync(join(dir, 'src'), { recursive: true });
+mkdirSync(join(dir, 'test'), { recursive: true });
+const entries = { index: 'src/index.ts', ...Object.fromEntries(extra.map(([k, v]) => [k, v])) };
+const exportsMap = {};
+for (const key of Object.keys(entries)) {
+  const sub = key === 'index' ? '.' : `./${key}`;
+  exportsMap[sub] = {
+    types: `./dist/${key}.d.ts`,
+    import: `./dist/${key}.js`,
+    require: `./dist/${key}.cjs`,
+  };
+}
+exportsMap['./package.json'] = './package.json';
+const pkg = {
+  name: `@bellman/${name}`,
+  version: '0.1.0',
+  description,
+  license: 'MIT',
+  type: 'module',
+  main: './dist/index.cjs',
+  module: './dist/index.js',
+  types: './dist/index.d.ts',
+  exports: exportsMap,
+  files: ['dist', 'README.md'],
+  sideEffects: false,
+  scripts: {
+    build: 'tsup',
+    test: 'node --experimental-vm-modules --no-warnings ../../node_modules/jest/bin/jest.js',
+    typecheck: 'tsc -p tsconfig.json --noEmit',
+    lint: 'eslint src test',
+  },
+  dependencies: Object.fromEntries(deps.map((d) => [d, '0.1.0'])),
+  peerDependencies: { '@tensorflow/tfjs': '^4.22.0' },
+  publishConfig: { access: 'public' },
+};
+const pkgPath = join(dir, 'package.json');
+if (!existsSync(pkgPath)) writeFileSync(pkgPath, `${JSON.stringify(pkg, null, 2)}\n`);
+writeFileSync(
+  join(dir, 'tsconfig.json'),
+  `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: '../..', noEmit: true }, include: ['src', 'test'] }, null, 2)}\n`,
+);
+writeFileSync(
+  join(dir, 'tsup.config.ts'),
+  `import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ${JSON.stringify(entries)},
+  format: ['esm', 'cjs'],
+  dts: { compilerOptions: { paths: {} } },
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  external: [/^@bellman\\//, /^@tensorflow\\//],
+});
+`,
+);
+writeFileSync(join(dir, 'jest.config.cjs'), `module.exports = { ...require('../../jest.preset.cjs'), rootDir: __dirname };\n`);
+console.log(`scaffolded ${dir}`);
