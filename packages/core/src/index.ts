@@ -22,6 +22,7 @@ export type {
   Learner,
   RegularizerContext,
   Regularizer,
+  FeatureProbe,
   RewardModel,
   Logger,
 } from './types.js';

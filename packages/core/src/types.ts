@@ -173,6 +173,16 @@ export interface Regularizer {
   penalty(ctx: RegularizerContext): Scalar;
 }
 
+/**
+ * Diagnostics of a critic's features, taken every few updates off the hot path (e.g. the mean
+ * phi(s,a).phi(s',a'), feature norms, srank). A learner calls `measure` when `due` says so and
+ * merges the returned metrics into its update's metrics.
+ */
+export interface FeatureProbe {
+  due(update: number): boolean;
+  measure(phi: Tensor2D, phiNext: Tensor2D): Metrics;
+}
+
 /** A learned reward, e.g. a success classifier (VICE, meta-NML). */
 export interface RewardModel {
   rewards(observations: Float32Array, count: number): Float32Array;
