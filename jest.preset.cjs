@@ -3,7 +3,9 @@ const path = require('node:path');
 const root = __dirname;
 const packages = ['core', 'envs', 'datasets', 'q-learning', 'regularizers', 'cli'];
 const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
-moduleNameMapper['^@bellman/core/node$'] = path.join(root, 'packages', 'core', 'src', 'node.ts');
+for (const name of ['core', 'datasets', 'q-learning']) {
+  moduleNameMapper[`^@bellman/${name}/node$`] = path.join(root, 'packages', name, 'src', 'node.ts');
+}
 for (const name of packages) {
   moduleNameMapper[`^@bellman/${name}$`] = path.join(root, 'packages', name, 'src', 'index.ts');
 }
