@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmKernelPatches } from './kernels.js';
+import { registerCpuKernels, registerWasmKernelPatches } from './kernels.js';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
 
@@ -39,6 +39,7 @@ async function useCpu(): Promise<void> {
   if (!ok) throw new Error('tfjs cpu backend failed to initialise');
   // The cpu backend prints a multi-line hint on first use in Node; initBackend's own line says it.
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  registerCpuKernels();
 }
 
 /**

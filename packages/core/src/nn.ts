@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_KERNEL, DENSE_KERNEL, LERP_KERNEL, hasFusedKernel } from './kernels.js';
 import type { Rng } from './rng.js';
 import type { Metrics, SerializedTensor } from './types.js';
 
@@ -17,7 +18,11 @@ function uniformTensor(rng: Rng, shape: [number, number] | [number], bound: numb
   const size = shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
   rng.fillUniform(values, -bound, bound);
-  return tf.variable(tf.tensor(values, shape, 'float32'), true, name);
+  const initial = tf.tensor(values, shape, 'float32');
+  const variable = tf.variable(initial, true, name);
+  // The variable holds its own reference to the data; the initial handle would otherwise leak.
+  initial.dispose();
+  return variable;
 }
 
 let mlpCounter = 0;
@@ -99,12 +104,22 @@ export class Mlp {
     const mine = this.variables;
     const theirs = other.variables;
     if (mine.length !== theirs.length) throw new Error(`Mlp ${this.name}: cannot copy from ${other.name}: different depth`);
+    for (let i = 0; i < mine.length; i++) {
+      const target = mine[i]!;
+      const source = theirs[i]!;
+      if (target.shape.length !== source.shape.length || target.shape.some((d, k) => d !== source.shape[k])) {
+        throw new Error(`Mlp ${this.name}: cannot copy from ${other.name}: variable ${i} has shape [${source.shape}], expected [${target.shape}]`);
+      }
+    }
+    const fused = tau !== 1 && hasFusedKernel(LERP_KERNEL);
     tf.tidy(() => {
       for (let i = 0; i < mine.length; i++) {
         const target = mine[i]!;
         const source = theirs[i]!;
         if (tau === 1) target.assign(source);
-        else target.assign(tf.add(tf.mul(source, tau), tf.mul(target, 1 - tau)));
+        else if (fused && target.dtype === 'float32' && source.dtype === 'float32') {
+          target.assign(tf.engine().runKernel(LERP_KERNEL, { target, source }, { tau }) as tf.Tensor);
+        } else target.assign(tf.add(tf.mul(source, tau), tf.mul(target, 1 - tau)));
       }
     });
   }
@@ -132,8 +147,29 @@ export class Mlp {
   }
 }
 
-/** x W + b with an activation, as one fused op where the backend has it. */
+/**
+ * x W + b with an activation, as one fused op where the backend has it. On wasm and cpu this is
+ * Bellman's dense kernel, fused in the forward and the backward pass (bias, relu and bias
+ * gradient in one kernel each); tanh and elu are applied after its linear form.
+ */
 export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, activation: Activation): tf.Tensor2D {
+  if (
+    x.rank === 2 &&
+    w.rank === 2 &&
+    b.rank === 1 &&
+    x.dtype === 'float32' &&
+    w.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    hasFusedKernel(DENSE_KERNEL)
+  ) {
+    if (x.shape[1] !== w.shape[0] || w.shape[1] !== b.shape[0]) {
+      throw new Error(`dense: input [${x.shape}], kernel [${w.shape}] and bias [${b.shape}] do not fit (expected [m, k], [k, n], [n])`);
+    }
+    const fusedActivation = activation === 'relu' ? 'relu' : 'linear';
+    const z = tf.engine().runKernel(DENSE_KERNEL, { x, w, b }, { activation: fusedActivation }) as tf.Tensor2D;
+    if (activation === 'relu' || activation === 'linear') return z;
+    return activation === 'tanh' ? tf.tanh(z) : tf.elu(z);
+  }
   if (activation === 'relu' || activation === 'linear') {
     return tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b, activation }) as tf.Tensor2D;
   }
@@ -173,8 +209,14 @@ export class Adam {
     this.config = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, ...config };
     const lr = this.config.learningRate;
     if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`Adam: learningRate must be a positive number, got ${lr}`);
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p), false));
+    const zeroState = (p: tf.Variable) => {
+      const zeros = tf.zerosLike(p);
+      const variable = tf.variable(zeros, false);
+      zeros.dispose();
+      return variable;
+    };
+    this.m = params.map(zeroState);
+    this.v = params.map(zeroState);
   }
 
   get steps(): number {
@@ -204,10 +246,34 @@ export class Adam {
   }
 
   applyGradients(gradients: tf.Tensor[]): void {
+    if (gradients.length !== this.params.length) {
+      throw new Error(`Adam.applyGradients: got ${gradients.length} gradients for ${this.params.length} parameters`);
+    }
     this.t += 1;
     const { learningRate, beta1, beta2, epsilon, clipNorm } = this.config;
     const stepSize = learningRate / (1 - beta1 ** this.t);
     const sqrtBias2 = Math.sqrt(1 - beta2 ** this.t);
+    if (hasFusedKernel(ADAM_KERNEL) && gradients.every((g) => g.dtype === 'float32') && this.params.every((p) => p.dtype === 'float32')) {
+      // One fused kernel per parameter; clipping reads the global norm once (wasm and cpu are synchronous).
+      let gradScale = 1;
+      if (clipNorm !== undefined) {
+        const norm = tf.tidy(() => tf.sqrt(tf.addN(gradients.map((g) => tf.sum(tf.square(g))))));
+        gradScale = Math.min(1, clipNorm / (norm.dataSync()[0]! + 1e-6));
+        norm.dispose();
+      }
+      const attrs = { stepSize, beta1, beta2, epsilon, sqrtBias2, gradScale };
+      for (let i = 0; i < this.params.length; i++) {
+        const param = this.params[i]!;
+        const m = this.m[i]!;
+        const v = this.v[i]!;
+        const outs = tf.engine().runKernel(ADAM_KERNEL, { param, grad: gradients[i]!, m, v }, attrs) as unknown as tf.Tensor[];
+        param.assign(outs[0]!);
+        m.assign(outs[1]!);
+        v.assign(outs[2]!);
+        tf.dispose(outs);
+      }
+      return;
+    }
     tf.tidy(() => {
       let scale: tf.Scalar | null = null;
       if (clipNorm !== undefined) {

@@ -1,36 +1,58 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, Rng } from '../src/index.js';
+import { Adam, Mlp, dense, initBackend, kernelOptions, Rng, setKernelOptions } from '../src/index.js';
+import type { Activation } from '../src/index.js';
+import { simdModuleBytes } from '../src/perf-wasm.js';
 
-/** Run `fn` on the cpu backend and on wasm (with Bellman's kernel patches) and return both results. */
-async function onBothBackends(fn: () => tf.Tensor): Promise<{ cpu: Float32Array; wasm: Float32Array; shape: number[] }> {
-  await initBackend({ backend: 'cpu' });
-  const c = fn();
-  const cpu = c.dataSync() as Float32Array;
-  const shape = c.shape;
-  await initBackend({ backend: 'wasm' });
-  const w = fn();
-  return { cpu: Float32Array.from(cpu), wasm: Float32Array.from(w.dataSync() as Float32Array), shape };
+type Backend = 'cpu' | 'wasm';
+
+/** Run `fn` on a backend and copy its result out. */
+async function on(backend: Backend, fn: () => tf.Tensor): Promise<Float32Array> {
+  await initBackend({ backend });
+  const t = tf.tidy(fn);
+  const values = Float32Array.from(t.dataSync() as Float32Array);
+  t.dispose();
+  return values;
 }
 
-function expectRelClose(a: Float32Array, b: Float32Array, tol = 1e-4): void {
+/** The same computation with stock tfjs kernels only (the reference). */
+async function reference(backend: Backend, fn: () => tf.Tensor): Promise<Float32Array> {
+  const previous = setKernelOptions({ fusedKernels: false, explicitTranspose: false });
+  try {
+    return await on(backend, fn);
+  } finally {
+    setKernelOptions(previous);
+  }
+}
+
+/** Run `fn` on the cpu backend and on wasm (with Bellman's kernel patches) and return both results. */
+async function onBothBackends(fn: () => tf.Tensor): Promise<{ cpu: Float32Array; wasm: Float32Array }> {
+  return { cpu: await on('cpu', fn), wasm: await on('wasm', fn) };
+}
+
+function maxRelError(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   let maxRel = 0;
   for (let i = 0; i < a.length; i++) {
     const rel = Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!), Math.abs(b[i]!));
     maxRel = Math.max(maxRel, rel);
   }
-  expect(maxRel).toBeLessThan(tol);
+  return maxRel;
+}
+
+function expectRelClose(a: Float32Array, b: Float32Array, tol = 1e-4): void {
+  expect(maxRelError(a, b)).toBeLessThan(tol);
 }
 
 function randomArray(rng: Rng, n: number): Float32Array {
   return rng.fillNormal(new Float32Array(n)) as Float32Array;
 }
 
-describe('wasm kernel patches agree with the cpu backend', () => {
-  afterAll(async () => {
-    await initBackend({ backend: 'cpu' });
-  });
+afterAll(async () => {
+  setKernelOptions({ fusedKernels: true, explicitTranspose: true, simd: true });
+  await initBackend({ backend: 'cpu' });
+});
 
+describe('wasm kernel patches agree with the cpu backend', () => {
   const cases: Array<[number[], number[], boolean, boolean]> = [
     [[7, 5], [5, 3], false, false],
     [[5, 7], [5, 3], true, false],
@@ -39,13 +61,21 @@ describe('wasm kernel patches agree with the cpu backend', () => {
     [[2, 9, 4], [2, 9, 6], true, false],
     [[3, 1, 13], [3, 17, 13], false, true],
     [[256, 23], [256, 64], true, false],
+    // Widths that are and are not multiples of 4 exercise the SIMD transpose and its tails.
+    [[37, 29], [37, 11], true, false],
+    [[8, 12], [16, 12], false, true],
+    [[1, 1], [1, 1], true, true],
+    [[4, 3, 9], [4, 10, 3], true, true],
+    [[64, 130], [64, 5], true, false],
   ];
   it.each(cases)('matMul a%j b%j transposeA=%s transposeB=%s', async (aShape, bShape, ta, tb) => {
     const rng = new Rng(11);
     const a = randomArray(rng, aShape.reduce((p, d) => p * d, 1));
     const b = randomArray(rng, bShape.reduce((p, d) => p * d, 1));
-    const { cpu, wasm } = await onBothBackends(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb));
+    const fn = () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb);
+    const { cpu, wasm } = await onBothBackends(fn);
     expectRelClose(cpu, wasm);
+    expectRelClose(await reference('cpu', fn), wasm);
   });
 
   it('gradient of gather (UnsortedSegmentSum) matches cpu', async () => {
@@ -72,5 +102,154 @@ describe('wasm kernel patches agree with the cpu backend', () => {
       return tf.concat([grads[0]!.flatten(), grads[1]!.flatten()]);
     });
     expectRelClose(cpu, wasm);
+  });
+});
+
+describe('fused dense kernel (forward and backward)', () => {
+  const cases: Array<[number, number, number, Activation]> = [
+    [13, 7, 9, 'relu'],
+    [8, 4, 8, 'relu'],
+    [31, 6, 1, 'linear'],
+    [5, 3, 10, 'tanh'],
+    [16, 12, 6, 'elu'],
+  ];
+  it.each(cases)('batch %i, %i -> %i, %s: value and gradients match stock tfjs', async (m, k, n, activation) => {
+    const rng = new Rng(m * 100 + n);
+    const x = randomArray(rng, m * k);
+    const w = randomArray(rng, k * n);
+    const b = randomArray(rng, n);
+    const upstream = randomArray(rng, m * n);
+    // The loss weights each output differently so that a wrong row or column of a gradient shows.
+    const valueAndGrads = (layer: (xt: tf.Tensor2D, wt: tf.Tensor2D, bt: tf.Tensor1D) => tf.Tensor2D) => () => {
+      const up = tf.tensor2d(upstream, [m, n]);
+      const f = (xt: tf.Tensor, wt: tf.Tensor, bt: tf.Tensor) => tf.sum(tf.mul(layer(xt as tf.Tensor2D, wt as tf.Tensor2D, bt as tf.Tensor1D), up));
+      const args = [tf.tensor2d(x, [m, k]), tf.tensor2d(w, [k, n]), tf.tensor1d(b)];
+      const { value, grads } = tf.valueAndGrads(f)(args);
+      return tf.concat([value.reshape([1]), ...grads.map((g) => g.flatten())]);
+    };
+    const composite = valueAndGrads((xt, wt, bt) => {
+      const z = tf.add(tf.matMul(xt, wt), bt) as tf.Tensor2D;
+      if (activation === 'relu') return tf.relu(z);
+      if (activation === 'tanh') return tf.tanh(z);
+      if (activation === 'elu') return tf.elu(z);
+      return z;
+    });
+    const fused = valueAndGrads((xt, wt, bt) => dense(xt, wt, bt, activation));
+    const expected = await reference('cpu', composite);
+    for (const backend of ['cpu', 'wasm'] as const) {
+      expectRelClose(expected, await on(backend, fused), 1e-5);
+    }
+  });
+
+  it('a nested (second-order) gradient through dense matches stock tfjs', async () => {
+    const rng = new Rng(8);
+    const x = randomArray(rng, 6 * 5);
+    const w = randomArray(rng, 5 * 3);
+    const b = randomArray(rng, 3);
+    // d/dx of |d sum(tanh(dense(x))^2)/dx|^2: needs the gradient of the gradient.
+    const run = (layer: (xt: tf.Tensor2D) => tf.Tensor2D) => () => {
+      const inner = tf.grad((xt: tf.Tensor) => tf.sum(tf.square(tf.tanh(layer(xt as tf.Tensor2D)))));
+      return tf.grad((xt: tf.Tensor) => tf.sum(tf.square(inner(xt))))(tf.tensor2d(x, [6, 5]));
+    };
+    const wt = () => tf.tensor2d(w, [5, 3]);
+    const bt = () => tf.tensor1d(b);
+    const expected = await reference('cpu', run((xt) => tf.add(tf.matMul(xt, wt()), bt())));
+    for (const backend of ['cpu', 'wasm'] as const) {
+      expectRelClose(expected, await on(backend, run((xt) => dense(xt, wt(), bt(), 'linear'))), 1e-5);
+    }
+  });
+
+  it('rejects mismatched shapes with the shapes in the message', async () => {
+    await initBackend({ backend: 'wasm' });
+    expect(() => dense(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([4, 5]), tf.zeros([5]), 'relu')).toThrow(/input \[2,3\], kernel \[4,5\] and bias \[5\]/);
+  });
+});
+
+describe('fused Adam and Polyak kernels', () => {
+  /** Three Adam steps on a small MLP regression; returns every weight and the loss of each step. */
+  const trainMlp = (clipNorm?: number) => () => {
+    const rng = new Rng(3);
+    // 5 -> 7 -> 3: every parameter size (35, 7, 21, 3) leaves a tail after groups of 4 floats.
+    const net = new Mlp({ inputDim: 5, hiddenSizes: [7], outputDim: 3 }, rng, 'adam-kernel-test');
+    const opt = new Adam(net.variables, { learningRate: 0.05, ...(clipNorm === undefined ? {} : { clipNorm }) });
+    const x = tf.tensor2d(randomArray(rng, 9 * 5), [9, 5]);
+    const y = tf.tensor2d(randomArray(rng, 9 * 3), [9, 3]);
+    const losses: number[] = [];
+    for (let i = 0; i < 3; i++) losses.push(opt.minimize(() => ({ loss: tf.mean(tf.square(tf.sub(net.forward(x), y))) as tf.Scalar })).loss);
+    const out = tf.concat([tf.tensor1d(losses), ...net.variables.map((v) => v.flatten())]);
+    net.dispose();
+    opt.dispose();
+    return out;
+  };
+
+  it.each([[undefined], [0.1]])('three Adam steps (clipNorm %s) match stock tfjs on cpu and wasm', async (clipNorm) => {
+    const expected = await reference('cpu', trainMlp(clipNorm));
+    const { cpu, wasm } = await onBothBackends(trainMlp(clipNorm));
+    expectRelClose(expected, cpu, 1e-5);
+    expectRelClose(expected, wasm, 1e-5);
+    expectRelClose(cpu, wasm, 1e-4);
+    // The loss goes down: the steps point the right way.
+    expect(wasm[2]!).toBeLessThan(wasm[0]!);
+  });
+
+  it('JS loops and SIMD loops give the same Adam step', async () => {
+    const previous = setKernelOptions({ simd: false });
+    const jsLoops = await on('wasm', trainMlp());
+    setKernelOptions(previous);
+    expect(kernelOptions().simd).toBe(true);
+    // float32 SIMD arithmetic against float64 JS arithmetic, over three steps.
+    expectRelClose(jsLoops, await on('wasm', trainMlp()), 1e-5);
+  });
+
+  it('softUpdateFrom blends tau of the source into the target', async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const values = await on(backend, () => {
+        const a = new Mlp({ inputDim: 3, hiddenSizes: [5], outputDim: 2 }, new Rng(1), 'lerp-a');
+        const b = new Mlp({ inputDim: 3, hiddenSizes: [5], outputDim: 2 }, new Rng(2), 'lerp-b');
+        const before = a.variables.map((v) => v.flatten());
+        a.softUpdateFrom(b, 0.3);
+        const expected = before.map((t, i) => tf.add(tf.mul(b.variables[i]!.flatten(), 0.3), tf.mul(t, 0.7)));
+        const out = tf.concat([tf.concat(a.variables.map((v) => v.flatten())), tf.concat(expected)]);
+        a.dispose();
+        b.dispose();
+        return out;
+      });
+      const half = values.length / 2;
+      expectRelClose(values.slice(0, half), values.slice(half), 1e-6);
+    }
+  });
+
+  it('Mlp and Adam leave no tensors behind once disposed', async () => {
+    await initBackend({ backend: 'wasm' });
+    const before = tf.memory().numTensors;
+    const net = new Mlp({ inputDim: 3, hiddenSizes: [4], outputDim: 2 }, new Rng(0));
+    const opt = new Adam(net.variables);
+    const x = tf.ones([2, 3]) as tf.Tensor2D;
+    opt.minimize(() => ({ loss: tf.sum(net.forward(x)) as tf.Scalar }));
+    x.dispose();
+    net.dispose();
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('wasm Identity shares data', () => {
+  it('a clone keeps its values after the original is disposed, and frees them when it goes', async () => {
+    await initBackend({ backend: 'wasm' });
+    const buffersBefore = tf.memory().numDataBuffers;
+    const original = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const copy = tf.clone(original);
+    // Shared: one buffer for both handles.
+    expect(tf.memory().numDataBuffers - buffersBefore).toBe(1);
+    original.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    copy.dispose();
+    expect(tf.memory().numDataBuffers).toBe(buffersBefore);
+  });
+});
+
+describe('SIMD module', () => {
+  it('is valid WebAssembly', () => {
+    expect(WebAssembly.validate(simdModuleBytes())).toBe(true);
   });
 });

@@ -1,0 +1,322 @@
+/**
+ * A small WebAssembly SIMD module, assembled at run time, that works directly on the tfjs wasm
+ * backend's heap (it imports that memory). It gives Bellman's fused kernels 128-bit SIMD loops:
+ * scalar JS loops over the heap are 20-40x slower per element than wasm SIMD, which would cancel
+ * what fusing saves. Every routine handles whole groups of 4 floats; callers finish the tails.
+ */
+
+// Opcodes (WebAssembly core + SIMD, the 0xfd prefix is added by `simd`).
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+const OP = {
+  block: 0x02,
+  loop: 0x03,
+  br: 0x0c,
+  brIf: 0x0d,
+  end: 0x0b,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Const: 0x41,
+  i32Add: 0x6a,
+  i32Mul: 0x6c,
+  i32GeU: 0x4f,
+} as const;
+const SIMD = {
+  load: 0x00,
+  store: 0x0b,
+  shuffle: 0x0d,
+  i32x4Splat: 0x11,
+  f32x4Splat: 0x13,
+  f32x4Gt: 0x44,
+  and: 0x4e,
+  or: 0x50,
+  f32x4Sqrt: 0xe3,
+  f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
+  f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
+} as const;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** A function body under construction. */
+class Body {
+  readonly bytes: number[] = [];
+  get(i: number): this {
+    this.bytes.push(OP.localGet, ...uleb(i));
+    return this;
+  }
+  set(i: number): this {
+    this.bytes.push(OP.localSet, ...uleb(i));
+    return this;
+  }
+  tee(i: number): this {
+    this.bytes.push(OP.localTee, ...uleb(i));
+    return this;
+  }
+  i32(v: number): this {
+    this.bytes.push(OP.i32Const, ...sleb(v));
+    return this;
+  }
+  op(...codes: number[]): this {
+    this.bytes.push(...codes);
+    return this;
+  }
+  simd(code: number, ...immediates: number[]): this {
+    this.bytes.push(0xfd, ...uleb(code), ...immediates);
+    return this;
+  }
+  /** v128.load at (local a + local b). */
+  load(a: number, b: number): this {
+    return this.get(a).get(b).op(OP.i32Add).simd(SIMD.load, 2, 0);
+  }
+  /** v128.store of the value pushed by `value` at (local a + local b). */
+  store(a: number, b: number, value: (body: this) => void): this {
+    this.get(a).get(b).op(OP.i32Add);
+    value(this);
+    return this.simd(SIMD.store, 2, 0);
+  }
+  /** for (local i = 0; i < local end; i += step) { body } */
+  forLoop(i: number, end: number, step: number, inner: (body: this) => void): this {
+    this.i32(0).set(i);
+    this.op(OP.block, 0x40, OP.loop, 0x40);
+    this.get(i).get(end).op(OP.i32GeU, OP.brIf, 1);
+    inner(this);
+    this.get(i).i32(step).op(OP.i32Add).set(i);
+    this.op(OP.br, 0, OP.end, OP.end);
+    return this;
+  }
+}
+
+interface FnSpec {
+  name: string;
+  params: number[];
+  locals: number[];
+  body: Body;
+}
+
+function section(id: number, payload: number[]): number[] {
+  return [id, ...uleb(payload.length), ...payload];
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function str(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function assemble(fns: FnSpec[]): Uint8Array<ArrayBuffer> {
+  const types = vec(fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0x00]));
+  const imports = vec([[...str('env'), ...str('memory'), 0x02, 0x00, ...uleb(1)]]);
+  const funcs = vec(fns.map((_, i) => uleb(i)));
+  const exports = vec(fns.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]));
+  const codes = vec(
+    fns.map((f) => {
+      const locals = vec(f.locals.map((t) => [...uleb(1), t]));
+      const body = [...locals, ...f.body.bytes, OP.end];
+      return [...uleb(body.length), ...body];
+    }),
+  );
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, types),
+    ...section(2, imports),
+    ...section(3, funcs),
+    ...section(7, exports),
+    ...section(10, codes),
+  ]);
+}
+
+/** adam(p, g, m, v, pOut, mOut, vOut, bytes, stepSize, beta1, beta2, epsilon, 1/sqrtBias2, gradScale) */
+function adamFn(): FnSpec {
+  const [p, g, m, v, po, mo, vo, bytes] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [stepSize, b1, b2, eps, invBias2, scale] = [8, 9, 10, 11, 12, 13];
+  const off = 14;
+  const [vStep, vB1, v1B1, vB2, v1B2, vEps, vInv, vScale, vg, vm, vv] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+  const b = new Body();
+  const splat = (from: number, to: number) => b.get(from).simd(SIMD.f32x4Splat).set(to);
+  splat(stepSize, vStep);
+  splat(b1, vB1);
+  splat(b2, vB2);
+  splat(eps, vEps);
+  splat(invBias2, vInv);
+  splat(scale, vScale);
+  // 1 - beta as vectors: splat(1) - splat(beta).
+  b.op(0x43, ...f32Bytes(1)).simd(SIMD.f32x4Splat).get(vB1).simd(SIMD.f32x4Sub).set(v1B1);
+  b.op(0x43, ...f32Bytes(1)).simd(SIMD.f32x4Splat).get(vB2).simd(SIMD.f32x4Sub).set(v1B2);
+  b.forLoop(off, bytes, 16, (x) => {
+    x.load(g, off).get(vScale).simd(SIMD.f32x4Mul).set(vg);
+    x.get(vB1).load(m, off).simd(SIMD.f32x4Mul).get(v1B1).get(vg).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(vm);
+    x.get(vB2).load(v, off).simd(SIMD.f32x4Mul).get(v1B2).get(vg).get(vg).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(vv);
+    x.store(mo, off, (y) => y.get(vm));
+    x.store(vo, off, (y) => y.get(vv));
+    x.store(po, off, (y) =>
+      y
+        .load(p, off)
+        .get(vStep)
+        .get(vm)
+        .simd(SIMD.f32x4Mul)
+        .get(vv)
+        .simd(SIMD.f32x4Sqrt)
+        .get(vInv)
+        .simd(SIMD.f32x4Mul)
+        .get(vEps)
+        .simd(SIMD.f32x4Add)
+        .simd(SIMD.f32x4Div)
+        .simd(SIMD.f32x4Sub),
+    );
+  });
+  return {
+    name: 'adam',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32],
+    locals: [I32, V128, V128, V128, V128, V128, V128, V128, V128, V128, V128, V128],
+    body: b,
+  };
+}
+
+/**
+ * denseBackward(dy, y, dz, db, rows, rowBytes, vecBytes, linear): over the first vecBytes of each
+ * row, dz = dy where y > 0 (everywhere if linear != 0) else 0, and db += dz. db must start at 0.
+ */
+function denseBackwardFn(): FnSpec {
+  const [dy, y, dz, db, rows, rowBytes, vecBytes, linear] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [r, j, base, at, vMask, vg] = [8, 9, 10, 11, 12, 13];
+  const b = new Body();
+  // All-ones lanes when linear, zeros otherwise: i32x4.splat(-linear).
+  b.i32(0).get(linear).op(0x6b).simd(SIMD.i32x4Splat).set(vMask);
+  b.forLoop(r, rows, 1, (x) => {
+    x.get(r).get(rowBytes).op(OP.i32Mul).set(base);
+    x.forLoop(j, vecBytes, 16, (z) => {
+      z.get(base).get(j).op(OP.i32Add).set(at);
+      z.load(dy, at).load(y, at).i32(0).simd(SIMD.i32x4Splat).simd(SIMD.f32x4Gt).get(vMask).simd(SIMD.or).simd(SIMD.and).set(vg);
+      z.store(dz, at, (w) => w.get(vg));
+      z.store(db, j, (w) => w.load(db, j).get(vg).simd(SIMD.f32x4Add));
+    });
+  });
+  return {
+    name: 'denseBackward',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, V128, V128],
+    body: b,
+  };
+}
+
+/** lerp(target, source, out, bytes, tau): out = tau * source + (1 - tau) * target. */
+function lerpFn(): FnSpec {
+  const [t, s, o, bytes, tau] = [0, 1, 2, 3, 4];
+  const [off, vTau, vKeep] = [5, 6, 7];
+  const b = new Body();
+  b.get(tau).simd(SIMD.f32x4Splat).set(vTau);
+  b.op(0x43, ...f32Bytes(1)).simd(SIMD.f32x4Splat).get(vTau).simd(SIMD.f32x4Sub).set(vKeep);
+  b.forLoop(off, bytes, 16, (x) => {
+    x.store(o, off, (y) => y.get(vTau).load(s, off).simd(SIMD.f32x4Mul).get(vKeep).load(t, off).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add));
+  });
+  return { name: 'lerp', params: [I32, I32, I32, I32, F32], locals: [I32, V128, V128], body: b };
+}
+
+/**
+ * transpose(src, dst, rows4, cols4, rows, cols): the top-left rows4 x cols4 corner (multiples of
+ * 4) of a rows x cols matrix, transposed in 4 x 4 register blocks.
+ */
+function transposeFn(): FnSpec {
+  const [src, dst, rows4, cols4, rows, cols] = [0, 1, 2, 3, 4, 5];
+  const [i, j, srcRow, dstCol, a0, a1, a2, a3, t0, t1, t2, t3, srcStride, dstStride] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const lo = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23];
+  const hi = [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31];
+  const first = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const second = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+  const b = new Body();
+  b.get(cols).i32(4).op(OP.i32Mul).set(srcStride);
+  b.get(rows).i32(4).op(OP.i32Mul).set(dstStride);
+  b.forLoop(i, rows4, 4, (x) => {
+    // srcRow = src + i * cols * 4
+    x.get(src).get(i).get(srcStride).op(OP.i32Mul).op(OP.i32Add).set(srcRow);
+    x.forLoop(j, cols4, 4, (y) => {
+      const rowAt = (k: number, into: number) => {
+        y.get(srcRow).get(j).i32(4).op(OP.i32Mul).op(OP.i32Add);
+        if (k > 0) y.get(srcStride).i32(k).op(OP.i32Mul).op(OP.i32Add);
+        y.simd(SIMD.load, 2, 0).set(into);
+      };
+      rowAt(0, a0);
+      rowAt(1, a1);
+      rowAt(2, a2);
+      rowAt(3, a3);
+      y.get(a0).get(a1).simd(SIMD.shuffle, ...lo).set(t0);
+      y.get(a0).get(a1).simd(SIMD.shuffle, ...hi).set(t1);
+      y.get(a2).get(a3).simd(SIMD.shuffle, ...lo).set(t2);
+      y.get(a2).get(a3).simd(SIMD.shuffle, ...hi).set(t3);
+      // dstCol = dst + (j * rows + i) * 4
+      y.get(dst).get(j).get(dstStride).op(OP.i32Mul).op(OP.i32Add).get(i).i32(4).op(OP.i32Mul).op(OP.i32Add).set(dstCol);
+      const put = (k: number, left: number, right: number, lanes: number[]) => {
+        y.get(dstCol);
+        if (k > 0) y.get(dstStride).i32(k).op(OP.i32Mul).op(OP.i32Add);
+        y.get(left).get(right).simd(SIMD.shuffle, ...lanes).simd(SIMD.store, 2, 0);
+      };
+      put(0, t0, t2, first);
+      put(1, t0, t2, second);
+      put(2, t1, t3, first);
+      put(3, t1, t3, second);
+    });
+  });
+  return {
+    name: 'transpose',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, V128, V128, I32, I32],
+    body: b,
+  };
+}
+
+function f32Bytes(x: number): number[] {
+  return [...new Uint8Array(new Float32Array([x]).buffer)];
+}
+
+export interface SimdRoutines {
+  adam(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, bytes: number, stepSize: number, beta1: number, beta2: number, epsilon: number, invSqrtBias2: number, gradScale: number): void;
+  denseBackward(dy: number, y: number, dz: number, db: number, rows: number, rowBytes: number, vecBytes: number, linear: number): void;
+  lerp(target: number, source: number, out: number, bytes: number, tau: number): void;
+  transpose(src: number, dst: number, rows4: number, cols4: number, rows: number, cols: number): void;
+}
+
+/** The module's bytes (exported for tests that validate it). */
+export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
+  return assemble([adamFn(), denseBackwardFn(), lerpFn(), transposeFn()]);
+}
+
+/** Instantiate the routines over `memory`, or null where wasm SIMD is unavailable. */
+export function instantiateSimdRoutines(memory: WebAssembly.Memory): SimdRoutines | null {
+  try {
+    const bytes = simdModuleBytes();
+    const module = new WebAssembly.Module(bytes);
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    return instance.exports as unknown as SimdRoutines;
+  } catch {
+    return null;
+  }
+}

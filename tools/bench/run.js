@@ -1,0 +1,439 @@
+#!/usr/bin/env node
+// Bellman benchmark harness: the standard training workloads of /work/shared/bench/WORKLOADS.md
+// (same names, same definitions) plus replay sampling and environment stepping.
+// Run after the root build: `npm run bench -- [--workload NAME ...] [--backend B] [--seconds S] [--torch]`.
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { Adam, Mlp, Rng, initBackend, setKernelOptions } from '@bellman/core';
+
+const DEFAULT_TORCH_SCRIPT = process.env.BELLMAN_TORCH_REFERENCE ?? '/work/shared/bench/torch_reference.py';
+
+function usage() {
+  return [
+    'usage: node tools/bench/run.js [options]',
+    '  --workload NAME     run only this workload (repeatable); default: all',
+    '  --backend B         wasm | cpu | tensorflow | auto (default wasm)',
+    '  --seconds S         timed seconds per workload (default 2)',
+    '  --torch             also run the PyTorch reference and print ratios',
+    '  --torch-script P    path of torch_reference.py (default $BELLMAN_TORCH_REFERENCE or ' + DEFAULT_TORCH_SCRIPT + ')',
+    '  --python P          python interpreter for the reference (default /usr/bin/python3)',
+    '  --ablation          time the training workloads under each kernel setting (stock tfjs first)',
+    '  --list              print the workload names and exit',
+  ].join('\n');
+}
+
+function parseArgs(argv) {
+  const opts = { workloads: [], backend: 'wasm', seconds: 2, torch: false, torchScript: DEFAULT_TORCH_SCRIPT, python: '/usr/bin/python3', list: false, ablation: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`bench: ${arg} needs a value\n${usage()}`);
+      return v;
+    };
+    if (arg === '--workload') opts.workloads.push(value());
+    else if (arg === '--backend') opts.backend = value();
+    else if (arg === '--seconds') opts.seconds = Number(value());
+    else if (arg === '--torch') opts.torch = true;
+    else if (arg === '--torch-script') opts.torchScript = value();
+    else if (arg === '--python') opts.python = value();
+    else if (arg === '--list') opts.list = true;
+    else if (arg === '--ablation') opts.ablation = true;
+    else if (arg === '--help' || arg === '-h') {
+      console.log(usage());
+      process.exit(0);
+    } else throw new Error(`bench: unknown argument "${arg}"\n${usage()}`);
+  }
+  if (!['wasm', 'cpu', 'tensorflow', 'auto'].includes(opts.backend)) throw new Error(`bench: --backend must be wasm, cpu, tensorflow or auto, got "${opts.backend}"`);
+  if (!(opts.seconds > 0)) throw new Error(`bench: --seconds must be a positive number, got "${opts.seconds}"`);
+  return opts;
+}
+
+/** Thrown by a workload's set-up when it cannot run here; the harness reports it as skipped. */
+class Skip extends Error {}
+
+function randomTensor(rng, shape) {
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  rng.fillNormal(values);
+  return tf.tensor(values, shape, 'float32');
+}
+
+/** Fixed DQN inputs: states, next states, uniform integer actions (as one-hot masks), rewards, 5% terminals. */
+function dqnInputs(rng, batch, obsDim, numActions) {
+  const actions = new Int32Array(batch);
+  rng.fillInts(actions, numActions);
+  const nextActions = new Int32Array(batch);
+  rng.fillInts(nextActions, numActions);
+  const terminals = new Float32Array(batch);
+  for (let i = 0; i < batch; i++) terminals[i] = rng.uniform() < 0.05 ? 1 : 0;
+  return {
+    s: randomTensor(rng, [batch, obsDim]),
+    s2: randomTensor(rng, [batch, obsDim]),
+    actionMask: tf.tidy(() => tf.oneHot(tf.tensor1d(actions, 'int32'), numActions).toFloat()),
+    r: randomTensor(rng, [batch]),
+    notDone: tf.tensor1d(terminals.map((d) => 1 - d)),
+  };
+}
+
+/** Huber (smooth L1, delta 1) mean loss, as torch's smooth_l1_loss. */
+function huber(pred, target) {
+  return tf.losses.huberLoss(target, pred, undefined, 1, tf.Reduction.MEAN);
+}
+
+function criticMlp(hidden) {
+  return () => {
+    const rng = new Rng(0);
+    const net = new Mlp({ inputDim: 23, hiddenSizes: [hidden, hidden], outputDim: 1 }, rng, `critic${hidden}`);
+    const opt = new Adam(net.variables, { learningRate: 3e-4 });
+    const x = randomTensor(rng, [256, 23]);
+    const y = randomTensor(rng, [256, 1]);
+    return {
+      step: () => opt.minimize(() => ({ loss: tf.mean(tf.square(tf.sub(net.forward(x), y))) })),
+      dispose: () => {
+        net.dispose();
+        opt.dispose();
+        tf.dispose([x, y]);
+      },
+    };
+  };
+}
+
+function dqn(dr3Weight) {
+  return () => {
+    const rng = new Rng(0);
+    const cfg = { inputDim: 4, hiddenSizes: [256, 256], outputDim: 2 };
+    const q = new Mlp(cfg, rng, 'q');
+    const target = new Mlp(cfg, rng, 'qTarget');
+    target.copyFrom(q);
+    const opt = new Adam(q.variables, { learningRate: 1e-3 });
+    const { s, s2, actionMask, r, notDone } = dqnInputs(rng, 256, 4, 2);
+    const step = () => {
+      const y = tf.tidy(() => tf.add(r, tf.mul(tf.mul(notDone, 0.99), tf.max(target.forward(s2), 1))));
+      const metrics = opt.minimize(() => {
+        if (dr3Weight === 0) {
+          const qa = tf.sum(tf.mul(q.forward(s), actionMask), 1);
+          return { loss: huber(qa, y) };
+        }
+        const phi = q.features(s);
+        const phiNext = q.features(s2);
+        const qa = tf.sum(tf.mul(q.head(phi), actionMask), 1);
+        const dr3 = tf.mean(tf.sum(tf.mul(phi, phiNext), 1));
+        return { loss: tf.add(huber(qa, y), tf.mul(dr3, dr3Weight)), metrics: { dr3 } };
+      });
+      y.dispose();
+      return metrics;
+    };
+    return {
+      step,
+      dispose: () => {
+        q.dispose();
+        target.dispose();
+        opt.dispose();
+        tf.dispose([s, s2, actionMask, r, notDone]);
+      },
+    };
+  };
+}
+
+async function replaySample() {
+  let datasets;
+  try {
+    datasets = await import('@bellman/datasets');
+  } catch (err) {
+    throw new Skip(`@bellman/datasets cannot be imported (${firstLine(err)}); build it first`);
+  }
+  if (typeof datasets.ReplayBuffer !== 'function') throw new Skip('@bellman/datasets has no ReplayBuffer export');
+  const capacity = 1_000_000;
+  const observationDim = 4;
+  const buffer = new datasets.ReplayBuffer({ capacity, observationDim, actionDim: 1 });
+  // Filled in chunks of random CartPole-sized transitions (uniform actions, 5% terminals).
+  const rng = new Rng(0);
+  const chunk = 10_000;
+  const rows = {
+    observations: new Float32Array(chunk * observationDim),
+    actions: new Float32Array(chunk),
+    rewards: new Float32Array(chunk),
+    nextObservations: new Float32Array(chunk * observationDim),
+    terminals: new Uint8Array(chunk),
+  };
+  for (let filled = 0; filled < capacity; filled += chunk) {
+    rng.fillNormal(rows.observations);
+    rng.fillNormal(rows.nextObservations);
+    rng.fillUniform(rows.rewards);
+    for (let i = 0; i < chunk; i++) {
+      rows.actions[i] = rng.int(2);
+      rows.terminals[i] = rng.uniform() < 0.05 ? 1 : 0;
+    }
+    buffer.addBatch(rows, chunk);
+  }
+  if (buffer.size !== capacity) throw new Error(`replay-sample-256: the buffer holds ${buffer.size} transitions after ${capacity} were added`);
+  const sampleRng = new Rng(1);
+  let out;
+  return {
+    step: () => {
+      out = buffer.sampleTransitions(256, sampleRng, out);
+      return out;
+    },
+    dispose: () => {},
+  };
+}
+
+async function loadEnvs() {
+  try {
+    return await import('@bellman/envs');
+  } catch (err) {
+    throw new Skip(`@bellman/envs cannot be imported (${firstLine(err)}); build it first`);
+  }
+}
+
+/** Steps per timed call for env workloads: one env step is too short to time on its own. */
+const ENV_STEPS_PER_CALL = 1000;
+
+function envStepper(env, seed) {
+  const rng = new Rng(seed);
+  env.reset({ seed });
+  let episodes = 0;
+  const step = () => {
+    for (let i = 0; i < ENV_STEPS_PER_CALL; i++) {
+      const out = env.step(env.actionSpace.sample(rng));
+      if (out.terminated || out.truncated) {
+        env.reset();
+        episodes++;
+      }
+    }
+    return episodes;
+  };
+  return step;
+}
+
+function envWorkload(id) {
+  return async () => {
+    const envs = await loadEnvs();
+    const env = envs.make(id);
+    return { step: envStepper(env, 0), dispose: () => env.close?.(), stepsPerCall: ENV_STEPS_PER_CALL };
+  };
+}
+
+function vectorCartPole(n) {
+  return async () => {
+    const envs = await loadEnvs();
+    if (typeof envs.SyncVectorEnv !== 'function') throw new Skip('@bellman/envs has no SyncVectorEnv export');
+    const vec = new envs.SyncVectorEnv(Array.from({ length: n }, () => () => envs.make('CartPole-v1')));
+    vec.reset({ seed: 0 });
+    const rng = new Rng(0);
+    const actions = new Int32Array(n);
+    const callsPerStep = ENV_STEPS_PER_CALL / 10;
+    return {
+      // Actions are drawn outside the env; episodes that end are reset inside step().
+      step: () => {
+        for (let i = 0; i < callsPerStep; i++) {
+          rng.fillInts(actions, 2);
+          vec.step(actions);
+        }
+      },
+      dispose: () => vec.close?.(),
+      stepsPerCall: callsPerStep * n,
+    };
+  };
+}
+
+/** Built-in env ids, asked of @bellman/envs at run time (empty if it is not built yet). */
+async function builtinEnvIds() {
+  try {
+    const envs = await import('@bellman/envs');
+    if (typeof envs.listEnvs === 'function') return envs.listEnvs().map((e) => e.id);
+  } catch {
+    // Reported by the env workloads themselves.
+  }
+  return [];
+}
+
+const TRAINING = {
+  'critic-mlp-256': criticMlp(256),
+  'critic-mlp-1024': criticMlp(1024),
+  'dqn-256': dqn(0),
+  'dqn-dr3-256': dqn(0.03),
+};
+
+async function allWorkloads() {
+  const list = Object.entries(TRAINING).map(([name, make]) => ({ name, make, kind: 'update' }));
+  list.push({ name: 'replay-sample-256', make: replaySample, kind: 'sample' });
+  const ids = await builtinEnvIds();
+  if (ids.length === 0) {
+    list.push({
+      name: 'env-steps',
+      make: async () => {
+        await loadEnvs();
+        throw new Skip('@bellman/envs exposes no listEnvs() to enumerate its built-in envs');
+      },
+      kind: 'env',
+    });
+  }
+  for (const id of ids) list.push({ name: `env-${id}`, make: envWorkload(id), kind: 'env' });
+  list.push({ name: 'vector-cartpole-16', make: vectorCartPole(16), kind: 'env' });
+  return list;
+}
+
+function firstLine(err) {
+  return String(err?.message ?? err).split('\n')[0];
+}
+
+/** Warm up, then call `step` for `seconds` and return ms per call. */
+function timeLoop(step, seconds) {
+  const warmupEnd = performance.now() + Math.min(1000, seconds * 250);
+  let warm = 0;
+  while (warm < 3 || (performance.now() < warmupEnd && warm < 50)) {
+    step();
+    warm++;
+  }
+  let n = 0;
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  let now = t0;
+  while (n < 3 || now < deadline) {
+    step();
+    n++;
+    now = performance.now();
+  }
+  return (now - t0) / n;
+}
+
+function runTorch(opts, names) {
+  if (!existsSync(opts.torchScript)) return { error: `torch reference script not found at ${opts.torchScript}` };
+  const args = [opts.torchScript, '--threads', '1', '--seconds', String(opts.seconds), '--workload', ...names];
+  const res = spawnSync(opts.python, args, { encoding: 'utf8' });
+  if (res.error) return { error: `could not run ${opts.python}: ${res.error.message}` };
+  if (res.status !== 0) return { error: `${opts.python} ${opts.torchScript} exited with ${res.status}: ${firstLine(res.stderr)}` };
+  const out = {};
+  for (const line of res.stdout.split('\n')) {
+    if (!line.trim().startsWith('{')) continue;
+    const rec = JSON.parse(line);
+    out[rec.workload] = rec;
+    console.log(line);
+  }
+  return { results: out };
+}
+
+function fmt(x, digits = 2) {
+  return x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(digits);
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const workloads = await allWorkloads();
+  if (opts.list) {
+    for (const w of workloads) console.log(w.name);
+    return;
+  }
+  const known = new Set(workloads.map((w) => w.name));
+  for (const name of opts.workloads) {
+    if (!known.has(name)) throw new Error(`bench: unknown workload "${name}" (known: ${[...known].join(', ')})`);
+  }
+  const selected = opts.workloads.length > 0 ? workloads.filter((w) => opts.workloads.includes(w.name)) : workloads;
+  const info = await initBackend({ backend: opts.backend });
+  console.error(info.reason);
+  const backend = tf.getBackend();
+  const rows = [];
+  for (const w of selected) {
+    let instance;
+    try {
+      instance = await w.make();
+    } catch (err) {
+      if (!(err instanceof Skip)) throw err;
+      const rec = { workload: w.name, skipped: true, reason: err.message, impl: 'bellman', backend };
+      console.log(JSON.stringify(rec));
+      rows.push(rec);
+      continue;
+    }
+    const ms = timeLoop(instance.step, opts.seconds);
+    instance.dispose();
+    const rec = { workload: w.name };
+    if (w.kind === 'env') {
+      rec.msPerStep = Number((ms / instance.stepsPerCall).toPrecision(4));
+      rec.stepsPerSec = Math.round((1000 / ms) * instance.stepsPerCall);
+    } else if (w.kind === 'sample') {
+      rec.msPerSample = Number(ms.toFixed(4));
+      rec.samplesPerSec = Number((1000 / ms).toFixed(1));
+    } else {
+      rec.msPerUpdate = Number(ms.toFixed(3));
+      rec.updatesPerSec = Number((1000 / ms).toFixed(1));
+    }
+    Object.assign(rec, { impl: 'bellman', backend });
+    console.log(JSON.stringify(rec));
+    rows.push(rec);
+  }
+  if (opts.ablation) runAblation(selected.filter((w) => w.name in TRAINING), opts.seconds, backend);
+  let torch = {};
+  if (opts.torch) {
+    const names = selected.filter((w) => w.name in TRAINING).map((w) => w.name);
+    if (names.length > 0) {
+      const res = runTorch(opts, names);
+      if (res.error) console.error(`torch reference skipped: ${res.error}`);
+      else torch = res.results;
+    }
+  }
+  printTable(rows, torch, backend);
+  const leaks = tf.memory().numTensors;
+  if (leaks > 0) console.error(`note: ${leaks} tensors still allocated after the run`);
+}
+
+/** Kernel settings from stock tfjs to everything on, each adding one change. */
+const ABLATION_STEPS = [
+  { label: 'stock tfjs kernels', options: { fusedKernels: false, explicitTranspose: false, simd: false, shareIdentity: false } },
+  { label: '+ explicit transpose before matMul (JS)', options: { fusedKernels: false, explicitTranspose: true, simd: false, shareIdentity: false } },
+  { label: '+ fused dense/Adam kernels (JS loops)', options: { fusedKernels: true, explicitTranspose: true, simd: false, shareIdentity: false } },
+  { label: '+ wasm SIMD loops and transpose', options: { fusedKernels: true, explicitTranspose: true, simd: true, shareIdentity: false } },
+  { label: '+ shared (not copied) saved tensors', options: { fusedKernels: true, explicitTranspose: true, simd: true, shareIdentity: true } },
+];
+
+function runAblation(workloads, seconds, backend) {
+  const results = [];
+  for (const w of workloads) {
+    for (const step of ABLATION_STEPS) {
+      setKernelOptions(step.options);
+      const instance = w.make();
+      const ms = timeLoop(instance.step, seconds);
+      instance.dispose();
+      const rec = { workload: w.name, setting: step.label, msPerUpdate: Number(ms.toFixed(3)), impl: 'bellman', backend };
+      console.log(JSON.stringify(rec));
+      results.push(rec);
+    }
+  }
+  setKernelOptions(ABLATION_STEPS[ABLATION_STEPS.length - 1].options);
+  console.log(`\nablation on ${backend} (ms per update; each row adds one change)`);
+  const width = Math.max(...ABLATION_STEPS.map((s) => s.label.length));
+  for (const w of workloads) {
+    console.log(w.name);
+    for (const r of results.filter((x) => x.workload === w.name)) console.log(`  ${r.setting.padEnd(width)}  ${fmt(r.msPerUpdate, 3).padStart(10)}`);
+  }
+}
+
+function printTable(rows, torch, backend) {
+  const header = ['workload', 'ms/update', 'updates/s', 'torch ms', 'torch upd/s', 'ratio'];
+  const lines = [header];
+  const other = [];
+  for (const r of rows) {
+    if (r.skipped) other.push(`${r.workload}: skipped: ${r.reason}`);
+    else if (r.stepsPerSec !== undefined) other.push(`${r.workload}: ${r.stepsPerSec.toLocaleString('en-US')} env steps/s (${fmt(r.msPerStep * 1000, 3)} us per step)`);
+    else if (r.samplesPerSec !== undefined) other.push(`${r.workload}: ${fmt(r.samplesPerSec, 0)} batches/s (${fmt(r.msPerSample, 4)} ms per batch of 256)`);
+    else {
+      const t = torch[r.workload];
+      lines.push([r.workload, fmt(r.msPerUpdate, 3), fmt(r.updatesPerSec, 1), t ? fmt(t.msPerUpdate, 3) : '', t ? fmt(t.updatesPerSec, 1) : '', t ? fmt(r.updatesPerSec / t.updatesPerSec, 3) : '']);
+    }
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => String(l[i]).length)));
+  console.log(`\nbackend ${backend}, one thread${Object.keys(torch).length ? '; ratio = bellman updates/s / torch updates/s' : ''}`);
+  if (lines.length > 1) {
+    for (const l of lines) console.log(l.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  '));
+  }
+  for (const line of other) console.log(line);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
+
