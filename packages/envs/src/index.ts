@@ -1,0 +1,17 @@
+export { make, register, listEnvs } from './registry.js';
+export type { EnvRegistration, EnvRegistrationSpec, MakeOptions } from './registry.js';
+export { ClassicControlEnv, EMPTY_INFO } from './base.js';
+export type { InPlaceStepper } from './base.js';
+export { CartPoleEnv } from './classic/cartpole.js';
+export { MountainCarEnv, MountainCarContinuousEnv } from './classic/mountain-car.js';
+export { PendulumEnv, angleNormalize } from './classic/pendulum.js';
+export type { PendulumOptions } from './classic/pendulum.js';
+export { AcrobotEnv } from './classic/acrobot.js';
+export { Wrapper, TimeLimit, RecordEpisodeStatistics, NormalizeObservation, RescaleAction } from './wrappers.js';
+export type { EpisodeStatistics, RunningStatistics } from './wrappers.js';
+export { SyncVectorEnv } from './vector.js';
+export type { SyncVectorEnvOptions, VectorResetOptions, VectorResetResult, VectorStepInfo, VectorStepResult } from './vector.js';
+export { checkEnv } from './checker.js';
+export { controllerPolicy, controllerIds, MEDIUM_NOISE } from './controllers.js';
+export type { ControllerLevel, ControllerOptions } from './controllers.js';
+export type { CheckEnvOptions, CheckEnvResult } from './checker.js';

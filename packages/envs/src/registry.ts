@@ -1,0 +1,155 @@
+import { closestMatches } from '@bellman/core';
+import type { Action, Env, EnvSpec, Space } from '@bellman/core';
+import { AcrobotEnv } from './classic/acrobot.js';
+import { CartPoleEnv } from './classic/cartpole.js';
+import { MountainCarContinuousEnv, MountainCarEnv } from './classic/mountain-car.js';
+import { PendulumEnv } from './classic/pendulum.js';
+import { ClassicControlEnv } from './base.js';
+import { TimeLimit, Wrapper } from './wrappers.js';
+
+/** What `register()` takes. */
+export interface EnvRegistrationSpec {
+  id: string;
+  /** Builds a fresh, unwrapped env. */
+  entryPoint: () => Env<Float32Array, Action>;
+  /** Default time limit: `make()` wraps the env in TimeLimit with it. */
+  maxEpisodeSteps?: number;
+  /** Mean return above which the task counts as solved. */
+  rewardThreshold?: number;
+  /** One line on the task. */
+  description?: string;
+}
+
+/** One row of `listEnvs()`. */
+export interface EnvRegistration {
+  id: string;
+  maxEpisodeSteps?: number;
+  rewardThreshold?: number;
+  /** The observation space, e.g. `Box(..., [4])`. */
+  observationSpace: string;
+  /** The action space, e.g. `Discrete(2)`. */
+  actionSpace: string;
+  description: string;
+}
+
+export interface MakeOptions {
+  /** Overrides the registered time limit. */
+  maxEpisodeSteps?: number;
+}
+
+const registry = new Map<string, EnvRegistrationSpec>();
+
+function describeSpace(space: Space<unknown>): string {
+  const text = (space as { toString(): string }).toString();
+  return text === '[object Object]' ? JSON.stringify(space.toJSON()) : text;
+}
+
+/** Add an env to the registry. Registering an id twice is an error. */
+export function register(spec: EnvRegistrationSpec): void {
+  if (spec === null || typeof spec !== 'object') throw new TypeError(`register: expected a spec object, got ${String(spec)}`);
+  if (typeof spec.id !== 'string' || spec.id.length === 0) throw new TypeError(`register: spec.id must be a non-empty string, got ${JSON.stringify(spec.id)}`);
+  if (typeof spec.entryPoint !== 'function') throw new TypeError(`register("${spec.id}"): spec.entryPoint must be a function that returns an env`);
+  if (spec.maxEpisodeSteps !== undefined && (!Number.isInteger(spec.maxEpisodeSteps) || spec.maxEpisodeSteps <= 0)) {
+    throw new RangeError(`register("${spec.id}"): maxEpisodeSteps must be a positive integer, got ${String(spec.maxEpisodeSteps)}`);
+  }
+  if (spec.rewardThreshold !== undefined && !Number.isFinite(spec.rewardThreshold)) {
+    throw new RangeError(`register("${spec.id}"): rewardThreshold must be a finite number, got ${String(spec.rewardThreshold)}`);
+  }
+  if (registry.has(spec.id)) throw new Error(`register: environment id "${spec.id}" is already registered`);
+  registry.set(spec.id, { ...spec });
+}
+
+/** Every registered env with its limits and spaces. */
+export function listEnvs(): EnvRegistration[] {
+  return [...registry.values()].map((spec) => {
+    const env = spec.entryPoint();
+    const row: EnvRegistration = {
+      id: spec.id,
+      observationSpace: describeSpace(env.observationSpace),
+      actionSpace: describeSpace(env.actionSpace),
+      description: spec.description ?? '',
+    };
+    if (spec.maxEpisodeSteps !== undefined) row.maxEpisodeSteps = spec.maxEpisodeSteps;
+    if (spec.rewardThreshold !== undefined) row.rewardThreshold = spec.rewardThreshold;
+    env.close();
+    return row;
+  });
+}
+
+/**
+ * A fresh env by id, wrapped in TimeLimit when the registration (or `options.maxEpisodeSteps`)
+ * gives a limit. Its `spec` carries the id, limit and reward threshold.
+ */
+export function make(id: string, options: MakeOptions = {}): Env<Float32Array, Action> {
+  const spec = registry.get(id);
+  if (!spec) {
+    const known = [...registry.keys()];
+    const hints = closestMatches(String(id), known);
+    const hint = hints.length > 0 ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '.';
+    throw new Error(`Unknown environment id "${String(id)}"${hint} Known ids: ${known.join(', ')}`);
+  }
+  if (options === null || typeof options !== 'object') throw new TypeError(`make("${id}"): options must be an object, got ${String(options)}`);
+  for (const key of Object.keys(options)) {
+    if (key !== 'maxEpisodeSteps') throw new TypeError(`make("${id}"): unknown option "${key}"; known options: maxEpisodeSteps`);
+  }
+  const limit = options.maxEpisodeSteps ?? spec.maxEpisodeSteps;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
+    throw new RangeError(`make("${id}"): maxEpisodeSteps must be a positive integer, got ${String(limit)}`);
+  }
+  const envSpec: EnvSpec = { id };
+  if (limit !== undefined) envSpec.maxEpisodeSteps = limit;
+  if (spec.rewardThreshold !== undefined) envSpec.rewardThreshold = spec.rewardThreshold;
+  const env = spec.entryPoint();
+  if (env instanceof ClassicControlEnv) env.spec = { ...envSpec };
+  if (limit !== undefined) return new TimeLimit(env, limit, envSpec);
+  return env instanceof ClassicControlEnv ? env : new WithSpec(env, envSpec);
+}
+
+/** Gives an env without a time limit the spec of its registration. */
+class WithSpec extends Wrapper<Float32Array, Action> {
+  constructor(
+    env: Env<Float32Array, Action>,
+    private readonly ownSpec: EnvSpec,
+  ) {
+    super(env);
+  }
+
+  override get spec(): EnvSpec {
+    return this.ownSpec;
+  }
+}
+
+register({
+  id: 'CartPole-v1',
+  entryPoint: () => new CartPoleEnv(),
+  maxEpisodeSteps: 500,
+  rewardThreshold: 475,
+  description: 'Balance a pole on a cart by pushing it left or right; +1 per step.',
+});
+register({
+  id: 'MountainCar-v0',
+  entryPoint: () => new MountainCarEnv(),
+  maxEpisodeSteps: 200,
+  rewardThreshold: -110,
+  description: 'Drive an underpowered car up the right hill by rocking it; -1 per step.',
+});
+register({
+  id: 'MountainCarContinuous-v0',
+  entryPoint: () => new MountainCarContinuousEnv(),
+  maxEpisodeSteps: 999,
+  rewardThreshold: 90,
+  description: 'Mountain car with a continuous force; +100 at the goal, -0.1 a^2 per step.',
+});
+register({
+  id: 'Pendulum-v1',
+  entryPoint: () => new PendulumEnv(),
+  maxEpisodeSteps: 200,
+  description: 'Swing a pendulum up and keep it upright with a bounded torque.',
+});
+register({
+  id: 'Acrobot-v1',
+  entryPoint: () => new AcrobotEnv(),
+  maxEpisodeSteps: 500,
+  rewardThreshold: -100,
+  description: 'Swing the tip of a two-link arm above the bar with a torque on the middle joint; -1 per step.',
+});
