@@ -1,0 +1,30 @@
+import type { Action, Space } from '@bellman/core';
+import { listEnvs, make } from '@bellman/envs';
+import type { CommandContext } from '../context.js';
+import { formatTable, shortSpace } from '../table.js';
+
+/** `bellman envs`: the registered environments. */
+export async function envsCommand(ctx: CommandContext, opts: { json?: boolean }): Promise<number> {
+  const envs = listEnvs();
+  const reporter = ctx.reporter(opts.json);
+  if (opts.json) {
+    reporter.result(envs);
+    return 0;
+  }
+  const rows = envs.map((e) => {
+    const env = make(e.id) as { observationSpace: Space<Float32Array>; actionSpace: Space<Action>; close(): void };
+    const row = [
+      e.id,
+      shortSpace(env.observationSpace),
+      shortSpace(env.actionSpace),
+      e.maxEpisodeSteps === undefined ? '-' : String(e.maxEpisodeSteps),
+      e.rewardThreshold === undefined ? '-' : String(e.rewardThreshold),
+    ];
+    env.close();
+    return row;
+  });
+  reporter.say(formatTable(['id', 'observations', 'actions', 'time limit', 'solved at'], rows));
+  reporter.say('');
+  reporter.say('`bellman envs --json` gives the full spaces (bounds) and a description of each task.');
+  return 0;
+}

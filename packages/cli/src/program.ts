@@ -1,0 +1,184 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CommandContext } from './context.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, oneLine } from './errors.js';
+import { processIo } from './io.js';
+import type { CliIo } from './io.js';
+
+export const VERSION = '0.1.0';
+
+/** Options of `bellman train` as commander parses them (strings; validated by the command). */
+export interface TrainCliOptions {
+  env?: string;
+  dataset?: string;
+  steps?: string;
+  seed?: string;
+  out?: string;
+  json?: boolean;
+  config?: string;
+  evalEvery?: string;
+  evalEpisodes?: string;
+  batchSize?: string;
+  backend?: string;
+  online?: boolean;
+  resume?: boolean;
+  dataDir?: string;
+}
+
+function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Command {
+  const { io } = ctx;
+  const program = new Command('bellman');
+  program
+    .description('Reinforcement learning on TensorFlow.js: environments, offline datasets, training, evaluation and plots.')
+    .version(VERSION, '-V, --version')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // commander's own parse errors become the CLI's one-line usage error
+      outputError: (s, write) => write(`bellman: error: ${oneLine(s.replace(/^error: /, ''))}\n`),
+    })
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false);
+
+  const done = (code: number | void) => setExit(code ?? EXIT_OK);
+
+  program
+    .command('envs')
+    .description('list the registered environments: ids, spaces, time limits, solved thresholds')
+    .option('--json', 'print the list as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { envsCommand } = await import('./commands/envs.js');
+      done(await envsCommand(ctx, opts));
+    });
+
+  program
+    .command('algos')
+    .description('list the learning algorithms `bellman train` accepts')
+    .option('--json', 'print the list as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { algosCommand } = await import('./commands/algos.js');
+      done(await algosCommand(ctx, opts));
+    });
+
+  const dataset = program.command('dataset').description('make, list and inspect offline datasets');
+  dataset
+    .command('list')
+    .description('list the dataset recipes')
+    .option('--json', 'print the list as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { datasetListCommand } = await import('./commands/dataset.js');
+      done(await datasetListCommand(ctx, opts));
+    });
+  dataset
+    .command('make')
+    .description('generate a dataset from a recipe (deterministic for a seed) and write it as Minari HDF5')
+    .argument('<recipe>', 'recipe name (see `bellman dataset list`)')
+    .option('--out <path>', 'output file (default: the recipe cache)')
+    .option('--seed <n>', 'generation seed (default: the recipe default)')
+    .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
+    .option('--json', 'print a JSON summary as the last line of stdout')
+    .action(async (recipe: string, opts: { out?: string; seed?: string; dataDir?: string; json?: boolean }) => {
+      const { datasetMakeCommand } = await import('./commands/dataset.js');
+      done(await datasetMakeCommand(ctx, recipe, opts));
+    });
+  dataset
+    .command('info')
+    .description('statistics of a dataset file (D4RL or Minari HDF5) or a recipe')
+    .argument('<path|recipe>', 'an HDF5 file or a recipe name')
+    .option('--json', 'print one JSON object')
+    .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
+    .action(async (target: string, opts: { json?: boolean; dataDir?: string }) => {
+      const { datasetInfoCommand } = await import('./commands/dataset.js');
+      done(await datasetInfoCommand(ctx, target, opts));
+    });
+
+  program
+    .command('train')
+    .description('train an agent offline on a dataset (or online with --online) and evaluate it')
+    .argument('<algo>', 'algorithm (see `bellman algos`)')
+    .requiredOption('--env <id>', 'environment id (see `bellman envs`)')
+    .option('--dataset <recipe|path>', 'dataset recipe name or HDF5 file (offline training)')
+    .requiredOption('--steps <n>', 'gradient steps (offline) or environment steps (online)')
+    .option('--seed <n>', 'seed for the learner, sampling and evaluation', '0')
+    .option('--out <dir>', 'run directory (default runs/<algo>-<env>)')
+    .option('--json', 'end stdout with one JSON line of results; progress goes to stderr')
+    .option('--config <json|@file>', 'algorithm config overrides as JSON or @file.json')
+    .option('--eval-every <n>', 'evaluate every n steps')
+    .option('--eval-episodes <n>', 'episodes per evaluation', '10')
+    .option('--batch-size <n>', 'batch size')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
+    .option('--online', 'train online by interacting with the env (no dataset)')
+    .option('--resume', 'continue from <out>/checkpoint.json')
+    .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
+    .action(async (algo: string, opts: TrainCliOptions) => {
+      const { trainCommand } = await import('./commands/train.js');
+      done(await trainCommand(ctx, algo, opts));
+    });
+
+  program
+    .command('eval')
+    .description('evaluate a checkpoint in its environment')
+    .argument('<checkpoint>', 'checkpoint.json written by `bellman train`')
+    .option('--episodes <n>', 'episodes to run', '10')
+    .option('--seed <n>', 'seed of the first episode', '1000')
+    .option('--env <id>', 'environment (default: the one the checkpoint was trained on)')
+    .option('--json', 'print one JSON object')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
+    .action(async (checkpoint: string, opts: { episodes?: string; seed?: string; env?: string; json?: boolean; backend?: string }) => {
+      const { evalCommand } = await import('./commands/eval.js');
+      done(await evalCommand(ctx, checkpoint, opts));
+    });
+
+  program
+    .command('quickstart')
+    .description('CartPole-v1 end to end: dataset, training of each offline algorithm, results table, plots')
+    .option('--steps <n>', 'gradient steps per algorithm')
+    .option('--out <dir>', 'output directory', 'runs/quickstart')
+    .option('--seed <n>', 'seed', '0')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
+    .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
+    .action(async (opts: { steps?: string; out?: string; seed?: string; backend?: string; dataDir?: string }) => {
+      const { quickstartCommand } = await import('./commands/quickstart.js');
+      done(await quickstartCommand(ctx, opts));
+    });
+
+  program
+    .command('plot')
+    .description('plot learning and loss curves of one or more run directories')
+    .argument('<run-dir...>', 'run directories (holding metrics.jsonl) or metrics.jsonl files')
+    .option('--out <prefix>', 'output prefix: writes <prefix>.svg/.png and <prefix>-losses.svg/.png (default <first run>/curve)')
+    .option('--title <text>', 'plot title')
+    .action(async (runs: string[], opts: { out?: string; title?: string }) => {
+      const { plotCommand } = await import('./commands/plot.js');
+      done(await plotCommand(ctx, runs, opts));
+    });
+
+  return program;
+}
+
+/**
+ * Run the `bellman` command with `argv` (the arguments after the program name). Returns the exit
+ * code: 0 on success, 2 on a usage error (one line on stderr), 1 on any other failure.
+ */
+export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const ctx = new CommandContext(io);
+  let exitCode = EXIT_OK;
+  const program = buildProgram(ctx, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      // parse errors were already printed by outputError; bare `bellman` / `bellman dataset` print help
+      return EXIT_USAGE;
+    }
+    const debug = Boolean(io.env.BELLMAN_DEBUG && io.env.BELLMAN_DEBUG !== '0');
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`bellman: error: ${oneLine(message)}\n`);
+    if (debug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+    return isUsageError(err) ? EXIT_USAGE : EXIT_FAILURE;
+  }
+}
