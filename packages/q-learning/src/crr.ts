@@ -1,0 +1,176 @@
+/**
+ * Critic Regularized Regression (Wang et al. 2020): a policy trained by filtered / weighted
+ * behaviour cloning, the weight a function of the critic's advantage.
+ *
+ * Per update, on a batch (s, a, r, s', d), with m policy samples per state:
+ * (r below is the reward times `rewardScale`, 1 by default)
+ *   critic:  y = r + gamma * (1 - d) * mean_k Qtarget(s', a'_k),  a'_k ~ pi(.|s'), k = 1..m
+ *            (targetSamples = 1 gives the single-sample backup)
+ *            L_Q = mean (Q(s,a) - y)^2   (+ regularizer penalties)
+ *   actor:   A(s,a) = Q(s,a) - mean_k Q(s, a_k),  a_k ~ pi(.|s), k = 1..m   (held fixed)
+ *            f = 1(A > 0) ('binary') or min(exp(A / beta), 20) ('exp')
+ *            L_pi = -mean f * log pi(a|s)
+ *   targets: Qtarget <- tau * Q + (1 - tau) * Qtarget
+ * One critic (as in the paper), trained on the current policy's actions. The policy is a Gaussian
+ * with mean squash(mu(s)) and a state-independent learned log-std (gaussian-policy.ts GaussianActor).
+ *
+ * Regularizers get phi(s, a) and phi(s', a'_1) from the critic: a'_1 is the first of the backup's samples.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics } from '@bellman/core';
+import type { LearnerDefinition, LearnerInit } from './learner-base.js';
+import type { BatchTensors } from './learner-utils.js';
+import { GaussianActor, normalNoise } from './gaussian-policy.js';
+import { ContinuousCriticLearner, Critics, mse, renameLoss, repeatRows } from './twin-critic.js';
+
+export interface CRRConfig {
+  hiddenSizes: number[];
+  gamma: number;
+  /** Polyak rate of the target critic. */
+  tau: number;
+  /** f: 'binary' = 1(A > 0), 'exp' = min(exp(A / beta), maxWeight). */
+  advantageFilter: 'binary' | 'exp';
+  /** Temperature of the 'exp' filter. */
+  beta: number;
+  /** Clip of the 'exp' weights. */
+  maxWeight: number;
+  /** m: policy samples for the advantage baseline. */
+  advantageSamples: number;
+  /** Policy samples averaged in the TD target (1: a single sample). */
+  targetSamples: number;
+  actorLearningRate: number;
+  criticLearningRate: number;
+  /** Rewards are multiplied by this in the TD target (Q is then on the scaled reward's scale). */
+  rewardScale: number;
+}
+
+export const CRR_DEFAULTS: Readonly<CRRConfig> = Object.freeze({
+  hiddenSizes: [256, 256],
+  gamma: 0.99,
+  tau: 5e-3,
+  advantageFilter: 'exp',
+  beta: 1,
+  maxWeight: 20,
+  advantageSamples: 4,
+  targetSamples: 4,
+  actorLearningRate: 3e-4,
+  criticLearningRate: 3e-4,
+  rewardScale: 1,
+});
+
+const positive = { type: 'number', min: 0, exclusiveMin: true } as const;
+const CRR_SCHEMA: ConfigSchema<CRRConfig> = {
+  hiddenSizes: { type: 'integerArray', minLength: 1 },
+  gamma: { type: 'number', min: 0, max: 1 },
+  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
+  advantageFilter: { type: 'enum', values: ['binary', 'exp'] },
+  beta: positive,
+  maxWeight: positive,
+  advantageSamples: { type: 'number', integer: true, min: 1 },
+  targetSamples: { type: 'number', integer: true, min: 1 },
+  actorLearningRate: positive,
+  criticLearningRate: positive,
+  rewardScale: { type: 'number', min: 0, exclusiveMin: true },
+};
+
+/** f(A): 1(A > 0), or min(exp(A / beta), maxWeight). */
+export function advantageWeights(advantage: tf.Tensor, filter: 'binary' | 'exp', beta: number, maxWeight: number): tf.Tensor {
+  return tf.tidy(() =>
+    // step(A) is 1(A > 0); unlike a comparison it has a (zero) gradient in tfjs.
+    filter === 'binary' ? tf.step(advantage) : tf.minimum(tf.exp(tf.div(advantage, beta)), maxWeight),
+  );
+}
+
+export class CRR extends ContinuousCriticLearner<CRRConfig> {
+  readonly actor: GaussianActor;
+  readonly critics: Critics;
+  private readonly actorOptimizer: Adam;
+  private readonly criticOptimizer: Adam;
+
+  constructor(init: LearnerInit<CRRConfig>) {
+    super({ algo: 'crr', configName: 'CRR', schema: CRR_SCHEMA, defaults: { ...CRR_DEFAULTS, hiddenSizes: [...CRR_DEFAULTS.hiddenSizes] }, actionKinds: ['box'] }, init);
+    const { hiddenSizes, actorLearningRate, criticLearningRate } = this.config;
+    const actorNet = this.addNetwork('actor', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: this.actionDim }, this.rng));
+    const logStd = this.addVariable('logStd', tf.variable(tf.zeros([this.actionDim]), true));
+    this.actor = new GaussianActor(actorNet, logStd, this.box);
+    this.critics = new Critics(
+      { observationDim: this.observationDim, actionDim: this.actionDim, hiddenSizes, count: 1 },
+      this.rng,
+      (name, net) => this.addNetwork(name, net),
+    );
+    this.actorOptimizer = this.addOptimizer('actor', new Adam([...actorNet.variables, logStd], { learningRate: actorLearningRate }));
+    this.criticOptimizer = this.addOptimizer('critic', new Adam(this.critics.variables, { learningRate: criticLearningRate }));
+  }
+
+  protected trainStep(batch: BatchTensors): Metrics {
+    const { gamma, rewardScale, tau, advantageFilter, beta, maxWeight, advantageSamples: m, targetSamples: mTarget } = this.config;
+    const s = batch.observations;
+    const a = batch.actions;
+    const sNext = batch.nextObservations;
+    const size = batch.size;
+
+    // Target: y = r + gamma * (1 - d) * mean_k Qtarget(s', a'_k),  a'_k ~ pi(.|s') (rows i*mTarget + k).
+    const sNextRepeated = repeatRows(sNext, mTarget);
+    const nextNoise = normalNoise(this.rng, size * mTarget, this.actionDim);
+    const nextActions = this.actor.sample(sNextRepeated, nextNoise);
+    const firstNextAction = tf.tidy(() => tf.reshape(nextActions, [size, mTarget, this.actionDim]).slice([0, 0, 0], [size, 1, this.actionDim]).reshape([size, this.actionDim]) as tf.Tensor2D);
+    const y = tf.tidy(() => {
+      const nextValue = tf.mean(tf.reshape(this.critics.targetMin(sNextRepeated, nextActions), [size, mTarget]), 1);
+      return tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, nextValue))) as tf.Tensor1D;
+    });
+
+    // Advantage, before the critic step: A = Q(s, a) - mean_k Q(s, a_k),  a_k ~ pi(.|s).
+    const sRepeated = repeatRows(s, m);
+    const noise = normalNoise(this.rng, size * m, this.actionDim);
+    const advantage = tf.tidy(() => {
+      const baseline = tf.mean(tf.reshape(this.critics.min(sRepeated, this.actor.sample(sRepeated, noise)), [size, m]), 1);
+      return tf.sub(this.critics.min(s, a), baseline) as tf.Tensor1D;
+    });
+
+    const metrics: Metrics = {};
+    const probe: Metrics = {};
+    try {
+      // Critic: L_Q = mean (Q(s,a) - y)^2 + regularizer penalties.
+      renameLoss(
+        this.criticOptimizer.minimize(() => {
+          const { values: [q], phi } = this.critics.valuesWithFeatures(s, a);
+          const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q!), targetMean: tf.mean(y) };
+          const loss = this.withFeatureTerms(mse(q!, y), phi, () => this.critics.features(sNext, firstNextAction), q!, batch, extra, probe);
+          return { loss, metrics: extra };
+        }),
+        'criticLoss',
+        metrics,
+      );
+
+      // Actor: L_pi = -mean f(A) * log pi(a|s).
+      renameLoss(
+        this.actorOptimizer.minimize(() => {
+          const weights = advantageWeights(advantage, advantageFilter, beta, maxWeight);
+          const logProb = this.actor.logProb(s, a);
+          const loss = tf.neg(tf.mean(tf.mul(weights, logProb))) as tf.Scalar;
+          return { loss, metrics: { advantageMean: tf.mean(advantage), weightMean: tf.mean(weights), logProbMean: tf.mean(logProb) } };
+        }),
+        'actorLoss',
+        metrics,
+      );
+    } finally {
+      tf.dispose([sNextRepeated, nextNoise, nextActions, firstNextAction, y, sRepeated, noise, advantage]);
+    }
+    this.critics.updateTargets(tau);
+    return Object.assign(metrics, probe);
+  }
+
+  /** The mean action when deterministic (the default); otherwise a Gaussian sample clipped into the box. */
+  act(observation: Float32Array, options: ActOptions = {}): Action {
+    this.checkObservation(observation);
+    return this.actor.act(observation, options.deterministic ?? true, options.rng ?? this.rng);
+  }
+}
+
+export const crrDefinition: LearnerDefinition<CRRConfig> = {
+  algo: 'crr',
+  description: 'Critic Regularized Regression: advantage-filtered (binary or exp) behaviour cloning with a TD critic (Box actions, offline)',
+  actionKinds: ['box'],
+  defaults: CRR_DEFAULTS,
+  create: (init) => new CRR(init),
+};

@@ -1,0 +1,49 @@
+// Browser-safe entry. File-system pieces (trainers that write checkpoint files, saveLearner /
+// loadLearner) live in '@bellman/q-learning/node'.
+export { BaseLearner, isEnvStepAware } from './learner-base.js';
+export type { ActionKind, LearnerInit, LearnerDefinition, LearnerSpec, EnvStepAware, RegularizationResult } from './learner-base.js';
+export { BatchTensors, ActionScaler, floatOneHot, forwardOne, argmax, sampleFromLogits, checkBatchShape } from './learner-utils.js';
+export { BC, BC_DEFAULTS, bcDefinition } from './bc.js';
+export type { BCConfig } from './bc.js';
+export { DQN, DQN_DEFAULTS, dqnDefinition, DiscreteQLearner, QNetwork, Q_NETWORK_SCHEMA, tdElementLoss } from './dqn.js';
+export type { DQNConfig, QNetworkConfig, ExtraLoss } from './dqn.js';
+export { DiscreteCQL, DISCRETE_CQL_DEFAULTS, discreteCqlDefinition } from './cql-discrete.js';
+export type { DiscreteCQLConfig } from './cql-discrete.js';
+export { SARSA, FQE, SARSA_DEFAULTS, FQE_DEFAULTS, sarsaDefinition, fqeDefinition, ActionValueCritic, TDEvaluator } from './sarsa.js';
+export type { SARSAConfig, FQEConfig, FQEInit, TDEvaluationConfig, DiscreteActionProbabilities } from './sarsa.js';
+export { NStepAccumulator, nStepOf } from './n-step.js';
+export type { NStepLearner, TransitionSink } from './n-step.js';
+export { SAC, SAC_DEFAULTS, SoftActorCritic, SOFT_ACTOR_CRITIC_SCHEMA, sacDefinition } from './sac.js';
+export type { SACConfig, SoftActorCriticConfig } from './sac.js';
+export { CQL, CQL_DEFAULTS, cqlDefinition } from './cql.js';
+export type { CQLConfig } from './cql.js';
+export { TD3BC, TD3BC_DEFAULTS, NORMALIZATION_STD_EPSILON, td3bcDefinition } from './td3bc.js';
+export type { TD3BCConfig, TD3BCInit, ObservationNormalization } from './td3bc.js';
+export { IQL, IQL_DEFAULTS, expectileLoss, iqlDefinition } from './iql.js';
+export type { IQLConfig } from './iql.js';
+export { CRR, CRR_DEFAULTS, advantageWeights, crrDefinition } from './crr.js';
+export type { CRRConfig } from './crr.js';
+export {
+  TanhGaussianActor,
+  GaussianActor,
+  gaussianLogProb,
+  logOneMinusTanhSquared,
+  normalNoise,
+  clipToBox,
+  clipTensorToBox,
+  LOG_STD_MIN,
+  LOG_STD_MAX,
+} from './gaussian-policy.js';
+export type { ActionSample } from './gaussian-policy.js';
+export { Critics, ContinuousCriticLearner, stateAction, mse, repeatRows } from './twin-critic.js';
+export type { CriticOptions, RegisterNetwork } from './twin-critic.js';
+export { registerLearner, listAlgorithms, getLearnerDefinition, createLearner, learnerFromSnapshot } from './registry.js';
+export type { AlgorithmInfo, SnapshotExtras } from './registry.js';
+export { evaluatePolicy, meanStd } from './evaluate.js';
+export type { EvaluateOptions, EvaluationResult } from './evaluate.js';
+export { MemoryCheckpointStore, MetricWindow } from './trainer-common.js';
+export type { EvalRecord, TrainerSummary, TrainerEvent, TrainerCheckpoint, CheckpointStore, TrainerOptions } from './trainer-common.js';
+export { OfflineTrainer } from './offline-trainer.js';
+export type { OfflineTrainerOptions, OfflineTrainerState, TransitionSource } from './offline-trainer.js';
+export { OnlineTrainer } from './online-trainer.js';
+export type { OnlineTrainerOptions, OnlineTrainerState, TransitionBuffer } from './online-trainer.js';

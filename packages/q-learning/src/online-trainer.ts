@@ -1,0 +1,209 @@
+import { Rng, flatSize, spaceFromJSON, type Action, type Env, type Metrics, type RngState, type TransitionBatch } from '@bellman/core';
+import { ReplayBuffer } from '@bellman/datasets';
+import { isEnvStepAware } from './learner-base.js';
+import { NStepAccumulator, nStepOf, type NStepLearner, type TransitionSink } from './n-step.js';
+import {
+  TrainerCore,
+  checkPositiveInteger,
+  checkSameSetting,
+  now,
+  type EvalRecord,
+  type TrainerOptions,
+  type TrainerSummary,
+} from './trainer-common.js';
+
+/** The replay memory the online trainer writes to and samples from (ReplayBuffer from @bellman/datasets by default). */
+export interface TransitionBuffer {
+  readonly size: number;
+  add(
+    observation: ArrayLike<number>,
+    action: number | ArrayLike<number>,
+    reward: number,
+    nextObservation: ArrayLike<number>,
+    terminated: boolean,
+    truncated?: boolean,
+  ): void;
+  sampleTransitions(n: number, rng: Rng): TransitionBatch;
+}
+
+export interface OnlineTrainerOptions extends TrainerOptions {
+  /**
+   * Makes the envs: one to collect in (per run), one to evaluate in, and, when no `buffer` is
+   * given, one at construction to read the spaces the ReplayBuffer is sized for (closed at once).
+   */
+  envFactory: () => Env;
+  /** Replay capacity (default min(steps, 1_000_000)). Ignored when `buffer` is given. */
+  bufferCapacity?: number;
+  /** Use this replay memory instead of a new ReplayBuffer. */
+  buffer?: TransitionBuffer;
+  /** No updates until the buffer holds this many transitions (default 1000). */
+  warmupSteps?: number;
+  /** During the first warmupSteps env steps act uniformly at random instead of with the learner (default true). */
+  randomWarmup?: boolean;
+  /** Update every this many env steps (default 1). */
+  updateEvery?: number;
+  /** Updates each time (default 1). */
+  gradientSteps?: number;
+}
+
+/** What an online checkpoint stores besides the learner. The replay buffer is not stored. */
+export interface OnlineTrainerState {
+  step: number;
+  batchSize: number;
+  seed: number;
+  episodes: number;
+  actionRng: RngState;
+  sampleRng: RngState;
+  evalHistory: EvalRecord[];
+  bestEval: EvalRecord | null;
+  wallSeconds: number;
+}
+
+/**
+ * Trains a learner from its own experience: `steps` environment steps with stochastic actions
+ * (`learner.act(obs, {deterministic: false, rng})`; exploration such as epsilon-greedy lives in
+ * the learner), transitions stored with `terminated` (not `truncated`) as the bootstrapping flag,
+ * updates after warm-up, periodic evaluation, logging and checkpoints.
+ *
+ * Resuming restores the learner and the trainer's counters and random streams but not the replay
+ * buffer: collection restarts with a fresh episode and updates wait until the buffer again holds
+ * max(warmupSteps, batchSize) transitions.
+ */
+export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
+  private readonly envFactory: () => Env;
+  private readonly buffer: TransitionBuffer;
+  private readonly warmupSteps: number;
+  private readonly randomWarmup: boolean;
+  private readonly updateEvery: number;
+  private readonly gradientSteps: number;
+  private readonly actionRng: Rng;
+  private readonly sampleRng: Rng;
+  private readonly envSeedBase: number;
+  private episodes = 0;
+  private running = false;
+
+  constructor(options: OnlineTrainerOptions) {
+    super('online', options, { factory: options.envFactory });
+    if (typeof options.envFactory !== 'function') throw new TypeError('OnlineTrainer: envFactory must be a function returning an Env');
+    this.envFactory = options.envFactory;
+    this.warmupSteps = options.warmupSteps ?? 1000;
+    checkPositiveInteger('OnlineTrainer', 'warmupSteps', this.warmupSteps, true);
+    this.randomWarmup = options.randomWarmup ?? true;
+    this.updateEvery = options.updateEvery ?? 1;
+    checkPositiveInteger('OnlineTrainer', 'updateEvery', this.updateEvery);
+    this.gradientSteps = options.gradientSteps ?? 1;
+    checkPositiveInteger('OnlineTrainer', 'gradientSteps', this.gradientSteps);
+    const root = new Rng(this.seed);
+    this.actionRng = root.split();
+    this.sampleRng = root.split();
+    this.envSeedBase = root.seed();
+    if (options.buffer) {
+      this.buffer = options.buffer;
+    } else {
+      const capacity = options.bufferCapacity ?? Math.min(options.steps, 1_000_000);
+      checkPositiveInteger('OnlineTrainer', 'bufferCapacity', capacity);
+      if (capacity < Math.max(this.warmupSteps, this.batchSize)) {
+        throw new RangeError(`OnlineTrainer: bufferCapacity ${capacity} is smaller than max(warmupSteps, batchSize) = ${Math.max(this.warmupSteps, this.batchSize)}: no update could ever start`);
+      }
+      const probe = this.envFactory();
+      const observationDim = flatSize(spaceFromJSON(probe.observationSpace.toJSON()));
+      const actionDim = flatSize(spaceFromJSON(probe.actionSpace.toJSON()));
+      probe.close();
+      this.buffer = new ReplayBuffer({ capacity, observationDim, actionDim });
+    }
+  }
+
+  /** Collect and train from the current step to `steps`. */
+  async run(): Promise<TrainerSummary> {
+    if (this.running) throw new Error('OnlineTrainer: run() is already in progress');
+    this.running = true;
+    const env = this.envFactory();
+    try {
+      const sessionStart = now();
+      const updateThreshold = Math.max(this.warmupSteps, this.batchSize);
+      let observation = this.resetEnv(env);
+      let episodeReturn = 0;
+      let episodeLength = 0;
+      let lastMetrics: Metrics = {};
+      // A learner with nStep > 1 learns from n-step transitions: aggregate them before storing.
+      const nStep = nStepOf(this.learner);
+      const sink: TransitionSink =
+        nStep > 1 ? new NStepAccumulator(nStep, (this.learner as unknown as NStepLearner).gamma, this.buffer) : this.buffer;
+      while (this.step < this.totalSteps && !this.stopping) {
+        if (isEnvStepAware(this.learner)) this.learner.onEnvStep(this.step);
+        const action: Action =
+          this.randomWarmup && this.step < this.warmupSteps
+            ? env.actionSpace.sample(this.actionRng)
+            : this.learner.act(observation, { deterministic: false, rng: this.actionRng });
+        const result = env.step(action);
+        sink.add(observation, action, result.reward, result.observation, result.terminated, result.truncated);
+        episodeReturn += result.reward;
+        episodeLength += 1;
+        observation = result.observation;
+        this.step += 1;
+        if (result.terminated || result.truncated) {
+          this.logger?.log(this.step, { episode_return: episodeReturn, episode_length: episodeLength });
+          this.emit({ type: 'episode', step: this.step, totalSteps: this.totalSteps, episodeReturn, episodeLength });
+          this.episodes += 1;
+          observation = this.resetEnv(env);
+          episodeReturn = 0;
+          episodeLength = 0;
+        }
+        if (this.step % this.updateEvery === 0 && this.buffer.size >= updateThreshold) {
+          for (let g = 0; g < this.gradientSteps; g++) {
+            lastMetrics = this.learner.update(this.buffer.sampleTransitions(this.batchSize, this.sampleRng));
+            this.recordMetrics(lastMetrics);
+          }
+        }
+        this.emit({ type: 'update', step: this.step, totalSteps: this.totalSteps, metrics: lastMetrics });
+        await this.periodic();
+      }
+      return await this.finish(sessionStart);
+    } finally {
+      env.close();
+      this.running = false;
+    }
+  }
+
+  /** Load a checkpoint from `checkpointPath` and continue to `steps` (see the class note on the buffer). */
+  async resume(checkpointPath: string): Promise<TrainerSummary> {
+    await this.loadCheckpoint(checkpointPath, this.checkpointStore);
+    return this.run();
+  }
+
+  /** Episodes finished so far. */
+  get episodeCount(): number {
+    return this.episodes;
+  }
+
+  private resetEnv(env: Env): Float32Array {
+    return env.reset({ seed: (this.envSeedBase + this.episodes) % 2 ** 31 }).observation;
+  }
+
+  protected trainerState(): OnlineTrainerState {
+    return {
+      step: this.step,
+      batchSize: this.batchSize,
+      seed: this.seed,
+      episodes: this.episodes,
+      actionRng: this.actionRng.getState(),
+      sampleRng: this.sampleRng.getState(),
+      evalHistory: this.evalHistory,
+      bestEval: this.bestEval,
+      wallSeconds: this.previousWallSeconds,
+    };
+  }
+
+  protected restoreTrainerState(state: OnlineTrainerState, path: string): void {
+    checkSameSetting(path, 'batchSize', state.batchSize, this.batchSize);
+    checkSameSetting(path, 'seed', state.seed, this.seed);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`checkpoint ${path}: trainer step must be a non-negative integer, got ${state.step}`);
+    this.actionRng.setState(state.actionRng);
+    this.sampleRng.setState(state.sampleRng);
+    this.step = state.step;
+    this.episodes = state.episodes ?? 0;
+    this.evalHistory = [...(state.evalHistory ?? [])];
+    this.bestEval = state.bestEval ?? null;
+    this.previousWallSeconds = state.wallSeconds ?? 0;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Algorithms by name, so that a command line or a checkpoint can build any learner.
+ * Built-in algorithms are listed in BUILTIN_LEARNERS; `registerLearner` adds others at run time.
+ */
+import { closestMatches, spaceFromJSON, type Learner, type LearnerSnapshot } from '@bellman/core';
+import { bcDefinition } from './bc.js';
+import { discreteCqlDefinition } from './cql-discrete.js';
+import { dqnDefinition } from './dqn.js';
+import { fqeDefinition, sarsaDefinition } from './sarsa.js';
+import { cqlDefinition } from './cql.js';
+import { crrDefinition } from './crr.js';
+import { iqlDefinition } from './iql.js';
+import { sacDefinition } from './sac.js';
+import { td3bcDefinition } from './td3bc.js';
+import type { ActionKind, LearnerDefinition, LearnerInit } from './learner-base.js';
+
+/** One entry per algorithm file. Keep sorted by algo name. */
+const BUILTIN_LEARNERS: readonly LearnerDefinition[] = [
+  bcDefinition,
+  cqlDefinition,
+  discreteCqlDefinition,
+  crrDefinition,
+  dqnDefinition,
+  fqeDefinition,
+  iqlDefinition,
+  sacDefinition,
+  sarsaDefinition,
+  td3bcDefinition,
+];
+
+const definitions = new Map<string, LearnerDefinition>();
+for (const def of BUILTIN_LEARNERS) registerLearner(def);
+
+/** Add an algorithm. Names are case-sensitive and must be unique. */
+export function registerLearner<C extends object>(definition: LearnerDefinition<C>): void {
+  const { algo } = definition;
+  if (!/^[a-z0-9][a-z0-9+_.-]*$/.test(algo)) {
+    throw new Error(`registerLearner: algo name "${algo}" must be lower-case letters, digits and + _ . -`);
+  }
+  if (definitions.has(algo)) throw new Error(`registerLearner: an algorithm named "${algo}" is already registered`);
+  definitions.set(algo, definition as LearnerDefinition);
+}
+
+export interface AlgorithmInfo {
+  algo: string;
+  description: string;
+  actionKinds: readonly ActionKind[];
+  defaults: Readonly<object>;
+}
+
+/** The registered algorithms, sorted by name. */
+export function listAlgorithms(): AlgorithmInfo[] {
+  return [...definitions.values()]
+    .map(({ algo, description, actionKinds, defaults }) => ({ algo, description, actionKinds, defaults }))
+    .sort((a, b) => a.algo.localeCompare(b.algo));
+}
+
+export function getLearnerDefinition(algo: string): LearnerDefinition {
+  const def = definitions.get(algo);
+  if (def) return def;
+  const names = [...definitions.keys()].sort();
+  const close = closestMatches(algo, names);
+  const hint = close.length > 0 ? ` (did you mean ${close.map((c) => `"${c}"`).join(' or ')}?)` : '';
+  throw new Error(`unknown algorithm "${algo}"${hint}; available: ${names.join(', ')}`);
+}
+
+/** Build a learner by algorithm name; the config is validated by the algorithm. */
+export function createLearner(algo: string, init: LearnerInit): Learner {
+  return getLearnerDefinition(algo).create(init);
+}
+
+/** What a snapshot cannot hold (live objects such as regularizers), passed again when rebuilding. */
+export type SnapshotExtras = Omit<LearnerInit, 'observationSpace' | 'actionSpace' | 'config' | 'seed'>;
+
+/**
+ * Rebuild a learner (config, spaces, weights, optimizer state, rng, update count) from a snapshot.
+ * Regularizers and probes are objects, not data: pass them in `extras` as when the run started.
+ */
+export function learnerFromSnapshot(snapshot: LearnerSnapshot, extras: SnapshotExtras = {}): Learner {
+  if (!snapshot || typeof snapshot !== 'object' || typeof snapshot.algo !== 'string') {
+    throw new TypeError('learnerFromSnapshot: expected a learner snapshot with an "algo" field');
+  }
+  const def = getLearnerDefinition(snapshot.algo);
+  const learner = def.create({
+    ...extras,
+    observationSpace: spaceFromJSON(snapshot.observationSpace),
+    actionSpace: spaceFromJSON(snapshot.actionSpace),
+    config: (snapshot.config ?? {}) as Record<string, unknown>,
+  });
+  try {
+    learner.load(snapshot);
+  } catch (err) {
+    learner.dispose();
+    throw err;
+  }
+  return learner;
+}

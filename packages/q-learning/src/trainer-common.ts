@@ -1,0 +1,317 @@
+/**
+ * What the offline and online trainers share: options, progress events, metric averaging,
+ * periodic evaluation and checkpoint storage. Browser-safe: files come in through a
+ * CheckpointStore (the '@bellman/q-learning/node' entry supplies one backed by the file system).
+ */
+import type { Env, Learner, LearnerSnapshot, Logger, Metrics } from '@bellman/core';
+import { evaluatePolicy } from './evaluate.js';
+
+export interface EvalRecord {
+  step: number;
+  returnMean: number;
+  returnStd: number;
+  lengthMean: number;
+}
+
+export interface TrainerSummary {
+  /** Steps done in total (including those before a resume). */
+  steps: number;
+  /** The last evaluation's mean return, or null when there was no env to evaluate in. */
+  evalReturnMean: number | null;
+  evalReturnStd: number | null;
+  evalHistory: EvalRecord[];
+  bestEval: EvalRecord | null;
+  /** Wall-clock seconds over every session of the run (resumes add up). */
+  wallSeconds: number;
+  /** True when `stop()` ended the run early. */
+  stopped: boolean;
+}
+
+/** Plain-data progress events, for progress bars and dashboards. */
+export type TrainerEvent =
+  | { type: 'update'; step: number; totalSteps: number; metrics: Metrics }
+  | { type: 'evaluation'; step: number; totalSteps: number; evaluation: EvalRecord }
+  | { type: 'checkpoint'; step: number; totalSteps: number; path: string }
+  | { type: 'episode'; step: number; totalSteps: number; episodeReturn: number; episodeLength: number };
+
+/** The payload of a trainer checkpoint: the learner and the trainer's own state. */
+export interface TrainerCheckpoint<S = unknown> {
+  trainer: 'offline' | 'online';
+  learner: LearnerSnapshot;
+  state: S;
+}
+
+/** Where checkpoints go. Writes should be atomic (a crash leaves the old checkpoint or the new one). */
+export interface CheckpointStore {
+  save(path: string, checkpoint: TrainerCheckpoint, meta: Record<string, unknown>): void | Promise<void>;
+  load(path: string): TrainerCheckpoint | Promise<TrainerCheckpoint>;
+}
+
+/** Keeps checkpoints in memory, as JSON text (so a loaded checkpoint shares nothing with the live run). */
+export class MemoryCheckpointStore implements CheckpointStore {
+  private readonly files = new Map<string, string>();
+
+  save(path: string, checkpoint: TrainerCheckpoint, meta: Record<string, unknown>): void {
+    this.files.set(path, JSON.stringify({ checkpoint, meta }));
+  }
+
+  load(path: string): TrainerCheckpoint {
+    const text = this.files.get(path);
+    if (text === undefined) throw new Error(`no checkpoint stored at "${path}"`);
+    return (JSON.parse(text) as { checkpoint: TrainerCheckpoint }).checkpoint;
+  }
+
+  has(path: string): boolean {
+    return this.files.has(path);
+  }
+}
+
+export interface TrainerOptions {
+  learner: Learner;
+  /** Total gradient steps (offline) or environment steps (online). */
+  steps: number;
+  /** Batch size of each update (default 256). */
+  batchSize?: number;
+  /** Seeds the trainer's own random streams (batch sampling, exploration, env resets). Default 0. */
+  seed?: number;
+  /** Evaluate every this many steps (default steps / 10; 0: only at the end). */
+  evalEvery?: number;
+  /** Episodes per evaluation (default 10). */
+  evalEpisodes?: number;
+  /** Evaluation episode i resets with evalSeed + i (default 1_000_000 + seed, away from data-collection seeds). */
+  evalSeed?: number;
+  /** Log the mean of each training metric over this many steps (default 100). */
+  logEvery?: number;
+  logger?: Logger;
+  /** Save a checkpoint here every `checkpointEvery` steps, when stopped, and at the end. */
+  checkpointPath?: string;
+  checkpointEvery?: number;
+  /** Required with checkpointPath in the browser entry; the node entry defaults to files. */
+  checkpointStore?: CheckpointStore;
+  onProgress?: (event: TrainerEvent) => void;
+}
+
+/** Averages metrics over a logging window. */
+export class MetricWindow {
+  private sums: Record<string, number> = {};
+  private counts: Record<string, number> = {};
+
+  add(metrics: Metrics): void {
+    for (const [k, v] of Object.entries(metrics)) {
+      this.sums[k] = (this.sums[k] ?? 0) + v;
+      this.counts[k] = (this.counts[k] ?? 0) + 1;
+    }
+  }
+
+  get empty(): boolean {
+    return Object.keys(this.counts).length === 0;
+  }
+
+  /** The means so far; clears the window. */
+  flush(): Metrics {
+    const out: Metrics = {};
+    for (const k of Object.keys(this.sums)) out[k] = this.sums[k]! / this.counts[k]!;
+    this.sums = {};
+    this.counts = {};
+    return out;
+  }
+}
+
+export function checkPositiveInteger(owner: string, name: string, value: number, allowZero = false): void {
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new RangeError(`${owner}: ${name} must be ${allowZero ? 'a non-negative' : 'a positive'} integer, got ${value}`);
+  }
+}
+
+/**
+ * The machinery both trainers share. Subclasses run their loop and call `afterStep`-style helpers:
+ * `evaluate`, `logMetrics`, `saveCheckpoint`, `emit`, `pause`.
+ */
+export abstract class TrainerCore<S> {
+  protected readonly learner: Learner;
+  protected readonly totalSteps: number;
+  protected readonly batchSize: number;
+  protected readonly seed: number;
+  protected readonly evalEvery: number;
+  protected readonly evalEpisodes: number;
+  protected readonly evalSeed: number;
+  protected readonly logEvery: number;
+  protected readonly logger: Logger | undefined;
+  protected readonly checkpointPath: string | undefined;
+  protected readonly checkpointEvery: number;
+  protected readonly checkpointStore: CheckpointStore | undefined;
+  protected readonly onProgress: ((event: TrainerEvent) => void) | undefined;
+  protected readonly window = new MetricWindow();
+
+  protected step = 0;
+  protected evalHistory: EvalRecord[] = [];
+  protected bestEval: EvalRecord | null = null;
+  protected previousWallSeconds = 0;
+  private stopRequested = false;
+  private lastPause = 0;
+  private evalEnv: Env | null = null;
+
+  protected constructor(
+    protected readonly kind: 'offline' | 'online',
+    options: TrainerOptions,
+    private readonly evalEnvSource: { env?: Env; factory?: () => Env },
+  ) {
+    const owner = kind === 'offline' ? 'OfflineTrainer' : 'OnlineTrainer';
+    if (!options.learner) throw new TypeError(`${owner}: learner is required`);
+    this.learner = options.learner;
+    checkPositiveInteger(owner, 'steps', options.steps);
+    this.totalSteps = options.steps;
+    this.batchSize = options.batchSize ?? 256;
+    checkPositiveInteger(owner, 'batchSize', this.batchSize);
+    this.seed = options.seed ?? 0;
+    if (!Number.isInteger(this.seed)) throw new RangeError(`${owner}: seed must be an integer, got ${this.seed}`);
+    this.evalEvery = options.evalEvery ?? Math.max(1, Math.ceil(options.steps / 10));
+    checkPositiveInteger(owner, 'evalEvery', this.evalEvery, true);
+    this.evalEpisodes = options.evalEpisodes ?? 10;
+    checkPositiveInteger(owner, 'evalEpisodes', this.evalEpisodes);
+    this.evalSeed = options.evalSeed ?? 1_000_000 + this.seed;
+    this.logEvery = options.logEvery ?? 100;
+    checkPositiveInteger(owner, 'logEvery', this.logEvery);
+    this.logger = options.logger;
+    this.checkpointPath = options.checkpointPath;
+    this.checkpointEvery = options.checkpointEvery ?? 0;
+    checkPositiveInteger(owner, 'checkpointEvery', this.checkpointEvery, true);
+    if (this.checkpointEvery > 0 && !this.checkpointPath) throw new TypeError(`${owner}: checkpointEvery needs a checkpointPath`);
+    this.checkpointStore = options.checkpointStore;
+    if (this.checkpointPath && !this.checkpointStore) {
+      throw new TypeError(
+        `${owner}: checkpointPath needs a checkpointStore; in Node import ${owner} from '@bellman/q-learning/node', which writes files`,
+      );
+    }
+    this.onProgress = options.onProgress;
+  }
+
+  /** Ask the running loop to stop after the current step; it saves a checkpoint (if configured) and returns. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  protected get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  get currentStep(): number {
+    return this.step;
+  }
+
+  protected get canEvaluate(): boolean {
+    return Boolean(this.evalEnvSource.env ?? this.evalEnvSource.factory);
+  }
+
+  protected emit(event: TrainerEvent): void {
+    this.onProgress?.(event);
+  }
+
+  /** Add one update's metrics to the logging window; a non-finite value stops the run with an error. */
+  protected recordMetrics(metrics: Metrics): void {
+    for (const [k, v] of Object.entries(metrics)) {
+      if (!Number.isFinite(v)) throw new Error(`${this.learner.algo} diverged at step ${this.step}: metric "${k}" is ${v}`);
+    }
+    this.window.add(metrics);
+  }
+
+  protected flushMetrics(): void {
+    if (!this.window.empty) this.logger?.log(this.step, this.window.flush());
+  }
+
+  /** Evaluate the learner's greedy policy now (seeded: every evaluation uses the same episodes). */
+  protected evaluateNow(): EvalRecord {
+    if (!this.evalEnv) this.evalEnv = this.evalEnvSource.env ?? this.evalEnvSource.factory!();
+    const result = evaluatePolicy(this.evalEnv, this.learner, { episodes: this.evalEpisodes, seed: this.evalSeed });
+    const record: EvalRecord = {
+      step: this.step,
+      returnMean: result.mean,
+      returnStd: result.std,
+      lengthMean: result.lengths.reduce((a, b) => a + b, 0) / result.lengths.length,
+    };
+    this.evalHistory.push(record);
+    if (!this.bestEval || record.returnMean > this.bestEval.returnMean) this.bestEval = record;
+    this.logger?.log(this.step, { eval_return_mean: record.returnMean, eval_return_std: record.returnStd, eval_length_mean: record.lengthMean });
+    this.emit({ type: 'evaluation', step: this.step, totalSteps: this.totalSteps, evaluation: record });
+    return record;
+  }
+
+  /** After each step: log the metric window, then evaluate and checkpoint when due (the last step is `finish`'s). */
+  protected async periodic(): Promise<void> {
+    if (this.step % this.logEvery === 0) this.flushMetrics();
+    if (this.step >= this.totalSteps) return;
+    if (this.canEvaluate && this.evalEvery > 0 && this.step % this.evalEvery === 0) this.evaluateNow();
+    if (this.checkpointEvery > 0 && this.step % this.checkpointEvery === 0) await this.saveCheckpoint();
+    await this.pause();
+  }
+
+  /** Final evaluation (unless stopped) and checkpoint; closes an eval env the trainer made. */
+  protected async finish(sessionStart: number): Promise<TrainerSummary> {
+    this.flushMetrics();
+    const stopped = this.stopping && this.step < this.totalSteps;
+    if (!stopped && this.canEvaluate && this.evalHistory[this.evalHistory.length - 1]?.step !== this.step) this.evaluateNow();
+    this.previousWallSeconds += (now() - sessionStart) / 1000;
+    if (this.checkpointPath) await this.saveCheckpoint();
+    if (this.evalEnv && !this.evalEnvSource.env) {
+      this.evalEnv.close();
+      this.evalEnv = null;
+    }
+    const last = this.evalHistory[this.evalHistory.length - 1] ?? null;
+    return {
+      steps: this.step,
+      evalReturnMean: last ? last.returnMean : null,
+      evalReturnStd: last ? last.returnStd : null,
+      evalHistory: [...this.evalHistory],
+      bestEval: this.bestEval,
+      wallSeconds: this.previousWallSeconds,
+      stopped,
+    };
+  }
+
+  /** The subclass's state to checkpoint (plain JSON data). */
+  protected abstract trainerState(): S;
+  /** Restore the subclass's state from a checkpoint. */
+  protected abstract restoreTrainerState(state: S, path: string): void;
+
+  protected async saveCheckpoint(): Promise<void> {
+    const path = this.checkpointPath!;
+    const checkpoint: TrainerCheckpoint<S> = { trainer: this.kind, learner: this.learner.save(), state: this.trainerState() };
+    await this.checkpointStore!.save(path, checkpoint, { algo: this.learner.algo, trainer: this.kind, step: this.step, steps: this.totalSteps });
+    this.emit({ type: 'checkpoint', step: this.step, totalSteps: this.totalSteps, path });
+  }
+
+  protected async loadCheckpoint(path: string, store: CheckpointStore | undefined): Promise<void> {
+    const owner = this.kind === 'offline' ? 'OfflineTrainer' : 'OnlineTrainer';
+    if (!store) throw new TypeError(`${owner}.resume needs a checkpointStore; in Node import ${owner} from '@bellman/q-learning/node'`);
+    const checkpoint = await store.load(path);
+    if (!checkpoint || typeof checkpoint !== 'object' || !checkpoint.learner || !checkpoint.state) {
+      throw new Error(`${path} is not a trainer checkpoint (expected "learner" and "state")`);
+    }
+    if (checkpoint.trainer !== this.kind) {
+      throw new Error(`${path} was written by the ${checkpoint.trainer} trainer, not the ${this.kind} one`);
+    }
+    this.learner.load(checkpoint.learner);
+    this.restoreTrainerState(checkpoint.state as S, path);
+  }
+
+  /** Give the event loop a turn now and then, so a browser page stays responsive and stop() can arrive. */
+  protected async pause(): Promise<void> {
+    const t = now();
+    if (t - this.lastPause < 100) return;
+    this.lastPause = t;
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+export function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/** Throws naming the field when a checkpoint's trainer setting differs from this trainer's. */
+export function checkSameSetting(path: string, field: string, saved: unknown, current: unknown): void {
+  if (JSON.stringify(saved) !== JSON.stringify(current)) {
+    throw new Error(
+      `checkpoint ${path} was trained with ${field} ${JSON.stringify(saved)}, this trainer has ${JSON.stringify(current)}; resume with the same ${field}`,
+    );
+  }
+}

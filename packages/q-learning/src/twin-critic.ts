@@ -1,0 +1,157 @@
+/**
+ * Q(s, a) critics for Box action spaces: one or more Mlps on [s, a] with a scalar output, each
+ * with a target copy updated by Polyak averaging. Twin critics (two members, the minimum taken in
+ * targets) counter overestimation in SAC, CQL, TD3+BC and IQL.
+ *
+ * Feature regularizers and probes read the first member's penultimate features phi(s, a).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Mlp, type Activation, type Box, type Metrics, type Rng } from '@bellman/core';
+import { BaseLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import type { BatchTensors } from './learner-utils.js';
+
+export interface CriticOptions {
+  observationDim: number;
+  actionDim: number;
+  hiddenSizes: number[];
+  activation?: Activation;
+  /** How many members (2 for twin critics). */
+  count: number;
+}
+
+/** How a learner registers networks for checkpoints (BaseLearner.addNetwork). */
+export type RegisterNetwork = (name: string, net: Mlp) => Mlp;
+
+export class Critics {
+  /** The trained members, registered as `critic1`, `critic2`, ... */
+  readonly members: Mlp[] = [];
+  /** Their target copies, registered as `critic1Target`, ... */
+  readonly targets: Mlp[] = [];
+
+  constructor(options: CriticOptions, rng: Rng, register: RegisterNetwork) {
+    const config = {
+      inputDim: options.observationDim + options.actionDim,
+      hiddenSizes: [...options.hiddenSizes],
+      outputDim: 1,
+      activation: options.activation ?? 'relu',
+    };
+    for (let i = 1; i <= options.count; i++) {
+      const member = register(`critic${i}`, new Mlp(config, rng));
+      const target = register(`critic${i}Target`, new Mlp(config, rng));
+      target.copyFrom(member);
+      this.members.push(member);
+      this.targets.push(target);
+    }
+  }
+
+  /** Trainable variables of every member (for the critic optimizer). */
+  get variables(): tf.Variable[] {
+    return this.members.flatMap((m) => m.variables);
+  }
+
+  /** Q_i(s, a) of every member, each [B]. */
+  values(observations: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D[] {
+    const input = stateAction(observations, actions);
+    return this.members.map((m) => tf.reshape(m.forward(input), [-1]) as tf.Tensor1D);
+  }
+
+  /** Q_i(s, a) of every member and phi(s, a) of the first, for regularizers. */
+  valuesWithFeatures(observations: tf.Tensor2D, actions: tf.Tensor2D): { values: tf.Tensor1D[]; phi: tf.Tensor2D } {
+    const input = stateAction(observations, actions);
+    const first = this.members[0]!.forwardWithFeatures(input);
+    const values = [tf.reshape(first.output, [-1]) as tf.Tensor1D];
+    for (const m of this.members.slice(1)) values.push(tf.reshape(m.forward(input), [-1]) as tf.Tensor1D);
+    return { values, phi: first.features };
+  }
+
+  /** phi(s, a) of the first member (at the next state-action of the backup, say). */
+  features(observations: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor2D {
+    return this.members[0]!.features(stateAction(observations, actions));
+  }
+
+  /** min_i Q_i(s, a) of the trained members, [B]. */
+  min(observations: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
+    return elementwiseMin(this.values(observations, actions));
+  }
+
+  /** min_i Qtarget_i(s, a), [B]. */
+  targetMin(observations: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
+    const input = stateAction(observations, actions);
+    return elementwiseMin(this.targets.map((t) => tf.reshape(t.forward(input), [-1]) as tf.Tensor1D));
+  }
+
+  /** Polyak step of every target: theta' <- tau * theta + (1 - tau) * theta'. */
+  updateTargets(tau: number): void {
+    this.targets.forEach((t, i) => t.softUpdateFrom(this.members[i]!, tau));
+  }
+}
+
+/** The critic input [s, a], [B, obsDim + actDim]. */
+export function stateAction(observations: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor2D {
+  return tf.concat([observations, actions], 1);
+}
+
+function elementwiseMin(values: tf.Tensor1D[]): tf.Tensor1D {
+  return values.reduce((a, b) => tf.minimum(a, b) as tf.Tensor1D);
+}
+
+/** Mean squared error of a [B] prediction to a [B] target. */
+export function mse(prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.square(tf.sub(prediction, target))) as tf.Scalar;
+}
+
+/** Repeat each row of [B, D] n times in place: rows b*n .. b*n+n-1 are copies of row b. */
+export function repeatRows(x: tf.Tensor2D, n: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [b, d] = x.shape;
+    return tf.reshape(tf.tile(tf.reshape(x, [b, 1, d]), [1, n, 1]), [b * n, d]) as tf.Tensor2D;
+  });
+}
+
+/**
+ * What every continuous-action critic learner shares: a Box action space and the feature terms
+ * of the critic loss (regularizer penalties on phi(s,a) and phi(s',a'), and the feature probe).
+ */
+export abstract class ContinuousCriticLearner<C extends object> extends BaseLearner<C> {
+  /** The action space as a Box (the constructor rejects anything else). */
+  protected readonly box: Box;
+
+  protected constructor(spec: LearnerSpec<C>, init: LearnerInit<C>) {
+    super(spec, init);
+    if (this.actionSpace.kind !== 'box') throw new TypeError(`${spec.algo}: needs a Box action space, got ${String(this.actionSpace)}`);
+    this.box = this.actionSpace;
+  }
+
+  /** True when this update needs phi(s', a'): a regularizer is set or the probe is due. */
+  protected get needsNextFeatures(): boolean {
+    return this.regularizers.length > 0 || this.probeDue;
+  }
+
+  /**
+   * Call inside the critic loss closure: `loss` plus every regularizer's penalty on
+   * phi = phi(s, a) and phiNext = phi(s', a') (computed by `nextFeatures` only when a regularizer
+   * or a due probe needs it). Penalty metrics go into `metrics`, probe metrics into `probe`.
+   */
+  protected withFeatureTerms(
+    loss: tf.Scalar,
+    phi: tf.Tensor2D,
+    nextFeatures: () => tf.Tensor2D,
+    q: tf.Tensor1D,
+    batch: BatchTensors,
+    metrics: Record<string, tf.Tensor>,
+    probe: Metrics,
+  ): tf.Scalar {
+    if (!this.needsNextFeatures) return loss;
+    const phiNext = nextFeatures();
+    const { penalty, metrics: penaltyMetrics } = this.regularize({ phi, phiNext, q, batch: batch.batch });
+    Object.assign(metrics, penaltyMetrics);
+    this.probeFeatures(phi, phiNext, probe);
+    return penalty ? (tf.add(loss, penalty) as tf.Scalar) : loss;
+  }
+}
+
+/** An optimizer's metrics with `loss` renamed (e.g. to criticLoss), merged into `into`. */
+export function renameLoss(metrics: Metrics, lossName: string, into: Metrics): Metrics {
+  for (const [k, v] of Object.entries(metrics)) into[k === 'loss' ? lossName : k] = v;
+  return into;
+}
