@@ -206,6 +206,39 @@ export function registerWasmKernelPatches(): void {
       }) as unknown as tf.KernelFunc,
     });
   }
+  // wasm's OneHot writes integer bits whatever the dtype, so a float32 one-hot reads as 1.4e-45:
+  // non-int32 one-hots are filled here over the wasm heap.
+  const oneHot = tf.getKernel('OneHot', 'wasm');
+  if (oneHot) {
+    const intOneHot = oneHot.kernelFunc as unknown as KernelFn;
+    tf.unregisterKernel('OneHot', 'wasm');
+    tf.registerKernel({
+      kernelName: 'OneHot',
+      backendName: 'wasm',
+      setupFunc: oneHot.setupFunc,
+      disposeFunc: oneHot.disposeFunc,
+      kernelFunc: ((args: KernelArgs) => {
+        const { dtype = 'int32', depth, onValue = 1, offValue = 0 } = (args.attrs ?? {}) as {
+          dtype?: string;
+          depth: number;
+          onValue?: number;
+          offValue?: number;
+        };
+        if (dtype === 'int32') return intOneHot(args);
+        const backend = args.backend as WasmBackendLike;
+        const { indices } = args.inputs as { indices: TensorInfo };
+        const ids = backend.readSync(indices.dataId);
+        const out = backend.makeOutput([...indices.shape, depth], dtype);
+        const values = backend.typedArrayFromHeap(out);
+        values.fill(offValue);
+        for (let row = 0; row < ids.length; row++) {
+          const id = ids[row]!;
+          if (id >= 0 && id < depth) values[row * depth + id] = onValue;
+        }
+        return out;
+      }) as unknown as tf.KernelFunc,
+    });
+  }
   const identity = tf.getKernel('Identity', 'wasm');
   if (identity) {
     const copyingIdentity = identity.kernelFunc as unknown as KernelFn;

@@ -234,7 +234,8 @@ export class Adam {
       for (const [k, t] of Object.entries(out.metrics ?? {})) kept[k] = tf.keep(t);
       return out.loss;
     }, this.params);
-    this.applyGradients(this.params.map((p) => grads[p.name]!));
+    // A parameter the loss does not reach has no gradient: it is left untouched, as in PyTorch.
+    this.applyGradients(this.params.map((p) => grads[p.name] ?? null));
     const result: Metrics = { loss: value.dataSync()[0]! };
     value.dispose();
     for (const g of Object.values(grads)) g.dispose();
@@ -245,15 +246,29 @@ export class Adam {
     return result;
   }
 
-  applyGradients(gradients: tf.Tensor[]): void {
+  /** One Adam step; a `null` gradient leaves its parameter and moments unchanged. */
+  applyGradients(gradients: Array<tf.Tensor | null>): void {
     if (gradients.length !== this.params.length) {
       throw new Error(`Adam.applyGradients: got ${gradients.length} gradients for ${this.params.length} parameters`);
     }
+    if (gradients.some((g) => g === null)) {
+      const present = gradients.flatMap((g, i) => (g === null ? [] : [i]));
+      if (present.length === 0) throw new Error('Adam.applyGradients: no parameter received a gradient (is the loss connected to the parameters?)');
+      this.applyToSubset(present, present.map((i) => gradients[i]!));
+      return;
+    }
+    this.applyToSubset(null, gradients as tf.Tensor[]);
+  }
+
+  private applyToSubset(indices: number[] | null, gradients: tf.Tensor[]): void {
+    const params = indices ? indices.map((i) => this.params[i]!) : this.params;
+    const ms = indices ? indices.map((i) => this.m[i]!) : this.m;
+    const vs = indices ? indices.map((i) => this.v[i]!) : this.v;
     this.t += 1;
     const { learningRate, beta1, beta2, epsilon, clipNorm } = this.config;
     const stepSize = learningRate / (1 - beta1 ** this.t);
     const sqrtBias2 = Math.sqrt(1 - beta2 ** this.t);
-    if (hasFusedKernel(ADAM_KERNEL) && gradients.every((g) => g.dtype === 'float32') && this.params.every((p) => p.dtype === 'float32')) {
+    if (hasFusedKernel(ADAM_KERNEL) && gradients.every((g) => g.dtype === 'float32') && params.every((p) => p.dtype === 'float32')) {
       // One fused kernel per parameter; clipping reads the global norm once (wasm and cpu are synchronous).
       let gradScale = 1;
       if (clipNorm !== undefined) {
@@ -262,10 +277,10 @@ export class Adam {
         norm.dispose();
       }
       const attrs = { stepSize, beta1, beta2, epsilon, sqrtBias2, gradScale };
-      for (let i = 0; i < this.params.length; i++) {
-        const param = this.params[i]!;
-        const m = this.m[i]!;
-        const v = this.v[i]!;
+      for (let i = 0; i < params.length; i++) {
+        const param = params[i]!;
+        const m = ms[i]!;
+        const v = vs[i]!;
         const outs = tf.engine().runKernel(ADAM_KERNEL, { param, grad: gradients[i]!, m, v }, attrs) as unknown as tf.Tensor[];
         param.assign(outs[0]!);
         m.assign(outs[1]!);
@@ -281,15 +296,15 @@ export class Adam {
         const norm = tf.sqrt(sq);
         scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(clipNorm), tf.add(norm, 1e-6))) as tf.Scalar;
       }
-      for (let i = 0; i < this.params.length; i++) {
+      for (let i = 0; i < params.length; i++) {
         let g = gradients[i]!;
         if (scale) g = tf.mul(g, scale);
-        const m = this.m[i]!;
-        const v = this.v[i]!;
+        const m = ms[i]!;
+        const v = vs[i]!;
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         const denom = tf.add(tf.div(tf.sqrt(v), sqrtBias2), epsilon);
-        this.params[i]!.assign(tf.sub(this.params[i]!, tf.mul(tf.div(m, denom), stepSize)));
+        params[i]!.assign(tf.sub(params[i]!, tf.mul(tf.div(m, denom), stepSize)));
       }
     });
   }

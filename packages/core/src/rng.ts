@@ -5,7 +5,8 @@
  * `Rng`, so the same seed gives the same numbers run after run. `split()` derives an independent
  * stream, so that adding draws in one component does not shift another's.
  */
-export type RngState = readonly [number, number, number, number];
+/** Four 32-bit words of generator state, plus the cached normal draw when one is pending. */
+export type RngState = readonly [number, number, number, number] | readonly [number, number, number, number, number];
 
 function splitmix32(seed: number): () => number {
   let state = seed >>> 0;
@@ -140,17 +141,25 @@ export class Rng {
   }
 
   getState(): RngState {
-    // The spare normal is dropped deliberately: it is regenerated from the stream after restore.
+    // The pending Box-Muller value is part of the state: without it a restored stream would
+    // diverge after an odd number of normal draws.
+    if (this.spareNormal !== null) return [this.s0, this.s1, this.s2, this.s3, this.spareNormal];
     return [this.s0, this.s1, this.s2, this.s3];
   }
 
   setState(state: RngState): void {
-    if (!Array.isArray(state) || state.length !== 4 || state.some((v) => !Number.isInteger(v))) {
-      throw new TypeError(`Rng state must be four 32-bit integers, got ${JSON.stringify(state)}`);
+    const words = Array.isArray(state) ? state.slice(0, 4) : [];
+    if (
+      !Array.isArray(state) ||
+      (state.length !== 4 && state.length !== 5) ||
+      words.some((v) => !Number.isInteger(v)) ||
+      (state.length === 5 && !Number.isFinite(state[4]))
+    ) {
+      throw new TypeError(`Rng state must be four 32-bit integers and an optional pending normal, got ${JSON.stringify(state)}`);
     }
-    [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0) as [number, number, number, number];
+    [this.s0, this.s1, this.s2, this.s3] = words.map((v) => v >>> 0) as [number, number, number, number];
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-    this.spareNormal = null;
+    this.spareNormal = state.length === 5 ? state[4]! : null;
   }
 }
 

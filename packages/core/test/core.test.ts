@@ -18,6 +18,11 @@ describe('Rng', () => {
     const next = a.uniform();
     const b = new Rng(state);
     expect(b.uniform()).toBe(next);
+    // A pending Box-Muller value survives a save and restore.
+    a.normal();
+    const withSpare = new Rng(a.getState());
+    expect(withSpare.normal()).toBe(a.normal());
+    expect(withSpare.uniform()).toBe(a.uniform());
     const child = a.split();
     expect(child.uniform()).not.toBe(a.uniform());
   });

@@ -253,3 +253,32 @@ describe('SIMD module', () => {
     expect(WebAssembly.validate(simdModuleBytes())).toBe(true);
   });
 });
+
+describe('wasm OneHot', () => {
+  it('gives float32 ones and zeros like the cpu backend', async () => {
+    await initBackend({ backend: 'wasm' });
+    const hot = tf.oneHot(tf.tensor1d([0, 2, 1], 'int32'), 3, 1, 0, 'float32');
+    expect(hot.dtype).toBe('float32');
+    expect(Array.from(hot.dataSync())).toEqual([1, 0, 0, 0, 0, 1, 0, 1, 0]);
+    const scaled = tf.oneHot(tf.tensor1d([1], 'int32'), 2, 2.5, -1, 'float32');
+    expect(Array.from(scaled.dataSync())).toEqual([-1, 2.5]);
+    expect(Array.from(tf.oneHot(tf.tensor1d([1], 'int32'), 2).dataSync())).toEqual([0, 1]);
+    await initBackend({ backend: 'cpu' });
+  });
+});
+
+describe('Adam with a parameter the loss does not reach', () => {
+  it('updates the connected parameters and leaves the other untouched', async () => {
+    await initBackend({ backend: 'wasm' });
+    const used = tf.variable(tf.tensor1d([1, 2]), true, 'adam-used');
+    const unused = tf.variable(tf.tensor1d([5]), true, 'adam-unused');
+    const opt = new Adam([used, unused], { learningRate: 0.1 });
+    opt.minimize(() => ({ loss: tf.sum(tf.square(used)) as tf.Scalar }));
+    // First Adam step moves each element by lr * sign(grad).
+    const after = Array.from(used.dataSync());
+    expect(after[0]).toBeCloseTo(0.9, 5);
+    expect(after[1]).toBeCloseTo(1.9, 5);
+    expect(Array.from(unused.dataSync())).toEqual([5]);
+    await initBackend({ backend: 'cpu' });
+  });
+});
