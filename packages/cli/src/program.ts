@@ -143,6 +143,21 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     });
 
   program
+    .command('experiment')
+    .description('run a paper-reproduction experiment and write its plots: dr3 (SARSA vs TD feature co-adaptation, CQL vs CQL+DR3)')
+    .argument('<name>', 'experiment name: dr3')
+    .option('--quick', 'small steps and one seed (about a minute), for smoke tests')
+    .option('--json', 'end stdout with one JSON line of results; progress goes to stderr')
+    .option('--seeds <n>', 'number of seeds (0..n-1)')
+    .option('--out <dir>', 'output directory (default runs/experiment-<name>)')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
+    .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
+    .action(async (name: string, opts: { quick?: boolean; json?: boolean; seeds?: string; out?: string; backend?: string; dataDir?: string }) => {
+      const { experimentCommand } = await import('./commands/experiment.js');
+      done(await experimentCommand(ctx, name, opts));
+    });
+
+  program
     .command('plot')
     .description('plot learning and loss curves of one or more run directories')
     .argument('<run-dir...>', 'run directories (holding metrics.jsonl) or metrics.jsonl files')

@@ -11,6 +11,16 @@ export { DiscreteCQL, DISCRETE_CQL_DEFAULTS, discreteCqlDefinition } from './cql
 export type { DiscreteCQLConfig } from './cql-discrete.js';
 export { SARSA, FQE, SARSA_DEFAULTS, FQE_DEFAULTS, sarsaDefinition, fqeDefinition, ActionValueCritic, TDEvaluator } from './sarsa.js';
 export type { SARSAConfig, FQEConfig, FQEInit, TDEvaluationConfig, DiscreteActionProbabilities } from './sarsa.js';
+export {
+  ContinuousSARSA,
+  ContinuousFQE,
+  ContinuousTDEvaluator,
+  CONTINUOUS_SARSA_DEFAULTS,
+  CONTINUOUS_FQE_DEFAULTS,
+  continuousSarsaDefinition,
+  continuousFqeDefinition,
+} from './sarsa-continuous.js';
+export type { ContinuousSARSAConfig, ContinuousFQEConfig, ContinuousFQEInit, ContinuousTDEvaluationConfig, ContinuousActionSampler } from './sarsa-continuous.js';
 export { NStepAccumulator, nStepOf } from './n-step.js';
 export type { NStepLearner, TransitionSink } from './n-step.js';
 export { SAC, SAC_DEFAULTS, SoftActorCritic, SOFT_ACTOR_CRITIC_SCHEMA, sacDefinition } from './sac.js';

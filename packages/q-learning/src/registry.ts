@@ -7,6 +7,7 @@ import { bcDefinition } from './bc.js';
 import { discreteCqlDefinition } from './cql-discrete.js';
 import { dqnDefinition } from './dqn.js';
 import { fqeDefinition, sarsaDefinition } from './sarsa.js';
+import { continuousFqeDefinition, continuousSarsaDefinition } from './sarsa-continuous.js';
 import { cqlDefinition } from './cql.js';
 import { crrDefinition } from './crr.js';
 import { iqlDefinition } from './iql.js';
@@ -22,9 +23,11 @@ const BUILTIN_LEARNERS: readonly LearnerDefinition[] = [
   crrDefinition,
   dqnDefinition,
   fqeDefinition,
+  continuousFqeDefinition,
   iqlDefinition,
   sacDefinition,
   sarsaDefinition,
+  continuousSarsaDefinition,
   td3bcDefinition,
 ];
 

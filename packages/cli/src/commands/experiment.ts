@@ -1,0 +1,117 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { closestMatches } from '@bellman/core';
+import { writeFileAtomic } from '@bellman/core/node';
+import { makeRecipe } from '@bellman/datasets';
+import { parseBackend, parseOptionalInteger, resolvePath } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { resolveDataset } from '../datasets.js';
+import { UsageError } from '../errors.js';
+import { DR3_FULL, DR3_QUICK, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3ExperimentResult, type Dr3RunResult } from '../experiments/dr3.js';
+import { writeDr3Plots } from '../experiments/dr3-plots.js';
+import { startProgress } from '../progress.js';
+import { fmtNumber, formatTable } from '../table.js';
+
+/** Options of `bellman experiment <name>` as commander parses them. */
+export interface ExperimentCliOptions {
+  quick?: boolean;
+  json?: boolean;
+  seeds?: string;
+  out?: string;
+  backend?: string;
+  dataDir?: string;
+}
+
+export const EXPERIMENTS: readonly string[] = ['dr3'];
+
+/** `bellman experiment <name> [--quick] [--json] [--seeds N] [--out DIR]`. */
+export async function experimentCommand(ctx: CommandContext, name: string, opts: ExperimentCliOptions): Promise<number> {
+  if (name === 'dr3') return dr3Command(ctx, opts);
+  const close = closestMatches(name, [...EXPERIMENTS], 2);
+  const hint = close.length > 0 ? `; did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : '';
+  throw new UsageError(`unknown experiment "${name}"${hint} (available: ${EXPERIMENTS.join(', ')})`);
+}
+
+/**
+ * The DR3 experiment: SARSA vs TD vs TD+DR3 offline evaluation (feature dot product and srank over
+ * training) and CQL vs CQL+DR3 returns. `preset` replaces the built-in configs (tests use a tiny one).
+ */
+export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions, preset?: Dr3ExperimentConfig): Promise<number> {
+  const reporter = ctx.reporter(opts.json);
+  const base = preset ?? (opts.quick ? DR3_QUICK : DR3_FULL);
+  const seeds = parseOptionalInteger('--seeds', opts.seeds, { min: 1, max: 100 }) ?? base.seeds;
+  const backend = parseBackend(opts.backend);
+  const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-dr3-quick' : 'runs/experiment-dr3'));
+  const config: Dr3ExperimentConfig = { ...base, seeds };
+  await ctx.backend(backend);
+  await ctx.announceBackend();
+
+  const workload = dr3Workload(config);
+  const evaluation = config.evaluation;
+  reporter.say(
+    `DR3 experiment${opts.quick ? ' (quick)' : ''}: ${workload.runs} runs, ${workload.steps} gradient steps in all; seeds 0..${seeds - 1}; DR3 coefficient ${config.coefficient}`,
+  );
+  reporter.say(
+    `  offline evaluation (sarsa, td, td+dr3) on ${evaluation.tasks.join(', ')}: ${evaluation.steps} steps, batch ${evaluation.batchSize}, ` +
+      `critic [${evaluation.hiddenSizes.join(', ')}], lr ${evaluation.learningRate}, probe every ${evaluation.probeEvery}`,
+  );
+  if (config.cql) {
+    const c = config.cql;
+    reporter.say(`  cql-discrete (alpha ${c.alpha}) vs cql+dr3 on ${c.dataset}: ${c.steps} steps, batch ${c.batchSize}, Q-network [${c.hiddenSizes.join(', ')}], ${c.evalEpisodes} eval episodes`);
+  }
+
+  const result = await runDr3Experiment(config, {
+    loadDataset: async (recipe) => {
+      if (config.datasetTransitions !== undefined) return makeRecipe(recipe, { minTransitions: config.datasetTransitions });
+      return (await resolveDataset(ctx, recipe, reporter, { dataDir: opts.dataDir })).dataset;
+    },
+    startRun: (label, steps) => startProgress(reporter, label, steps),
+    finishRun: (run) => reporter.say(runLine(run)),
+  });
+
+  mkdirSync(outDir, { recursive: true });
+  const resultsPath = join(outDir, 'results.json');
+  writeFileAtomic(resultsPath, `${JSON.stringify(result, null, 1)}\n`);
+  const plots = await writeDr3Plots(result, outDir);
+
+  reporter.say('');
+  reporter.say(summaryTable(result));
+  reporter.say('');
+  reporter.say(`${result.wallSeconds.toFixed(1)}s; wrote ${resultsPath}`);
+  reporter.say(`plots: ${plots.join(', ')}`);
+  if (opts.json) reporter.result({ methods: result.methods });
+  return 0;
+}
+
+function fmt(x: number | undefined, digits = 2): string {
+  return x === undefined ? '-' : fmtNumber(x, digits);
+}
+
+function runLine(run: Dr3RunResult): string {
+  const first = run.probes[0];
+  const last = run.probes[run.probes.length - 1];
+  const features = first && last ? `dot ${fmt(first.featureDot)} -> ${fmt(last.featureDot)}, srank ${first.srank} -> ${last.srank}, Q ${fmt(last.qMean, 1)}` : 'no probes';
+  const evalText = run.evalReturn === undefined ? '' : `, return ${fmt(run.evalReturn, 1)}`;
+  return `${run.method} ${run.task} seed ${run.seed}: ${features}${evalText} (${run.wallSeconds.toFixed(1)}s)`;
+}
+
+/** The table of the summary: one row per task and method. */
+export function summaryTable(result: Dr3ExperimentResult): string {
+  return formatTable(
+    ['task', 'method', 'dataset', 'seeds', 'dot start', 'dot end', 'cos start', 'cos end', 'srank start', 'srank end', 'Q end', 'eval return'],
+    result.methods.map((m) => [
+      m.task,
+      m.name,
+      m.dataset,
+      String(m.seeds),
+      fmt(m.dotStart),
+      fmt(m.dotEnd),
+      fmt(m.cosineStart),
+      fmt(m.cosineEnd),
+      fmt(m.srankStart, 1),
+      fmt(m.srankEnd, 1),
+      fmt(m.qEnd, 1),
+      m.evalReturnMean === undefined ? '-' : `${fmt(m.evalReturnMean, 1)} ± ${fmt(m.evalReturnStd, 1)}`,
+    ]),
+  );
+}

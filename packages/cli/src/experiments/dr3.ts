@@ -1,0 +1,395 @@
+/**
+ * The DR3 experiment (Kumar et al. 2021, arXiv 2112.04716) on Bellman's small tasks.
+ *
+ * 1. Offline evaluation of the behaviour policy of a controller-generated dataset, three ways:
+ *    'sarsa' backs up Q(s', a'_data); 'td' backs up Q(s', a') with a' drawn afresh from the same
+ *    behaviour distribution (FQE in sample mode); 'td+dr3' is 'td' with the DR3 penalty
+ *    c0 * mean phi(s,a).phi(s',a'). A feature probe records phi(s,a).phi(s',a') and srank
+ *    (delta 0.01) every `probeEvery` updates. The paper's finding: the dot product grows under TD
+ *    and stays flat under SARSA; DR3 holds it down.
+ * 2. Discrete CQL with and without DR3 on a CartPole dataset: final evaluation return over seeds.
+ *
+ * Every run of a seed samples the same sequence of batches (the sampler's rng depends on the seed
+ * only), so methods are compared on the same data.
+ */
+import { Rng, type Action, type Box, type Discrete, type Env, type FeatureProbe, type Learner, type Metrics, type Regularizer } from '@bellman/core';
+import type { OfflineDataset } from '@bellman/datasets';
+import { make } from '@bellman/envs';
+import { ContinuousFQE, ContinuousSARSA, DiscreteCQL, FQE, SARSA, evaluatePolicy, meanStd } from '@bellman/q-learning';
+import { dr3, featureProbe } from '@bellman/regularizers';
+import { mediumActionProbabilities, mediumActionSampler } from './behaviour.js';
+
+export type Dr3Task = 'cartpole' | 'pendulum';
+export type Dr3EvaluationMethod = 'sarsa' | 'td' | 'td+dr3';
+export type Dr3CqlMethod = 'cql' | 'cql+dr3';
+export type Dr3Method = Dr3EvaluationMethod | Dr3CqlMethod;
+
+export const DR3_EVALUATION_METHODS: readonly Dr3EvaluationMethod[] = ['sarsa', 'td', 'td+dr3'];
+export const DR3_CQL_METHODS: readonly Dr3CqlMethod[] = ['cql', 'cql+dr3'];
+
+/** The env each task runs in and the dataset of its medium (noisy expert) controller. */
+export const DR3_TASKS: Readonly<Record<Dr3Task, { envId: string; dataset: string }>> = {
+  cartpole: { envId: 'CartPole-v1', dataset: 'cartpole-medium-v0' },
+  pendulum: { envId: 'Pendulum-v1', dataset: 'pendulum-medium-v0' },
+};
+
+export interface Dr3EvaluationSettings {
+  tasks: Dr3Task[];
+  steps: number;
+  batchSize: number;
+  probeEvery: number;
+  hiddenSizes: number[];
+  learningRate: number;
+  targetUpdateInterval: number;
+}
+
+export interface Dr3CqlSettings {
+  envId: string;
+  dataset: string;
+  steps: number;
+  batchSize: number;
+  probeEvery: number;
+  hiddenSizes: number[];
+  learningRate: number;
+  alpha: number;
+  targetUpdateInterval: number;
+  evalEpisodes: number;
+}
+
+export interface Dr3ExperimentConfig {
+  /** Seeds 0 .. seeds - 1. */
+  seeds: number;
+  /** DR3's c0, for td+dr3 and cql+dr3 (0.03: the paper's CQL setting). */
+  coefficient: number;
+  /** srank threshold. */
+  srankDelta: number;
+  gamma: number;
+  evaluation: Dr3EvaluationSettings;
+  /** null: no CQL part. */
+  cql: Dr3CqlSettings | null;
+  /** Generate each dataset in memory with at least this many transitions instead of the cached recipe. */
+  datasetTransitions?: number;
+}
+
+/** What the docs' run uses: about 15 minutes on two shared cores with the wasm backend. */
+export const DR3_FULL: Readonly<Dr3ExperimentConfig> = Object.freeze<Dr3ExperimentConfig>({
+  seeds: 3,
+  coefficient: 0.03,
+  srankDelta: 0.01,
+  gamma: 0.99,
+  evaluation: { tasks: ['cartpole', 'pendulum'], steps: 3000, batchSize: 256, probeEvery: 100, hiddenSizes: [256, 256], learningRate: 3e-4, targetUpdateInterval: 100 },
+  cql: {
+    envId: 'CartPole-v1',
+    dataset: 'cartpole-medium-v0',
+    steps: 3000,
+    batchSize: 256,
+    probeEvery: 100,
+    hiddenSizes: [256, 256],
+    learningRate: 3e-4,
+    alpha: 1,
+    targetUpdateInterval: 500,
+    evalEpisodes: 10,
+  },
+});
+
+/** `--quick`: about a minute, for smoke tests and CI. */
+export const DR3_QUICK: Readonly<Dr3ExperimentConfig> = Object.freeze({
+  ...DR3_FULL,
+  seeds: 1,
+  evaluation: { ...DR3_FULL.evaluation, steps: 300, batchSize: 128, probeEvery: 50, hiddenSizes: [64, 64] },
+  cql: { ...DR3_FULL.cql!, steps: 300, batchSize: 128, probeEvery: 50, hiddenSizes: [64, 64], targetUpdateInterval: 100, evalEpisodes: 3 },
+});
+
+/** One probe of a run's critic features (on the batch of update `step`, before that update). */
+export interface Dr3ProbePoint {
+  step: number;
+  featureDot: number;
+  srank: number;
+  featureNorm: number;
+  featureNextNorm: number;
+  /** Mean cosine between phi(s,a) and phi(s',a'): the dot product without the growth of the norms. */
+  featureCosine: number;
+  qMean: number;
+}
+
+export interface Dr3RunResult {
+  task: Dr3Task;
+  method: Dr3Method;
+  dataset: string;
+  seed: number;
+  probes: Dr3ProbePoint[];
+  /** Mean return of the final evaluation (CQL runs). */
+  evalReturn?: number;
+  wallSeconds: number;
+}
+
+/** One entry of the JSON summary: numbers averaged over seeds. */
+export interface Dr3MethodSummary {
+  name: Dr3Method;
+  task: Dr3Task;
+  dataset: string;
+  seeds: number;
+  /** phi(s,a).phi(s',a') at the first probe (update 0) and the last. */
+  dotStart: number;
+  dotEnd: number;
+  srankStart: number;
+  srankEnd: number;
+  /** featureCosine at the first and last probe. */
+  cosineStart: number;
+  cosineEnd: number;
+  /** Mean Q(s, a) on the batch of the last probe. */
+  qEnd: number;
+  evalReturnMean?: number;
+  /** Standard deviation over seeds of the per-seed mean returns. */
+  evalReturnStd?: number;
+  evalReturns?: number[];
+}
+
+export interface Dr3ExperimentResult {
+  config: Dr3ExperimentConfig;
+  runs: Dr3RunResult[];
+  methods: Dr3MethodSummary[];
+  wallSeconds: number;
+}
+
+/** How the runner reports progress (the CLI shows a bar or lines). */
+export interface Dr3Progress {
+  update(step: number): void;
+  stop(): void;
+}
+
+export interface Dr3RunnerHooks {
+  loadDataset(name: string): Promise<OfflineDataset>;
+  startRun?(label: string, steps: number): Dr3Progress;
+  finishRun?(run: Dr3RunResult): void;
+}
+
+/** How many runs (task x method x seed) a config makes, and their total gradient steps. */
+export function dr3Workload(config: Dr3ExperimentConfig): { runs: number; steps: number } {
+  const evalRuns = config.evaluation.tasks.length * DR3_EVALUATION_METHODS.length * config.seeds;
+  const cqlRuns = config.cql ? DR3_CQL_METHODS.length * config.seeds : 0;
+  return { runs: evalRuns + cqlRuns, steps: evalRuns * config.evaluation.steps + cqlRuns * (config.cql?.steps ?? 0) };
+}
+
+/** Run every part of the experiment; runs go one after the other (they share two cores). */
+export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3RunnerHooks): Promise<Dr3ExperimentResult> {
+  const started = Date.now();
+  const runs: Dr3RunResult[] = [];
+  const datasets = new Map<string, OfflineDataset>();
+  const datasetOf = async (name: string) => {
+    let dataset = datasets.get(name);
+    if (!dataset) {
+      dataset = await hooks.loadDataset(name);
+      if (!dataset.hasNextActions) throw new Error(`dataset ${name} has no next actions; SARSA needs them`);
+      datasets.set(name, dataset);
+    }
+    return dataset;
+  };
+  for (const task of config.evaluation.tasks) {
+    const { envId, dataset: name } = DR3_TASKS[task];
+    const dataset = await datasetOf(name);
+    for (let seed = 0; seed < config.seeds; seed++) {
+      for (const method of DR3_EVALUATION_METHODS) {
+        const learner = evaluationLearner(envId, method, dataset, seed, config);
+        const run = await trainAndProbe(learner, dataset, { task, method, dataset: name, seed }, config.evaluation, hooks);
+        runs.push(run);
+        hooks.finishRun?.(run);
+      }
+    }
+  }
+  if (config.cql) {
+    const cql = config.cql;
+    const dataset = await datasetOf(cql.dataset);
+    for (let seed = 0; seed < config.seeds; seed++) {
+      for (const method of DR3_CQL_METHODS) {
+        const learner = new DiscreteCQL({
+          observationSpace: dataset.observationSpace,
+          actionSpace: dataset.actionSpace,
+          config: { hiddenSizes: cql.hiddenSizes, learningRate: cql.learningRate, alpha: cql.alpha, targetUpdateInterval: cql.targetUpdateInterval, gamma: config.gamma },
+          seed,
+          regularizers: method === 'cql+dr3' ? [dr3({ coefficient: config.coefficient })] : [],
+          featureProbe: probeOf(cql.probeEvery, config.srankDelta),
+        });
+        const run = await trainAndProbe(learner, dataset, { task: 'cartpole', method, dataset: cql.dataset, seed }, cql, hooks, (trained) => {
+          const env = make(cql.envId) as Env<Float32Array, Action>;
+          try {
+            // The same evaluation episodes for every method and seed.
+            return evaluatePolicy(env, trained, { episodes: cql.evalEpisodes, seed: 10_000 }).mean;
+          } finally {
+            env.close();
+          }
+        });
+        runs.push(run);
+        hooks.finishRun?.(run);
+      }
+    }
+  }
+  return { config, runs, methods: summarize(runs), wallSeconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * The regularizers package's probe (featureDot, featureNorm, featureNextNorm, srank) plus
+ * featureCosine: the mean over the batch of the cosine between phi(s,a) and phi(s',a'), which
+ * separates feature alignment from the growth of the feature norms.
+ */
+function probeOf(every: number, delta: number): FeatureProbe {
+  const base = featureProbe({ every, delta });
+  return {
+    due: (update) => base.due(update),
+    measure: (phi, phiNext) => ({ ...base.measure(phi, phiNext), featureCosine: meanCosine(phi.dataSync(), phiNext.dataSync(), phi.shape[0], phi.shape[1]) }),
+  };
+}
+
+/** Mean over rows of cos(phi_i, phiNext_i); a row where either vector is zero counts as 0. */
+export function meanCosine(phi: ArrayLike<number>, phiNext: ArrayLike<number>, rows: number, cols: number): number {
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    let dot = 0;
+    let a = 0;
+    let b = 0;
+    for (let c = r * cols; c < (r + 1) * cols; c++) {
+      dot += phi[c]! * phiNext[c]!;
+      a += phi[c]! * phi[c]!;
+      b += phiNext[c]! * phiNext[c]!;
+    }
+    if (a > 0 && b > 0) total += dot / Math.sqrt(a * b);
+  }
+  return total / rows;
+}
+
+function evaluationLearner(envId: string, method: Dr3EvaluationMethod, dataset: OfflineDataset, seed: number, config: Dr3ExperimentConfig): Learner {
+  const settings = config.evaluation;
+  const base = {
+    hiddenSizes: settings.hiddenSizes,
+    learningRate: settings.learningRate,
+    targetUpdateInterval: settings.targetUpdateInterval,
+    gamma: config.gamma,
+  };
+  const regularizers: Regularizer[] = method === 'td+dr3' ? [dr3({ coefficient: config.coefficient })] : [];
+  const common = {
+    observationSpace: dataset.observationSpace,
+    actionSpace: dataset.actionSpace,
+    seed,
+    regularizers,
+    featureProbe: probeOf(settings.probeEvery, config.srankDelta),
+  };
+  const observationDim = (dataset.observationSpace as Box).size;
+  if (dataset.actionSpace.kind === 'discrete') {
+    const actions = dataset.actionSpace as Discrete;
+    if (method === 'sarsa') return new SARSA({ ...common, config: base });
+    return new FQE({ ...common, config: { ...base, mode: 'sample' }, evaluationPolicy: mediumActionProbabilities(envId, observationDim, actions.n, actions.start) });
+  }
+  if (method === 'sarsa') return new ContinuousSARSA({ ...common, config: base });
+  return new ContinuousFQE({ ...common, config: base, evaluationPolicy: mediumActionSampler(envId, observationDim, dataset.actionSpace as Box) });
+}
+
+async function trainAndProbe(
+  learner: Learner,
+  dataset: OfflineDataset,
+  run: { task: Dr3Task; method: Dr3Method; dataset: string; seed: number },
+  settings: { steps: number; batchSize: number },
+  hooks: Dr3RunnerHooks,
+  evaluate?: (learner: Learner) => number,
+): Promise<Dr3RunResult> {
+  const started = Date.now();
+  const progress = hooks.startRun?.(`${run.method} ${run.task} seed ${run.seed}`, settings.steps);
+  // One stream per seed, shared by the methods: they see the same batches.
+  const sampler = new Rng(1_000 + run.seed).split();
+  const probes: Dr3ProbePoint[] = [];
+  let evalReturn: number | undefined;
+  try {
+    for (let step = 0; step < settings.steps; step++) {
+      const metrics: Metrics = learner.update(dataset.sampleTransitions(settings.batchSize, sampler));
+      if (metrics.featureDot !== undefined) {
+        const featureNorm = metrics.featureNorm ?? Number.NaN;
+        const featureNextNorm = metrics.featureNextNorm ?? Number.NaN;
+        probes.push({
+          step,
+          featureDot: metrics.featureDot,
+          srank: metrics.srank ?? Number.NaN,
+          featureNorm,
+          featureNextNorm,
+          featureCosine: metrics.featureCosine ?? Number.NaN,
+          qMean: metrics.qMean ?? Number.NaN,
+        });
+      }
+      progress?.update(step + 1);
+      // Let pending output (progress lines) flush now and then.
+      if ((step + 1) % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (evaluate) evalReturn = evaluate(learner);
+  } finally {
+    progress?.stop();
+    learner.dispose();
+  }
+  return { ...run, probes, ...(evalReturn !== undefined ? { evalReturn } : {}), wallSeconds: (Date.now() - started) / 1000 };
+}
+
+function average(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Per task and method: start / end of the probes and the evaluation returns, averaged over seeds. */
+export function summarize(runs: readonly Dr3RunResult[]): Dr3MethodSummary[] {
+  const groups = new Map<string, Dr3RunResult[]>();
+  for (const run of runs) {
+    const key = `${run.task}\u0000${run.method}`;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const out: Dr3MethodSummary[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const withProbes = group.filter((r) => r.probes.length > 0);
+    const at = (pick: (r: Dr3RunResult) => Dr3ProbePoint, field: 'featureDot' | 'srank' | 'featureCosine' | 'qMean') => average(withProbes.map((r) => pick(r)[field]));
+    const summary: Dr3MethodSummary = {
+      name: first.method,
+      task: first.task,
+      dataset: first.dataset,
+      seeds: group.length,
+      dotStart: at((r) => r.probes[0]!, 'featureDot'),
+      dotEnd: at((r) => r.probes[r.probes.length - 1]!, 'featureDot'),
+      srankStart: at((r) => r.probes[0]!, 'srank'),
+      srankEnd: at((r) => r.probes[r.probes.length - 1]!, 'srank'),
+      cosineStart: at((r) => r.probes[0]!, 'featureCosine'),
+      cosineEnd: at((r) => r.probes[r.probes.length - 1]!, 'featureCosine'),
+      qEnd: at((r) => r.probes[r.probes.length - 1]!, 'qMean'),
+    };
+    const returns = group.map((r) => r.evalReturn).filter((x): x is number => x !== undefined);
+    if (returns.length > 0) {
+      const { mean, std } = meanStd(returns);
+      summary.evalReturnMean = mean;
+      summary.evalReturnStd = std;
+      summary.evalReturns = returns;
+    }
+    out.push(summary);
+  }
+  return out;
+}
+
+/** Probe curves averaged over seeds: one row per task, method and probe step. */
+export interface Dr3CurvePoint {
+  task: Dr3Task;
+  method: Dr3Method;
+  step: number;
+  featureDot: number;
+  featureCosine: number;
+  srank: number;
+  qMean: number;
+}
+
+export function meanCurves(runs: readonly Dr3RunResult[]): Dr3CurvePoint[] {
+  const sums = new Map<string, Dr3CurvePoint & { n: number }>();
+  for (const run of runs) {
+    for (const p of run.probes) {
+      const key = `${run.task}\u0000${run.method}\u0000${p.step}`;
+      const entry = sums.get(key) ?? { task: run.task, method: run.method, step: p.step, featureDot: 0, featureCosine: 0, srank: 0, qMean: 0, n: 0 };
+      entry.featureDot += p.featureDot;
+      entry.featureCosine += p.featureCosine;
+      entry.srank += p.srank;
+      entry.qMean += p.qMean;
+      entry.n += 1;
+      sums.set(key, entry);
+    }
+  }
+  return [...sums.values()].map(({ n, ...e }) => ({ ...e, featureDot: e.featureDot / n, featureCosine: e.featureCosine / n, srank: e.srank / n, qMean: e.qMean / n }));
+}

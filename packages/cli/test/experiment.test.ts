@@ -1,0 +1,133 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '@bellman/core';
+import { makeRecipe } from '@bellman/datasets';
+import { MEDIUM_NOISE } from '@bellman/envs';
+import type { Box } from '@bellman/core';
+import { CommandContext } from '../src/context.js';
+import { dr3Command } from '../src/commands/experiment.js';
+import { expertAction, mediumActionProbabilities, mediumActionSampler } from '../src/experiments/behaviour.js';
+import { DR3_FULL, meanCosine, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
+import type { CliIo } from '../src/index.js';
+import { lines, runCli, tempDir } from './helpers.js';
+
+/** The smallest config that still runs every part: a few seconds on the cpu backend. */
+const TINY: Dr3ExperimentConfig = {
+  ...DR3_FULL,
+  seeds: 1,
+  datasetTransitions: 600,
+  evaluation: { ...DR3_FULL.evaluation, steps: 12, batchSize: 32, probeEvery: 4, hiddenSizes: [16, 16] },
+  cql: { ...DR3_FULL.cql!, steps: 12, batchSize: 32, probeEvery: 4, hiddenSizes: [16, 16], evalEpisodes: 1 },
+};
+
+function captureIo(cwd: string): { io: CliIo; stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd },
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+describe('bellman experiment dr3', () => {
+  it('--json ends stdout with the five methods and finite numbers; writes results and plots', async () => {
+    const dir = tempDir();
+    const { io, stdout } = captureIo(dir);
+    const code = await dr3Command(new CommandContext(io), { json: true, backend: 'cpu', out: 'dr3' }, TINY);
+    expect(code).toBe(0);
+    const all = lines(stdout());
+    expect(all).toHaveLength(1);
+    const { methods } = JSON.parse(all[0]!) as { methods: Dr3MethodSummary[] };
+    expect(methods.map((m) => `${m.task}/${m.name}`)).toEqual([
+      'cartpole/sarsa',
+      'cartpole/td',
+      'cartpole/td+dr3',
+      'pendulum/sarsa',
+      'pendulum/td',
+      'pendulum/td+dr3',
+      'cartpole/cql',
+      'cartpole/cql+dr3',
+    ]);
+    for (const m of methods) {
+      for (const key of ['dotStart', 'dotEnd', 'srankStart', 'srankEnd'] as const) expect(Number.isFinite(m[key])).toBe(true);
+      expect(m.srankStart).toBeGreaterThanOrEqual(1);
+      expect(m.srankStart).toBeLessThanOrEqual(16);
+    }
+    for (const m of methods.filter((x) => x.name.startsWith('cql'))) expect(Number.isFinite(m.evalReturnMean)).toBe(true);
+    for (const m of methods.filter((x) => !x.name.startsWith('cql'))) expect(m.evalReturnMean).toBeUndefined();
+    // The first probe comes before any update: the same seed gives TD and TD+DR3 the same
+    // weights and batch (and the same a' draws), so they start equal; DR3 then changes the path.
+    const get = (task: string, name: string) => methods.find((m) => m.task === task && m.name === name)!;
+    expect(get('cartpole', 'td+dr3').dotStart).toBe(get('cartpole', 'td').dotStart);
+    expect(get('cartpole', 'td+dr3').dotEnd).not.toBe(get('cartpole', 'td').dotEnd);
+    expect(get('cartpole', 'cql+dr3').dotStart).toBe(get('cartpole', 'cql').dotStart);
+
+    const out = join(dir, 'dr3');
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { runs: { probes: unknown[] }[] };
+    expect(results.runs).toHaveLength(8);
+    expect(results.runs[0]!.probes).toHaveLength(3);
+    for (const name of ['dr3-features-cartpole', 'dr3-features-pendulum', 'dr3-features-cql', 'dr3-cql-returns']) {
+      expect(existsSync(join(out, `${name}.svg`))).toBe(true);
+      expect(existsSync(join(out, `${name}.png`))).toBe(true);
+    }
+  });
+
+  it('usage errors exit 2 with one line', async () => {
+    for (const [argv, pattern] of [
+      [['experiment', 'dr3', '--seeds', '0'], /--seeds must be at least 1, got 0/],
+      [['experiment', 'dr3', '--seeds', 'two'], /--seeds must be an integer, got "two"/],
+      [['experiment', 'dr4'], /unknown experiment "dr4"; did you mean "dr3"/],
+      [['experiment'], /missing required argument 'name'/],
+    ] as const) {
+      const res = await runCli([...argv]);
+      expect({ code: res.code, stderrLines: lines(res.stderr).length, stdout: res.stdout }).toEqual({ code: 2, stderrLines: 1, stdout: '' });
+      expect(res.stderr).toMatch(pattern);
+    }
+  });
+});
+
+describe('the behaviour policies of the medium datasets', () => {
+  it('CartPole: the data takes the expert action with probability 1 - eps + eps / 2', () => {
+    const data = makeRecipe('cartpole-medium-v0', { minTransitions: 3000 });
+    const batch = data.sampleTransitions(3000, new Rng(1));
+    const probs = mediumActionProbabilities('CartPole-v1', 4, 2).policyProbabilities(batch.observations, batch.size);
+    const eps = MEDIUM_NOISE['CartPole-v1']!;
+    let agree = 0;
+    for (let i = 0; i < batch.size; i++) {
+      const expert = expertAction('CartPole-v1', batch.observations.subarray(4 * i, 4 * i + 4)) as number;
+      expect(probs[2 * i + expert]).toBeCloseTo(1 - eps / 2, 6);
+      expect(probs[2 * i + 1 - expert]).toBeCloseTo(eps / 2, 6);
+      if (batch.actions[i] === expert) agree += 1;
+    }
+    // 3000 draws: the standard error of the fraction is about 0.008.
+    expect(agree / batch.size).toBeCloseTo(1 - eps / 2, 1);
+    expect(Math.abs(agree / batch.size - (1 - eps / 2))).toBeLessThan(0.03);
+  });
+
+  it('Pendulum: draws match the data in mean and in how often they sit on the bounds', () => {
+    const data = makeRecipe('pendulum-medium-v0', { minTransitions: 4000 });
+    const batch = data.sampleTransitions(4000, new Rng(2));
+    const drawn = mediumActionSampler('Pendulum-v1', 3, data.actionSpace as Box).sampleActions(batch.observations, batch.size, new Rng(3));
+    const stats = (a: ArrayLike<number>) => {
+      let sum = 0;
+      let clipped = 0;
+      for (let i = 0; i < a.length; i++) {
+        sum += a[i]!;
+        if (Math.abs(a[i]!) >= 2) clipped += 1;
+      }
+      return { mean: sum / a.length, clipped: clipped / a.length };
+    };
+    const fromData = stats(batch.actions);
+    const fromPolicy = stats(drawn);
+    // sigma 3 against bounds of 2: about half the actions are clipped.
+    expect(fromData.clipped).toBeGreaterThan(0.35);
+    expect(Math.abs(fromData.clipped - fromPolicy.clipped)).toBeLessThan(0.04);
+    expect(Math.abs(fromData.mean - fromPolicy.mean)).toBeLessThan(0.1);
+  });
+
+  it('meanCosine averages the rows; a zero row counts 0', () => {
+    // rows: ([1, 0], [1, 1]) -> 1/sqrt 2; ([0, 2], [0, -3]) -> -1; ([0, 0], [1, 0]) -> 0
+    expect(meanCosine([1, 0, 0, 2, 0, 0], [1, 1, 0, -3, 1, 0], 3, 2)).toBeCloseTo((Math.SQRT1_2 - 1) / 3, 12);
+  });
+});
