@@ -50,6 +50,8 @@ export interface LearnerInit<C extends object = Record<string, unknown>> {
   regularizers?: Regularizer[];
   /** Value-based learners only: feature diagnostics, measured on the update's own forward pass when `due`. */
   featureProbe?: FeatureProbe;
+  /** Observation statistics for learners that normalise inputs (TD3+BC); `dataset.statistics()` fits. */
+  normalization?: { observationMean: ArrayLike<number>; observationStd: ArrayLike<number> };
 }
 
 /** What a value-based learner's critic loss gets back from `BaseLearner.regularize`. */
