@@ -52,7 +52,7 @@ export type { AlgorithmInfo, SnapshotExtras } from './registry.js';
 export { evaluatePolicy, meanStd } from './evaluate.js';
 export type { EvaluateOptions, EvaluationResult } from './evaluate.js';
 export { MemoryCheckpointStore, MetricWindow } from './trainer-common.js';
-export type { EvalRecord, TrainerSummary, TrainerEvent, TrainerCheckpoint, CheckpointStore, TrainerOptions } from './trainer-common.js';
+export type { EvalRecord, TrainerSummary, TrainerEvent, TrainerCheckpoint, CheckpointStore, TrainerOptions, TrainerProgressState } from './trainer-common.js';
 export { OfflineTrainer } from './offline-trainer.js';
 export type { OfflineTrainerOptions, OfflineTrainerState, TransitionSource } from './offline-trainer.js';
 export { OnlineTrainer } from './online-trainer.js';

@@ -1,9 +1,8 @@
 import { Rng, type Env, type RngState, type TransitionBatch } from '@bellman/core';
 import {
   TrainerCore,
-  checkSameSetting,
   now,
-  type EvalRecord,
+  type TrainerProgressState,
   type TrainerOptions,
   type TrainerSummary,
 } from './trainer-common.js';
@@ -21,14 +20,8 @@ export interface OfflineTrainerOptions extends TrainerOptions {
 }
 
 /** What an offline checkpoint stores besides the learner. */
-export interface OfflineTrainerState {
-  step: number;
-  batchSize: number;
-  seed: number;
+export interface OfflineTrainerState extends TrainerProgressState {
   sampleRng: RngState;
-  evalHistory: EvalRecord[];
-  bestEval: EvalRecord | null;
-  wallSeconds: number;
 }
 
 /**
@@ -77,25 +70,12 @@ export class OfflineTrainer extends TrainerCore<OfflineTrainerState> {
   }
 
   protected trainerState(): OfflineTrainerState {
-    return {
-      step: this.step,
-      batchSize: this.batchSize,
-      seed: this.seed,
-      sampleRng: this.sampleRng.getState(),
-      evalHistory: this.evalHistory,
-      bestEval: this.bestEval,
-      wallSeconds: this.previousWallSeconds,
-    };
+    return { ...this.progressState(), sampleRng: this.sampleRng.getState() };
   }
 
   protected restoreTrainerState(state: OfflineTrainerState, path: string): void {
-    checkSameSetting(path, 'batchSize', state.batchSize, this.batchSize);
-    checkSameSetting(path, 'seed', state.seed, this.seed);
-    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`checkpoint ${path}: trainer step must be a non-negative integer, got ${state.step}`);
+    this.checkProgressState(state, path);
     this.sampleRng.setState(state.sampleRng);
-    this.step = state.step;
-    this.evalHistory = [...(state.evalHistory ?? [])];
-    this.bestEval = state.bestEval ?? null;
-    this.previousWallSeconds = state.wallSeconds ?? 0;
+    this.restoreProgressState(state);
   }
 }

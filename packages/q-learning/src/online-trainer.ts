@@ -5,9 +5,8 @@ import { NStepAccumulator, nStepOf, type NStepLearner, type TransitionSink } fro
 import {
   TrainerCore,
   checkPositiveInteger,
-  checkSameSetting,
   now,
-  type EvalRecord,
+  type TrainerProgressState,
   type TrainerOptions,
   type TrainerSummary,
 } from './trainer-common.js';
@@ -47,16 +46,10 @@ export interface OnlineTrainerOptions extends TrainerOptions {
 }
 
 /** What an online checkpoint stores besides the learner. The replay buffer is not stored. */
-export interface OnlineTrainerState {
-  step: number;
-  batchSize: number;
-  seed: number;
+export interface OnlineTrainerState extends TrainerProgressState {
   episodes: number;
   actionRng: RngState;
   sampleRng: RngState;
-  evalHistory: EvalRecord[];
-  bestEval: EvalRecord | null;
-  wallSeconds: number;
 }
 
 /**
@@ -182,28 +175,18 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
 
   protected trainerState(): OnlineTrainerState {
     return {
-      step: this.step,
-      batchSize: this.batchSize,
-      seed: this.seed,
+      ...this.progressState(),
       episodes: this.episodes,
       actionRng: this.actionRng.getState(),
       sampleRng: this.sampleRng.getState(),
-      evalHistory: this.evalHistory,
-      bestEval: this.bestEval,
-      wallSeconds: this.previousWallSeconds,
     };
   }
 
   protected restoreTrainerState(state: OnlineTrainerState, path: string): void {
-    checkSameSetting(path, 'batchSize', state.batchSize, this.batchSize);
-    checkSameSetting(path, 'seed', state.seed, this.seed);
-    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`checkpoint ${path}: trainer step must be a non-negative integer, got ${state.step}`);
+    this.checkProgressState(state, path);
     this.actionRng.setState(state.actionRng);
     this.sampleRng.setState(state.sampleRng);
-    this.step = state.step;
+    this.restoreProgressState(state);
     this.episodes = state.episodes ?? 0;
-    this.evalHistory = [...(state.evalHistory ?? [])];
-    this.bestEval = state.bestEval ?? null;
-    this.previousWallSeconds = state.wallSeconds ?? 0;
   }
 }

@@ -127,6 +127,16 @@ export function checkPositiveInteger(owner: string, name: string, value: number,
  * The machinery both trainers share. Subclasses run their loop and call `afterStep`-style helpers:
  * `evaluate`, `logMetrics`, `saveCheckpoint`, `emit`, `pause`.
  */
+/** The part of a trainer checkpoint that offline and online training share. */
+export interface TrainerProgressState {
+  step: number;
+  batchSize: number;
+  seed: number;
+  evalHistory: EvalRecord[];
+  bestEval: EvalRecord | null;
+  wallSeconds: number;
+}
+
 export abstract class TrainerCore<S> {
   protected readonly learner: Learner;
   protected readonly totalSteps: number;
@@ -266,6 +276,33 @@ export abstract class TrainerCore<S> {
       wallSeconds: this.previousWallSeconds,
       stopped,
     };
+  }
+
+  /** The progress every trainer checkpoints: step, settings that must match on resume, evaluations, time. */
+  protected progressState(): TrainerProgressState {
+    return {
+      step: this.step,
+      batchSize: this.batchSize,
+      seed: this.seed,
+      evalHistory: this.evalHistory,
+      bestEval: this.bestEval,
+      wallSeconds: this.previousWallSeconds,
+    };
+  }
+
+  /** Reject a checkpoint whose settings or step do not fit this trainer; changes nothing. */
+  protected checkProgressState(state: TrainerProgressState, path: string): void {
+    checkSameSetting(path, 'batchSize', state.batchSize, this.batchSize);
+    checkSameSetting(path, 'seed', state.seed, this.seed);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`checkpoint ${path}: trainer step must be a non-negative integer, got ${state.step}`);
+  }
+
+  /** Take over a checked checkpoint's progress. */
+  protected restoreProgressState(state: TrainerProgressState): void {
+    this.step = state.step;
+    this.evalHistory = [...(state.evalHistory ?? [])];
+    this.bestEval = state.bestEval ?? null;
+    this.previousWallSeconds = state.wallSeconds ?? 0;
   }
 
   /** The subclass's state to checkpoint (plain JSON data). */
