@@ -31,6 +31,8 @@ export { TD3BC, TD3BC_DEFAULTS, NORMALIZATION_STD_EPSILON, td3bcDefinition } fro
 export type { TD3BCConfig, TD3BCInit, ObservationNormalization } from './td3bc.js';
 export { IQL, IQL_DEFAULTS, expectileLoss, iqlDefinition } from './iql.js';
 export type { IQLConfig } from './iql.js';
+export { DiscreteIQL, DISCRETE_IQL_DEFAULTS, discreteIqlDefinition } from './iql-discrete.js';
+export type { DiscreteIQLConfig } from './iql-discrete.js';
 export { CRR, CRR_DEFAULTS, advantageWeights, crrDefinition } from './crr.js';
 export type { CRRConfig } from './crr.js';
 export {
@@ -47,7 +49,7 @@ export {
 export type { ActionSample } from './gaussian-policy.js';
 export { Critics, ContinuousCriticLearner, stateAction, mse, repeatRows } from './twin-critic.js';
 export type { CriticOptions, RegisterNetwork } from './twin-critic.js';
-export { registerLearner, listAlgorithms, getLearnerDefinition, createLearner, learnerFromSnapshot } from './registry.js';
+export { registerLearner, listAlgorithms, getLearnerDefinition, createLearner, learnerFromSnapshot, definitionByActionKind } from './registry.js';
 export type { AlgorithmInfo, SnapshotExtras } from './registry.js';
 export { evaluatePolicy, meanStd } from './evaluate.js';
 export type { EvaluateOptions, EvaluationResult } from './evaluate.js';

@@ -11,11 +11,50 @@ import { continuousFqeDefinition, continuousSarsaDefinition } from './sarsa-cont
 import { cqlDefinition } from './cql.js';
 import { crrDefinition } from './crr.js';
 import { iqlDefinition } from './iql.js';
+import { discreteIqlDefinition } from './iql-discrete.js';
 import { sacDefinition } from './sac.js';
 import { td3bcDefinition } from './td3bc.js';
 import type { ActionKind, LearnerDefinition, LearnerInit } from './learner-base.js';
 
-/** One entry per algorithm file. Keep sorted by algo name. */
+/**
+ * One algorithm name over implementations for different action spaces (IQL: iql.ts for Box
+ * actions, iql-discrete.ts for Discrete): `create` builds the one whose action kinds hold the
+ * action space's kind. The implementations must share the name and the defaults, so that a config
+ * or a snapshot reads the same whichever one it belongs to.
+ */
+export function definitionByActionKind(description: string, implementations: readonly LearnerDefinition[]): LearnerDefinition {
+  const first = implementations[0];
+  if (!first) throw new Error('definitionByActionKind: needs at least one implementation');
+  const { algo, defaults } = first;
+  const kinds: ActionKind[] = [];
+  for (const impl of implementations) {
+    if (impl.algo !== algo) throw new Error(`definitionByActionKind: implementations are named "${algo}" and "${impl.algo}"; they must share one name`);
+    if (JSON.stringify(impl.defaults) !== JSON.stringify(defaults)) {
+      throw new Error(`definitionByActionKind: the "${algo}" implementations for ${first.actionKinds.join(', ')} and ${impl.actionKinds.join(', ')} have different defaults`);
+    }
+    for (const kind of impl.actionKinds) {
+      if (kinds.includes(kind)) throw new Error(`definitionByActionKind: two "${algo}" implementations handle ${kind} action spaces`);
+      kinds.push(kind);
+    }
+  }
+  return {
+    algo,
+    description,
+    actionKinds: kinds,
+    defaults,
+    create: (init) => {
+      const kind = (init.actionSpace as { kind?: unknown } | undefined)?.kind;
+      const impl = implementations.find((d) => d.actionKinds.some((k) => k === kind));
+      if (!impl) {
+        const names = kinds.map((k) => (k === 'box' ? 'Box' : 'Discrete')).join(' and ');
+        throw new TypeError(`${algo} supports ${names} action spaces, got ${JSON.stringify(init.actionSpace)}`);
+      }
+      return impl.create(init);
+    },
+  };
+}
+
+/** One entry per algorithm name (IQL's covers two files). Keep sorted by algo name. */
 const BUILTIN_LEARNERS: readonly LearnerDefinition[] = [
   bcDefinition,
   cqlDefinition,
@@ -24,7 +63,10 @@ const BUILTIN_LEARNERS: readonly LearnerDefinition[] = [
   dqnDefinition,
   fqeDefinition,
   continuousFqeDefinition,
-  iqlDefinition,
+  definitionByActionKind(
+    'Implicit Q-Learning: expectile value regression, V-based TD backup, advantage-weighted policy, categorical (Discrete actions) or Gaussian (Box actions) (offline)',
+    [discreteIqlDefinition, iqlDefinition],
+  ),
   sacDefinition,
   sarsaDefinition,
   continuousSarsaDefinition,

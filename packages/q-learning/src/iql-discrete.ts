@@ -1,0 +1,206 @@
+/**
+ * Implicit Q-Learning (Kostrikov et al. 2021) for Discrete action spaces, the counterpart of iql.ts
+ * (Box actions). The registry builds this one for `createLearner('iql', ...)` on a Discrete action space.
+ *
+ * Networks, all Mlps on the observation s:
+ *   twin critics  Q_j(s, .)        one output per action (critic1, critic2), each with a Polyak target copy
+ *   value         V(s)             one output (value)
+ *   policy        logits(s)        one output per action (actor); pi(a|s) = softmax(logits(s))[a]
+ *
+ * Per update, on a batch (s, a, r, s', d), in this order (r below is the reward times `rewardScale`):
+ *   value:   u = min_j Qtarget_j(s, a) - V(s),  L_V = mean |tau - 1(u < 0)| * u^2   (expectile tau)
+ *   critic:  y = r + gamma * (1 - d) * V(s')   (V before this update's value step)
+ *            L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2   (+ regularizer penalties)
+ *   actor:   A = min_j Qtarget_j(s, a) - V(s) (V before its step, held fixed),  w = min(exp(beta * A), maxWeight)
+ *            L_pi = -mean w * log pi(a|s)   (advantage-weighted cross-entropy)
+ *   targets: Qtarget_j <- tau_polyak * Q_j + (1 - tau_polyak) * Qtarget_j
+ * Only the data's actions are ever valued: the backup needs V(s'), never a max over actions.
+ *
+ * Regularizers: phi(s, a) is the first critic's penultimate features at s and phi(s', a') the same
+ * network's features at s'. As in DQN these are state features: an action selects one output of
+ * the last layer and does not change them. With a regularizer, s and s' go through the first
+ * critic in one pass, so the penalty's gradient reaches both.
+ *
+ * `act` gives argmax_a logits(s) when deterministic (the default) and otherwise draws from
+ * softmax(logits(s)) with the given rng (or the learner's own). Config fields and defaults are
+ * those of continuous IQL (IQL_DEFAULTS).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Discrete, type Metrics } from '@bellman/core';
+import { BaseLearner, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { argmax, forwardOne, sampleFromLogits, type BatchTensors } from './learner-utils.js';
+import { IQL_DEFAULTS, expectileLoss, type IQLConfig } from './iql.js';
+import { mse, renameLoss } from './twin-critic.js';
+
+/** The same fields as continuous IQL: typed against IQLConfig, so a field added there must be added here. */
+export type DiscreteIQLConfig = IQLConfig;
+
+export const DISCRETE_IQL_DEFAULTS: Readonly<DiscreteIQLConfig> = IQL_DEFAULTS;
+
+const positive = { type: 'number', min: 0, exclusiveMin: true } as const;
+const DISCRETE_IQL_SCHEMA: ConfigSchema<DiscreteIQLConfig> = {
+  hiddenSizes: { type: 'integerArray', minLength: 1 },
+  gamma: { type: 'number', min: 0, max: 1 },
+  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
+  expectile: { type: 'number', min: 0, max: 1, exclusiveMin: true },
+  beta: { type: 'number', min: 0 },
+  maxWeight: positive,
+  actorLearningRate: positive,
+  criticLearningRate: positive,
+  valueLearningRate: positive,
+  rewardScale: positive,
+};
+
+/** Q(s, a) of the data's actions from Q(s, .): [B, n] x one-hot [B, n] -> [B]. */
+function taken(qAll: tf.Tensor2D, actionOneHot: tf.Tensor2D): tf.Tensor1D {
+  return tf.sum(tf.mul(qAll, actionOneHot), 1) as tf.Tensor1D;
+}
+
+export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
+  /** Logits of pi(.|s), one per action. */
+  readonly actor: Mlp;
+  /** Q_1(s, .) and Q_2(s, .). */
+  readonly critics: readonly [Mlp, Mlp];
+  /** Their Polyak targets. */
+  readonly targets: readonly [Mlp, Mlp];
+  /** V(s). */
+  readonly value: Mlp;
+  readonly numActions: number;
+  private readonly actorOptimizer: Adam;
+  private readonly criticOptimizer: Adam;
+  private readonly valueOptimizer: Adam;
+
+  constructor(init: LearnerInit<DiscreteIQLConfig>) {
+    super(
+      { algo: 'iql', configName: 'IQL', schema: DISCRETE_IQL_SCHEMA, defaults: { ...IQL_DEFAULTS, hiddenSizes: [...IQL_DEFAULTS.hiddenSizes] }, actionKinds: ['discrete'] },
+      init,
+    );
+    const { hiddenSizes, actorLearningRate, criticLearningRate, valueLearningRate } = this.config;
+    this.numActions = (this.actionSpace as Discrete).n;
+    const net = (outputDim: number) => new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim }, this.rng);
+    this.actor = this.addNetwork('actor', net(this.numActions));
+    const critic = (j: number): [Mlp, Mlp] => {
+      const member = this.addNetwork(`critic${j}`, net(this.numActions));
+      const target = this.addNetwork(`critic${j}Target`, net(this.numActions));
+      target.copyFrom(member);
+      return [member, target];
+    };
+    const [critic1, target1] = critic(1);
+    const [critic2, target2] = critic(2);
+    this.critics = [critic1, critic2];
+    this.targets = [target1, target2];
+    this.value = this.addNetwork('value', net(1));
+    this.actorOptimizer = this.addOptimizer('actor', new Adam(this.actor.variables, { learningRate: actorLearningRate }));
+    this.criticOptimizer = this.addOptimizer('critic', new Adam([...critic1.variables, ...critic2.variables], { learningRate: criticLearningRate }));
+    this.valueOptimizer = this.addOptimizer('value', new Adam(this.value.variables, { learningRate: valueLearningRate }));
+  }
+
+  private v(observations: tf.Tensor2D): tf.Tensor1D {
+    return tf.reshape(this.value.forward(observations), [-1]) as tf.Tensor1D;
+  }
+
+  protected trainStep(batch: BatchTensors): Metrics {
+    const { gamma, rewardScale, tau, expectile, beta, maxWeight } = this.config;
+    const s = batch.observations;
+    const sNext = batch.nextObservations;
+    const oneHot = batch.actionOneHot;
+    const size = batch.size;
+    const [critic1, critic2] = this.critics;
+
+    // Fixed inputs of the three losses, all from the networks before this update:
+    // Qt = min_j Qtarget_j(s, a); A = Qt - V(s); y = r + gamma * (1 - d) * V(s').
+    const qTarget = tf.tidy(() => tf.minimum(taken(this.targets[0].forward(s), oneHot), taken(this.targets[1].forward(s), oneHot)) as tf.Tensor1D);
+    const advantage = tf.tidy(() => tf.sub(qTarget, this.v(s)) as tf.Tensor1D);
+    const y = tf.tidy(() => tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.v(sNext)))) as tf.Tensor1D);
+    const needsNextFeatures = this.regularizers.length > 0 || this.probeDue;
+
+    const metrics: Metrics = {};
+    const probe: Metrics = {};
+    try {
+      // Value: L_V = mean |tau - 1(u < 0)| u^2,  u = Qt(s, a) - V(s).
+      renameLoss(
+        this.valueOptimizer.minimize(() => {
+          const v = this.v(s);
+          return { loss: expectileLoss(tf.sub(qTarget, v), expectile), metrics: { vMean: tf.mean(v) } };
+        }),
+        'valueLoss',
+        metrics,
+      );
+
+      // Critic: L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
+      renameLoss(
+        this.criticOptimizer.minimize(() => {
+          let q1All: tf.Tensor2D;
+          let phi: tf.Tensor2D;
+          let phiNext: tf.Tensor2D | null = null;
+          if (needsNextFeatures) {
+            const both = critic1.forwardWithFeatures(tf.concat([s, sNext], 0));
+            const d = critic1.featureDim;
+            q1All = tf.slice(both.output, [0, 0], [size, this.numActions]);
+            phi = tf.slice(both.features, [0, 0], [size, d]);
+            phiNext = tf.slice(both.features, [size, 0], [size, d]);
+          } else {
+            ({ output: q1All, features: phi } = critic1.forwardWithFeatures(s));
+          }
+          const q1 = taken(q1All, oneHot);
+          const q2 = taken(critic2.forward(s), oneHot);
+          const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q1), targetMean: tf.mean(y) };
+          let loss = tf.add(mse(q1, y), mse(q2, y)) as tf.Scalar;
+          if (phiNext) {
+            const { penalty, metrics: penaltyMetrics } = this.regularize({ phi, phiNext, q: q1, batch: batch.batch });
+            if (penalty) loss = tf.add(loss, penalty) as tf.Scalar;
+            Object.assign(extra, penaltyMetrics);
+            this.probeFeatures(phi, phiNext, probe);
+          }
+          return { loss, metrics: extra };
+        }),
+        'criticLoss',
+        metrics,
+      );
+
+      // Actor: L_pi = -mean min(exp(beta * A), maxWeight) * log pi(a|s).
+      renameLoss(
+        this.actorOptimizer.minimize(() => {
+          const weights = tf.minimum(tf.exp(tf.mul(beta, advantage)), maxWeight);
+          const logProb = taken(tf.logSoftmax(this.actor.forward(s)), oneHot);
+          const loss = tf.neg(tf.mean(tf.mul(weights, logProb))) as tf.Scalar;
+          return { loss, metrics: { advantageMean: tf.mean(advantage), weightMean: tf.mean(weights), logProbMean: tf.mean(logProb) } };
+        }),
+        'actorLoss',
+        metrics,
+      );
+    } finally {
+      tf.dispose([qTarget, advantage, y]);
+    }
+    this.targets.forEach((target, j) => target.softUpdateFrom(this.critics[j]!, tau));
+    return Object.assign(metrics, probe);
+  }
+
+  /** pi(.|s) for `count` observations (row-major [count, observationDim]): [count * n], each row a softmax. */
+  policyProbabilities(observations: Float32Array, count: number): Float32Array {
+    if (!Number.isInteger(count) || count < 0 || observations.length !== count * this.observationDim) {
+      throw new RangeError(`iql.policyProbabilities: ${observations.length} observation values for count ${count} x ${this.observationDim}`);
+    }
+    if (count === 0) return new Float32Array(0);
+    const probs = tf.tidy(() => tf.softmax(this.actor.forward(tf.tensor2d(observations, [count, this.observationDim]))));
+    const out = Float32Array.from(probs.dataSync());
+    probs.dispose();
+    return out;
+  }
+
+  /** argmax of the policy's logits when deterministic (the default); otherwise a draw from softmax(logits) with `rng` or the learner's own. */
+  act(observation: Float32Array, options: ActOptions = {}): Action {
+    this.checkObservation(observation);
+    const logits = forwardOne(this.actor, observation);
+    const index = (options.deterministic ?? true) ? argmax(logits) : sampleFromLogits(logits, options.rng ?? this.rng);
+    return (this.actionSpace as Discrete).start + index;
+  }
+}
+
+export const discreteIqlDefinition: LearnerDefinition<DiscreteIQLConfig> = {
+  algo: 'iql',
+  description: 'Implicit Q-Learning for Discrete actions: expectile value regression, V-based TD backup, advantage-weighted categorical policy (offline)',
+  actionKinds: ['discrete'],
+  defaults: DISCRETE_IQL_DEFAULTS,
+  create: (init) => new DiscreteIQL(init),
+};
