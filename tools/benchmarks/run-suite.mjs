@@ -44,9 +44,26 @@ const SUITES = {
     steps: 1000,
   },
   online: {
-    algos: ['dqn', 'sac'],
-    // env, the return that counts as solved, and the default number of env steps
-    tasks: { dqn: { env: 'CartPole-v1', threshold: 475, steps: 20000 }, sac: { env: 'Pendulum-v1', threshold: -200, steps: 6000 } },
+    // Setups, by name (`--algos` picks among them): the learner, its env, the return that counts
+    // as solved, the default number of env steps, and any config / trainer option that differs
+    // from the defaults (`hyperparameters` says where those come from).
+    algos: ['dqn', 'dqn-zoo', 'sac'],
+    tasks: {
+      dqn: { algo: 'dqn', env: 'CartPole-v1', threshold: 475, steps: 20000 },
+      // RL Baselines3 Zoo's DQN hyperparameters for CartPole-v1 (lr 2.3e-3, batch 64, 128
+      // gradient steps every 256 env steps, target refreshed after each round, epsilon 1 -> 0.04
+      // over the first 16% of 50k steps, 1000 warm-up steps, [256, 256] network).
+      'dqn-zoo': {
+        algo: 'dqn',
+        env: 'CartPole-v1',
+        threshold: 475,
+        steps: 50000,
+        hyperparameters: 'RL Baselines3 Zoo (CartPole-v1)',
+        config: { learningRate: 2.3e-3, targetUpdateInterval: 128, epsilonEnd: 0.04, epsilonDecaySteps: 8000 },
+        trainer: { batchSize: 64, updateEvery: 256, gradientSteps: 128, warmupSteps: 1000, bufferCapacity: 100000 },
+      },
+      sac: { algo: 'sac', env: 'Pendulum-v1', threshold: -200, steps: 20000 },
+    },
   },
 };
 
@@ -122,8 +139,10 @@ function saveResults(suite, data) {
   renameSync(tmp, path);
 }
 
+/** Offline runs of different lengths are kept side by side; an online run replaces the previous one of its setup. */
 function runKey(run) {
-  return `${run.algo}|${run.dataset ?? run.env}|${run.seed}`;
+  if (run.dataset !== undefined) return `${run.algo}|${run.dataset}|${run.seed}|${run.steps}`;
+  return `${run.setup ?? run.algo}|${run.env}|${run.seed}`;
 }
 
 /**
@@ -235,20 +254,27 @@ async function runOffline(args, suiteName, data, backendName) {
 
 async function runOnline(args, data, backendName) {
   const suite = SUITES.online;
-  const algos = args.algos ?? suite.algos;
-  for (const algo of algos) {
-    const task = suite.tasks[algo];
-    if (!task) throw new Error(`run-suite: the online suite has no task for "${algo}" (it has ${Object.keys(suite.tasks).join(', ')})`);
+  const setups = args.algos ?? suite.algos;
+  for (const setup of setups) {
+    const task = suite.tasks[setup];
+    if (!task) throw new Error(`run-suite: the online suite has no setup "${setup}" (it has ${Object.keys(suite.tasks).join(', ')})`);
+    const { algo } = task;
     const steps = args.steps ?? task.steps;
     const evalEvery = args.evalEvery ?? 1000;
+    const batchSize = task.trainer?.batchSize ?? args.batch;
     for (const seed of args.seeds) {
-      const probe = { algo, env: task.env, seed, steps, batchSize: args.batch, evalEpisodes: args.evalEpisodes };
+      const probe = { setup, algo, env: task.env, seed, steps, batchSize, evalEpisodes: args.evalEpisodes };
       if (!args.force && alreadyDone(data, probe)) {
-        console.log(`skip ${algo} ${task.env} seed ${seed} (in ${resultsPath('online')})`);
+        console.log(`skip ${setup} ${task.env} seed ${seed} (in ${resultsPath('online')})`);
         continue;
       }
       const env = make(task.env);
-      const learner = createLearner(algo, { observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed });
+      const learner = createLearner(algo, {
+        observationSpace: env.observationSpace,
+        actionSpace: env.actionSpace,
+        seed,
+        ...(task.config ? { config: task.config } : {}),
+      });
       env.close();
       const episodeReturns = [];
       const trainer = new OnlineTrainer({
@@ -260,9 +286,10 @@ async function runOnline(args, data, backendName) {
         evalEvery,
         evalEpisodes: args.evalEpisodes,
         logEvery: 1000,
+        ...(task.trainer ?? {}),
         onProgress: (e) => {
           if (e.type === 'episode') episodeReturns.push([e.step, e.episodeReturn]);
-          if (e.type === 'evaluation') console.log(`  ${algo} seed ${seed} step ${e.step}: eval return ${e.evaluation.returnMean.toFixed(1)}`);
+          if (e.type === 'evaluation') console.log(`  ${setup} seed ${seed} step ${e.step}: eval return ${e.evaluation.returnMean.toFixed(1)}`);
         },
       });
       const summary = await trainer.run();
@@ -270,6 +297,8 @@ async function runOnline(args, data, backendName) {
       const reached = summary.evalHistory.find((r) => r.returnMean >= task.threshold);
       const run = {
         ...probe,
+        ...(task.config ? { config: task.config } : {}),
+        ...(task.trainer ? { trainerOptions: task.trainer } : {}),
         threshold: task.threshold,
         evalEvery,
         stepsToThreshold: reached ? reached.step : null,
@@ -283,7 +312,7 @@ async function runOnline(args, data, backendName) {
       };
       recordRun('online', data, run);
       console.log(
-        `${algo} ${task.env} seed ${seed}: final ${summary.evalReturnMean.toFixed(1)}, ` +
+        `${setup} ${task.env} seed ${seed}: final ${summary.evalReturnMean.toFixed(1)}, ` +
           `reached ${task.threshold} at ${run.stepsToThreshold ?? 'never'}, ${summary.wallSeconds.toFixed(1)} s`,
       );
       renderDoc();
@@ -353,48 +382,56 @@ function renderOfflineTable(suiteName) {
   const data = loadResults(suiteName);
   const suite = SUITES[suiteName];
   const algos = suite.algos;
-  const lines = [];
-  const header = ['dataset', 'dataset return', ...algos.map((a) => ALGO_LABEL[a] ?? a)];
-  lines.push(`| ${header.join(' | ')} |`);
-  lines.push(`| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
-  for (const dataset of suite.datasets) {
-    const forDataset = data.runs.filter((r) => r.dataset === dataset);
-    const datasetReturn = forDataset[0]?.datasetReturnMean ?? recipeReturnMean(dataset);
-    const cells = algos.map((algo) => cell(forDataset.filter((r) => r.algo === algo)));
-    lines.push(`| ${dataset} | ${fmt(datasetReturn)} | ${cells.join(' | ')} |`);
-  }
-  const runs = data.runs;
-  if (runs.length === 0) return `${lines.join('\n')}\n\nNo runs recorded yet in docs/benchmarks/${suiteName}.json.`;
-  const wall = runs.reduce((a, r) => a + r.wallSeconds, 0);
-  const perAlgo = algos
-    .map((algo) => {
-      const rs = runs.filter((r) => r.algo === algo);
-      if (rs.length === 0) return null;
-      return `${ALGO_LABEL[algo] ?? algo} ${fmt(rs.reduce((a, r) => a + r.msPerStep, 0) / rs.length)}`;
-    })
-    .filter(Boolean)
-    .join(', ');
-  lines.push('');
-  lines.push(
-    `Runs: ${runs.length}; updates per run: ${uniformOrList(runs.map((r) => r.steps))}; batch size: ` +
-      `${uniformOrList(runs.map((r) => r.batchSize))}; seeds: ${uniformOrList([...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b))}; ` +
-      `evaluation episodes: ${uniformOrList(runs.map((r) => r.evalEpisodes))}; backend: ${uniformOrList(runs.map((r) => r.backend))}; ` +
-      `total wall time ${fmt(wall / 60)} min (training and evaluation); mean ms per update including evaluation: ${perAlgo}. ` +
-      `Runs done between ${runs.map((r) => r.date).sort()[0]} and ${runs.map((r) => r.date).sort().at(-1)}.`,
-  );
-  return lines.join('\n');
+  if (data.runs.length === 0) return `No runs recorded yet in docs/benchmarks/${suiteName}.json.`;
+  const lengths = [...new Set(data.runs.map((r) => r.steps))].sort((a, b) => a - b);
+  const sections = lengths.map((steps) => {
+    const runs = data.runs.filter((r) => r.steps === steps);
+    const lines = [`**${steps} updates per run**`, ''];
+    const header = ['dataset', 'dataset return', ...algos.map((a) => ALGO_LABEL[a] ?? a)];
+    lines.push(`| ${header.join(' | ')} |`);
+    lines.push(`| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
+    for (const dataset of suite.datasets) {
+      const forDataset = runs.filter((r) => r.dataset === dataset);
+      if (forDataset.length === 0) continue;
+      const datasetReturn = forDataset[0]?.datasetReturnMean ?? recipeReturnMean(dataset);
+      const cells = algos.map((algo) => cell(forDataset.filter((r) => r.algo === algo)));
+      lines.push(`| ${dataset} | ${fmt(datasetReturn)} | ${cells.join(' | ')} |`);
+    }
+    const wall = runs.reduce((a, r) => a + r.wallSeconds, 0);
+    const perAlgo = algos
+      .map((algo) => {
+        const rs = runs.filter((r) => r.algo === algo);
+        if (rs.length === 0) return null;
+        return `${ALGO_LABEL[algo] ?? algo} ${fmt(rs.reduce((a, r) => a + r.msPerStep, 0) / rs.length)}`;
+      })
+      .filter(Boolean)
+      .join(', ');
+    lines.push('');
+    lines.push(
+      `Runs: ${runs.length}; updates per run: ${steps}; batch size: ` +
+        `${uniformOrList(runs.map((r) => r.batchSize))}; seeds: ${uniformOrList([...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b))}; ` +
+        `evaluation episodes: ${uniformOrList(runs.map((r) => r.evalEpisodes))}; backend: ${uniformOrList(runs.map((r) => r.backend))}; ` +
+        `total wall time ${fmt(wall / 60)} min (training and evaluation); mean ms per update including evaluation: ${perAlgo}. ` +
+        `Runs done between ${runs.map((r) => r.date).sort()[0]} and ${runs.map((r) => r.date).sort().at(-1)}.`,
+    );
+    return lines.join('\n');
+  });
+  return sections.join('\n\n');
 }
 
 function renderOnlineTable() {
   const data = loadResults('online');
   const lines = [];
-  lines.push('| algo | env | env steps | final eval return | best eval return | steps to threshold (per seed) | seeds reaching it | wall s per seed |');
-  lines.push('| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |');
-  for (const algo of SUITES.online.algos) {
-    const task = SUITES.online.tasks[algo];
-    const runs = data.runs.filter((r) => r.algo === algo).sort((a, b) => a.seed - b.seed);
+  lines.push('| setup | hyperparameters | env | env steps | final eval return | best eval return | steps to threshold (per seed) | seeds reaching it | wall s per seed |');
+  lines.push('| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |');
+  const setupOf = (r) => r.setup ?? r.algo;
+  for (const setup of SUITES.online.algos) {
+    const task = SUITES.online.tasks[setup];
+    const algo = setup;
+    const hyper = task.hyperparameters ?? 'defaults';
+    const runs = data.runs.filter((r) => setupOf(r) === setup).sort((a, b) => a.seed - b.seed);
     if (runs.length === 0) {
-      lines.push(`| ${algo} | ${task.env} | - | not run | - | - | - | - |`);
+      lines.push(`| ${algo} | ${hyper} | ${task.env} | - | not run | - | - | - | - |`);
       continue;
     }
     const best = meanStd(runs.map((r) => r.bestEvalReturnMean));
@@ -402,7 +439,7 @@ function renderOnlineTable() {
     const perSeed = runs.map((r) => `s${r.seed}: ${r.stepsToThreshold ?? 'not reached'}`).join(', ');
     const wall = meanStd(runs.map((r) => r.wallSeconds)).mean;
     lines.push(
-      `| ${algo} | ${task.env} | ${uniformOrList(runs.map((r) => r.steps))} | ${cell(runs)} | ${fmt(best.mean)} ± ${fmt(best.std)} | ` +
+      `| ${algo} | ${hyper} | ${task.env} | ${uniformOrList(runs.map((r) => r.steps))} | ${cell(runs)} | ${fmt(best.mean)} ± ${fmt(best.std)} | ` +
         `${task.threshold}: ${perSeed} | ${reached}/${runs.length} | ${fmt(wall, 0)} |`,
     );
   }
@@ -411,12 +448,12 @@ function renderOnlineTable() {
     lines.push('');
     lines.push('Evaluation return (mean of the evaluation episodes) at each evaluation, per seed:');
     lines.push('');
-    for (const r of [...runs].sort((a, b) => a.algo.localeCompare(b.algo) || a.seed - b.seed)) {
-      lines.push(`- ${r.algo} seed ${r.seed}: ${r.evalHistory.map((e) => `${e.step}: ${fmt(e.returnMean, 0)}`).join(', ')}`);
+    for (const r of [...runs].sort((a, b) => setupOf(a).localeCompare(setupOf(b)) || a.seed - b.seed)) {
+      lines.push(`- ${setupOf(r)} seed ${r.seed}: ${r.evalHistory.map((e) => `${e.step}: ${fmt(e.returnMean, 0)}`).join(', ')}`);
     }
     lines.push('');
     lines.push(
-      `Batch size ${uniformOrList(runs.map((r) => r.batchSize))}; evaluation every ${uniformOrList(runs.map((r) => r.evalEvery))} env steps ` +
+      `Batch size ${uniformOrList(runs.map((r) => `${r.batchSize} (${setupOf(r)})`))}; evaluation every ${uniformOrList(runs.map((r) => r.evalEvery))} env steps ` +
         `with ${uniformOrList(runs.map((r) => r.evalEpisodes))} episodes; backend ${uniformOrList(runs.map((r) => r.backend))}; ` +
         `total wall time ${fmt(runs.reduce((a, r) => a + r.wallSeconds, 0) / 60)} min.`,
     );
