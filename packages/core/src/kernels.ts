@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { adamStep, denseActivationBackward, lerpInto, transposeInto, type AdamStepConfig, type FusedActivation } from './perf-ops.js';
-import { instantiateSimdRoutines, type SimdRoutines } from './perf-wasm.js';
+import { instantiateSimdRoutines, type GemmRoutine, type SimdRoutines } from './perf-wasm.js';
 
 /**
  * Kernel patches and Bellman's fused kernels, registered by `initBackend`.
@@ -12,6 +12,8 @@ import { instantiateSimdRoutines, type SimdRoutines } from './perf-wasm.js';
  *   SIMD-friendly product.
  * - UnsortedSegmentSum (the gradient of gather) has no wasm kernel; a JS kernel fills the gap so
  *   that gather-based models train on wasm as they do on cpu.
+ * - With the SIMD module available, BatchMatMul (one matrix) and BellmanDense run on Bellman's
+ *   GEMM (simdGemm below) instead of XNNPACK, which repacks an operand on every call.
  *
  * Fused kernels, for the wasm and cpu backends (other backends keep tfjs's composite ops):
  * - BellmanDense: x W + b with relu or no activation, one kernel with its own gradient. tfjs's
@@ -120,9 +122,19 @@ export interface KernelOptions {
    * count, as Reshape does and as the cpu backend's Identity does, instead of copying it.
    */
   shareIdentity: boolean;
+  /**
+   * wasm BatchMatMul a^T b (a weight gradient x^T dz, say) with a narrower than b runs as
+   * (b^T a)^T, so that XNNPACK packs the narrow operand instead of the wide one (see below).
+   */
+  packSmallerOperand: boolean;
+  /**
+   * wasm BatchMatMul and BellmanDense run on Bellman's SIMD GEMM (no operand packing) instead of
+   * XNNPACK's fully-connected operator (needs `simd`).
+   */
+  simdGemm: boolean;
 }
 
-const options: KernelOptions = { fusedKernels: true, explicitTranspose: true, simd: true, shareIdentity: true };
+const options: KernelOptions = { fusedKernels: true, explicitTranspose: true, simd: true, shareIdentity: true, packSmallerOperand: true, simdGemm: true };
 
 /** Change kernel switches; returns the previous settings. */
 export function setKernelOptions(changes: Partial<KernelOptions>): KernelOptions {
@@ -175,6 +187,165 @@ function transposedLastTwo(x: TensorInfo, backend: WasmBackendLike): TensorInfo 
   return out;
 }
 
+/**
+ * Row and reduction block sizes of simdGemm: a block of A's rows (256 x 256 floats) stays in L2
+ * while every column panel of B passes over it, and a panel's k-block (256 x 8 floats) in L1.
+ */
+const GEMM_ROW_BLOCK = 256;
+const GEMM_K_BLOCK = 256;
+
+/** One product C = A B (+ bias, relu) for simdGemm. Addresses and strides in bytes. */
+interface GemmProblem {
+  /** A [m, k], element (i, k) at a + i * aRowStride + k * aColStride (so A may be a transposed view). */
+  a: number;
+  aRowStride: number;
+  aColStride: number;
+  /** B [k, n] row-major. */
+  b: number;
+  /** C [m, n] row-major, written. */
+  c: number;
+  m: number;
+  k: number;
+  n: number;
+  /** Address of a [n] bias added to every row, or 0 for none. */
+  bias: number;
+  relu: boolean;
+}
+
+/**
+ * C = A B on the SIMD module's register-tiled kernels, blocked for the caches. XNNPACK's operator
+ * repacks its second operand on every call (about 15-20 ns per element, scalar), which in a
+ * training step costs as much as the product itself: every weight changes after each optimizer
+ * step and every gradient is new. These kernels read A and B where they are. Columns past the
+ * last multiple of 4 run on a zero-padded 4-column copy of B into a scratch C.
+ */
+function simdGemm(simd: SimdRoutines, backend: WasmBackendLike, g: GemmProblem): void {
+  const { m, k, n } = g;
+  if (m === 0 || n === 0) return;
+  const n8 = n & ~7;
+  const n4 = n & ~3;
+  const tail = n - n4;
+  let padded: { b: TensorInfo; c: TensorInfo; bias: TensorInfo | null } | null = null;
+  if (tail > 0) {
+    padded = { b: backend.makeOutput([Math.max(k, 1), 4], 'float32'), c: backend.makeOutput([m, 4], 'float32'), bias: g.bias ? backend.makeOutput([4], 'float32') : null };
+    const heap = new Float32Array((backend.typedArrayFromHeap(padded.b) as Float32Array).buffer);
+    const pb = backend.getMemoryOffset(padded.b.dataId) / 4;
+    for (let kk = 0; kk < k; kk++) {
+      for (let j = 0; j < 4; j++) heap[pb + kk * 4 + j] = j < tail ? heap[g.b / 4 + kk * n + n4 + j]! : 0;
+    }
+    if (padded.bias) {
+      const pBias = backend.getMemoryOffset(padded.bias.dataId) / 4;
+      for (let j = 0; j < 4; j++) heap[pBias + j] = j < tail ? heap[g.bias / 4 + n4 + j]! : 0;
+    }
+  }
+  const rowBytes = n * 4;
+  for (let r0 = 0; r0 < m; r0 += GEMM_ROW_BLOCK) {
+    const rows = Math.min(GEMM_ROW_BLOCK, m - r0);
+    const rows4 = rows & ~3;
+    // A do-while over k blocks, so that k = 0 still writes the bias (or zeros).
+    for (let k0 = 0; k0 === 0 || k0 < k; k0 += GEMM_K_BLOCK) {
+      const kl = Math.min(GEMM_K_BLOCK, k - k0);
+      const init = k0 > 0 ? 1 : g.bias ? 2 : 0;
+      const relu = g.relu && k0 + kl >= k ? 1 : 0;
+      const aAt = g.a + r0 * g.aRowStride + k0 * g.aColStride;
+      const run = (wide: GemmRoutine, single: GemmRoutine, b: number, bStride: number, c: number, cStride: number, bias: number, bytes: number) => {
+        if (bytes === 0) return;
+        if (rows4 > 0) wide(aAt, b, c, rows4, bytes, kl, g.aRowStride, g.aColStride, bStride, cStride, init, bias, relu);
+        if (rows > rows4) single(aAt + rows4 * g.aRowStride, b, c + rows4 * cStride, rows - rows4, bytes, kl, g.aRowStride, g.aColStride, bStride, cStride, init, bias, relu);
+      };
+      const bAt = g.b + k0 * rowBytes;
+      const cAt = g.c + r0 * rowBytes;
+      run(simd.gemm4x8, simd.gemm1x8, bAt, rowBytes, cAt, rowBytes, g.bias, n8 * 4);
+      run(simd.gemm4x4, simd.gemm1x4, bAt + n8 * 4, rowBytes, cAt + n8 * 4, rowBytes, g.bias + n8 * 4, (n4 - n8) * 4);
+      if (padded) {
+        const pb = backend.getMemoryOffset(padded.b.dataId) + k0 * 16;
+        const pc = backend.getMemoryOffset(padded.c.dataId) + r0 * 16;
+        run(simd.gemm4x4, simd.gemm1x4, pb, 16, pc, 16, padded.bias ? backend.getMemoryOffset(padded.bias.dataId) : 0, 16);
+      }
+    }
+  }
+  if (padded) {
+    const heap = new Float32Array((backend.typedArrayFromHeap(padded.c) as Float32Array).buffer);
+    const pc = backend.getMemoryOffset(padded.c.dataId) / 4;
+    const c = g.c / 4;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < tail; j++) heap[c + i * n + n4 + j] = heap[pc + i * 4 + j]!;
+    }
+    for (const t of [padded.b, padded.c, padded.bias]) if (t) backend.disposeData(t.dataId);
+  }
+}
+
+/** The SIMD routines when Bellman's GEMM should run the products of the wasm backend, else null. */
+function gemmRoutines(backend: WasmBackendLike): SimdRoutines | null {
+  return options.simdGemm ? simdFor(backend) : null;
+}
+
+/**
+ * Whether a^T b (a: [K, M], b: [K, N], one batch) is cheaper as (b^T a)^T. tfjs-wasm hands the
+ * second operand of every product to XNNPACK as "weights", which it repacks on every call with a
+ * scalar loop at about 15-20 ns per element (the products of a backward pass always see fresh
+ * operands, so nothing is cached). The plain route transposes a (K x M) and packs b (K x N); the
+ * swapped one transposes b (K x N, SIMD, about 1 ns per element), copies and packs a (K x M) and
+ * transposes the M x N result. With a long K (the rows of a batch) and M < N, as in the weight
+ * gradient of a first layer (M = input width, N = hidden width), it packs N / M times less:
+ * 13 ms -> 1.5 ms for x^T dz with x [2560, 4], dz [2560, 256].
+ */
+function packsLessSwapped(a: TensorInfo, b: TensorInfo): boolean {
+  if (a.shape.length !== 2 || b.shape.length !== 2) return false;
+  const [k, m] = a.shape as [number, number];
+  const n = b.shape[1]!;
+  // Packing costs about 16 transposed elements more per element than a transpose.
+  return m < n && 16 * k * (n - m) > m * n;
+}
+
+/** a^T b computed as (b^T a)^T: XNNPACK packs (a copy of) a, the narrower operand. */
+function swappedProduct(a: TensorInfo, b: TensorInfo, backend: WasmBackendLike, plainMatMul: KernelFn, attrs: Record<string, unknown> | undefined): TensorInfo {
+  const bT = transposedLastTwo(b, backend);
+  // A private copy as the packed operand: XNNPACK's operator cache is keyed by the data's id, and
+  // a temporary's cache entry dies with it (a, shared by reshapes, could be seen with other shapes).
+  const weights = backend.makeOutput(a.shape, 'float32');
+  (backend.typedArrayFromHeap(weights) as Float32Array).set(backend.typedArrayFromHeap(a) as Float32Array);
+  const productT = plainMatMul({ inputs: { a: bT, b: weights }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as TensorInfo;
+  backend.disposeData(bT.dataId);
+  backend.disposeData(weights.dataId);
+  const product = transposedLastTwo(productT, backend);
+  backend.disposeData(productT.dataId);
+  return product;
+}
+
+/** True when every axis but the last two has size 1 (one matrix). */
+function singleBatch(x: TensorInfo): boolean {
+  return x.shape.length >= 2 && x.shape.slice(0, -2).every((d) => d === 1);
+}
+
+/** op(a) op(b) on Bellman's SIMD GEMM: a transposed a is read in place, a transposed b is copied first. */
+function simdMatMul(simd: SimdRoutines, backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo {
+  const aRank = a.shape.length;
+  const bRank = b.shape.length;
+  const [aRows, aCols] = [a.shape[aRank - 2]!, a.shape[aRank - 1]!];
+  const [m, k] = transposeA ? [aCols, aRows] : [aRows, aCols];
+  const bPlain = transposeB ? transposedLastTwo(b, backend) : b;
+  const n = bPlain.shape[bRank - 1]!;
+  const kB = bPlain.shape[bRank - 2]!;
+  if (kB !== k) throw new Error(`BatchMatMul: inner sizes differ (${k} and ${kB}) for shapes [${a.shape}] and [${b.shape}]`);
+  const lead = (aRank >= bRank ? a.shape : b.shape).slice(0, -2);
+  const out = backend.makeOutput([...lead, m, n], 'float32');
+  simdGemm(simd, backend, {
+    a: backend.getMemoryOffset(a.dataId),
+    aRowStride: transposeA ? 4 : k * 4,
+    aColStride: transposeA ? m * 4 : 4,
+    b: backend.getMemoryOffset(bPlain.dataId),
+    c: backend.getMemoryOffset(out.dataId),
+    m,
+    k,
+    n,
+    bias: 0,
+    relu: false,
+  });
+  if (transposeB) backend.disposeData(bPlain.dataId);
+  return out;
+}
+
 /** Register every patch and fused kernel for the wasm backend (idempotent). */
 export function registerWasmKernelPatches(): void {
   if (patchedBackends.has('wasm')) return;
@@ -191,8 +362,13 @@ export function registerWasmKernelPatches(): void {
       kernelFunc: ((args: KernelArgs) => {
         const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
         const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-        if ((!transposeA && !transposeB) || !options.explicitTranspose || a.dtype !== 'float32' || b.dtype !== 'float32') return plainMatMul(args);
         const backend = args.backend as WasmBackendLike;
+        const simd = gemmRoutines(backend);
+        if (simd && a.dtype === 'float32' && b.dtype === 'float32' && singleBatch(a) && singleBatch(b)) {
+          return simdMatMul(simd, backend, a, b, Boolean(transposeA), Boolean(transposeB));
+        }
+        if ((!transposeA && !transposeB) || !options.explicitTranspose || a.dtype !== 'float32' || b.dtype !== 'float32') return plainMatMul(args);
+        if (transposeA && !transposeB && options.packSmallerOperand && packsLessSwapped(a, b)) return swappedProduct(a, b, backend, plainMatMul, args.attrs);
         const aPlain = transposeA ? transposedLastTwo(a, backend) : a;
         const bPlain = transposeB ? transposedLastTwo(b, backend) : b;
         const out = plainMatMul({
@@ -297,6 +473,14 @@ function registerFusedKernels(backendName: SupportedBackend): void {
     const n = w.shape[1]!;
     const fusedAttrs = { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 };
     if (backendName === 'cpu') return fusedMatMul({ inputs: { a: x, b: w, bias: b }, backend, attrs: fusedAttrs });
+    const wasmBackend = backend as WasmBackendLike;
+    const simd = gemmRoutines(wasmBackend);
+    if (simd) {
+      const out = wasmBackend.makeOutput([m, n], 'float32');
+      const address = (t: TensorInfo) => wasmBackend.getMemoryOffset(t.dataId);
+      simdGemm(simd, wasmBackend, { a: address(x), aRowStride: k * 4, aColStride: 4, b: address(w), c: address(out), m, k, n, bias: address(b), relu: activation === 'relu' });
+      return out;
+    }
     // wasm's fused kernel reads rank-3 shapes; the same data viewed as [1, m, k] costs nothing.
     const out = fusedMatMul({
       inputs: { a: { ...x, shape: [1, m, k] }, b: { ...w, shape: [1, k, n] }, bias: b },

@@ -22,9 +22,15 @@ const OP = {
   i32Add: 0x6a,
   i32Mul: 0x6c,
   i32GeU: 0x4f,
+  i32Sub: 0x6b,
+  i32Eqz: 0x45,
+  i32Eq: 0x46,
+  if: 0x04,
+  else: 0x05,
 } as const;
 const SIMD = {
   load: 0x00,
+  load32Splat: 0x09,
   store: 0x0b,
   shuffle: 0x0d,
   i32x4Splat: 0x11,
@@ -37,6 +43,7 @@ const SIMD = {
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
+  f32x4Max: 0xe9,
 } as const;
 
 function uleb(n: number): number[] {
@@ -293,6 +300,90 @@ function transposeFn(): FnSpec {
   };
 }
 
+/**
+ * gemm{rows}x{4 * vectors}(a, b, c, m, nBytes, k, aRowStride, aColStride, bRowStride, cRowStride, init, bias, relu):
+ * C[i, j] = start + sum_k A[i, k] B[k, j] for i < m (a multiple of `rows`) and the first nBytes of
+ * each row of C (a multiple of 16 * vectors), every stride in bytes. start is 0 (init 0), C itself
+ * (init 1: accumulate) or bias[j] (init 2, bias a float address); relu != 0 stores max(C, 0).
+ * A is read through (aRowStride, aColStride), so A^T costs nothing; B and C are row-major.
+ * Nothing is packed: each tile of rows x (4 * vectors) outputs keeps its sums in registers while
+ * k runs, A's entries are splat loads and B's rows vector loads.
+ */
+function gemmFn(rows: number, vectors: number): FnSpec {
+  const [a, b, c, m, nBytes, k, aRowStride, aColStride, bRowStride, cRowStride, init, bias, relu] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  let next = 13;
+  const i = next++;
+  const jb = next++;
+  const kk = next++;
+  const pb = next++;
+  const pc = next++;
+  const pa = Array.from({ length: rows }, () => next++);
+  const firstVector = next;
+  const acc = Array.from({ length: rows * vectors }, () => next++);
+  const bv = Array.from({ length: vectors }, () => next++);
+  const splat = next++;
+  const zero = next++;
+  const vectorCount = next - firstVector;
+  const body = new Body();
+  // Alignment hint 4 bytes (float rows need not be 16-byte aligned), then the offset.
+  const memarg = (offset: number) => [2, ...uleb(offset)];
+  const rowOfC = (y: Body, r: number) => {
+    y.get(pc);
+    if (r > 0) y.get(cRowStride).i32(r).op(OP.i32Mul).op(OP.i32Add);
+  };
+  body.op(0x43, ...f32Bytes(0)).simd(SIMD.f32x4Splat).set(zero);
+  body.forLoop(jb, nBytes, 16 * vectors, (x) => {
+    x.forLoop(i, m, rows, (y) => {
+      // pa[r] = a + (i + r) * aRowStride; pb = b + jb; pc = c + i * cRowStride + jb
+      y.get(a).get(i).get(aRowStride).op(OP.i32Mul).op(OP.i32Add).set(pa[0]!);
+      for (let r = 1; r < rows; r++) y.get(pa[r - 1]!).get(aRowStride).op(OP.i32Add).set(pa[r]!);
+      y.get(b).get(jb).op(OP.i32Add).set(pb);
+      y.get(c).get(i).get(cRowStride).op(OP.i32Mul).op(OP.i32Add).get(jb).op(OP.i32Add).set(pc);
+      for (let r = 0; r < rows; r++) {
+        for (let v = 0; v < vectors; v++) {
+          // init == 0 ? zero : init == 1 ? C[row r] : bias
+          y.get(init).op(OP.i32Eqz, OP.if, V128).get(zero).op(OP.else);
+          y.get(init).i32(1).op(OP.i32Eq, OP.if, V128);
+          rowOfC(y, r);
+          y.simd(SIMD.load, ...memarg(16 * v));
+          y.op(OP.else).get(bias).get(jb).op(OP.i32Add).simd(SIMD.load, ...memarg(16 * v)).op(OP.end);
+          y.op(OP.end).set(acc[r * vectors + v]!);
+        }
+      }
+      y.get(k).set(kk);
+      y.get(kk).op(OP.i32Eqz, OP.if, 0x40).op(OP.else);
+      y.op(OP.loop, 0x40);
+      for (let v = 0; v < vectors; v++) y.get(pb).simd(SIMD.load, ...memarg(16 * v)).set(bv[v]!);
+      for (let r = 0; r < rows; r++) {
+        y.get(pa[r]!).simd(SIMD.load32Splat, ...memarg(0)).set(splat);
+        for (let v = 0; v < vectors; v++) {
+          const t = acc[r * vectors + v]!;
+          y.get(t).get(splat).get(bv[v]!).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(t);
+        }
+        y.get(pa[r]!).get(aColStride).op(OP.i32Add).set(pa[r]!);
+      }
+      y.get(pb).get(bRowStride).op(OP.i32Add).set(pb);
+      y.get(kk).i32(1).op(OP.i32Sub).tee(kk).op(OP.brIf, 0);
+      y.op(OP.end, OP.end);
+      y.get(relu).op(OP.if, 0x40);
+      for (const t of acc) y.get(t).get(zero).simd(SIMD.f32x4Max).set(t);
+      y.op(OP.end);
+      for (let r = 0; r < rows; r++) {
+        for (let v = 0; v < vectors; v++) {
+          rowOfC(y, r);
+          y.get(acc[r * vectors + v]!).simd(SIMD.store, ...memarg(16 * v));
+        }
+      }
+    });
+  });
+  return {
+    name: `gemm${rows}x${4 * vectors}`,
+    params: Array.from({ length: 13 }, () => I32),
+    locals: [...Array.from({ length: 5 + rows }, () => I32), ...Array.from({ length: vectorCount }, () => V128)],
+    body,
+  };
+}
+
 function f32Bytes(x: number): number[] {
   return [...new Uint8Array(new Float32Array([x]).buffer)];
 }
@@ -302,11 +393,32 @@ export interface SimdRoutines {
   denseBackward(dy: number, y: number, dz: number, db: number, rows: number, rowBytes: number, vecBytes: number, linear: number): void;
   lerp(target: number, source: number, out: number, bytes: number, tau: number): void;
   transpose(src: number, dst: number, rows4: number, cols4: number, rows: number, cols: number): void;
+  gemm4x8: GemmRoutine;
+  gemm1x8: GemmRoutine;
+  gemm4x4: GemmRoutine;
+  gemm1x4: GemmRoutine;
 }
+
+/** (a, b, c, m, nBytes, k, aRowStride, aColStride, bRowStride, cRowStride, init, bias, relu), see gemmFn. */
+export type GemmRoutine = (
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  nBytes: number,
+  k: number,
+  aRowStride: number,
+  aColStride: number,
+  bRowStride: number,
+  cRowStride: number,
+  init: number,
+  bias: number,
+  relu: number,
+) => void;
 
 /** The module's bytes (exported for tests that validate it). */
 export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([adamFn(), denseBackwardFn(), lerpFn(), transposeFn()]);
+  return assemble([adamFn(), denseBackwardFn(), lerpFn(), transposeFn(), gemmFn(4, 2), gemmFn(1, 2), gemmFn(4, 1), gemmFn(1, 1)]);
 }
 
 /** Instantiate the routines over `memory`, or null where wasm SIMD is unavailable. */

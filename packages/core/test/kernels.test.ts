@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Mlp, dense, initBackend, kernelOptions, Rng, setKernelOptions } from '../src/index.js';
-import type { Activation } from '../src/index.js';
+import type { Activation, KernelOptions } from '../src/index.js';
 import { simdModuleBytes } from '../src/perf-wasm.js';
 
 type Backend = 'cpu' | 'wasm';
@@ -48,7 +48,7 @@ function randomArray(rng: Rng, n: number): Float32Array {
 }
 
 afterAll(async () => {
-  setKernelOptions({ fusedKernels: true, explicitTranspose: true, simd: true });
+  setKernelOptions({ fusedKernels: true, explicitTranspose: true, simd: true, simdGemm: true, packSmallerOperand: true });
   await initBackend({ backend: 'cpu' });
 });
 
@@ -102,6 +102,77 @@ describe('wasm kernel patches agree with the cpu backend', () => {
       return tf.concat([grads[0]!.flatten(), grads[1]!.flatten()]);
     });
     expectRelClose(cpu, wasm);
+  });
+});
+
+describe("Bellman's SIMD GEMM (wasm) agrees with the cpu backend", () => {
+  /** The same computation on wasm with XNNPACK's products instead of Bellman's GEMM. */
+  async function onXnnpack(fn: () => tf.Tensor, changes: Partial<KernelOptions> = {}): Promise<Float32Array> {
+    const previous = setKernelOptions({ simdGemm: false, ...changes });
+    try {
+      return await on('wasm', fn);
+    } finally {
+      setKernelOptions(previous);
+    }
+  }
+
+  // Rows past 256 (row blocks) and not a multiple of 4 (single-row kernel), reductions past 256
+  // (k blocks, accumulated), widths that leave 8-, 4- and 1..3-column remainders (padded tail).
+  const cases: Array<[number[], number[], boolean, boolean]> = [
+    [[300, 37], [37, 13], false, false],
+    [[517, 19], [19, 9], false, false],
+    [[600, 23], [600, 64], true, false],
+    [[601, 5], [601, 7], true, false],
+    [[259, 258], [258, 1], false, false],
+    [[13, 700], [700, 2], false, false],
+    [[700, 11], [700, 3], true, false],
+    [[41, 30], [6, 30], false, true],
+    [[30, 41], [12, 30], true, true],
+    [[1, 300], [300, 5], false, false],
+    [[5, 1], [1, 20], false, false],
+    [[1, 9, 4], [1, 4, 6], false, false],
+  ];
+  it.each(cases)('matMul a%j b%j transposeA=%s transposeB=%s', async (aShape, bShape, ta, tb) => {
+    const rng = new Rng(aShape[0]! * 7 + bShape[1]!);
+    const a = randomArray(rng, aShape.reduce((p, d) => p * d, 1));
+    const b = randomArray(rng, bShape.reduce((p, d) => p * d, 1));
+    const fn = () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb);
+    const wasm = await on('wasm', fn);
+    expectRelClose(await on('cpu', fn), wasm);
+    expectRelClose(await onXnnpack(fn), wasm);
+  });
+
+  it('a dense layer with bias and relu over k blocks applies relu once, at the end', async () => {
+    // k = 300 spans two k blocks: a relu after the first block would zero sums that end positive.
+    for (const [m, k, n] of [
+      [261, 300, 13],
+      [7, 300, 256],
+    ] as const) {
+      const rng = new Rng(m + k + n);
+      const x = randomArray(rng, m * k);
+      // Weights at an initialised layer's scale keep outputs near 1 (float32 sums stay comparable).
+      const w = randomArray(rng, k * n).map((v) => v / Math.sqrt(k));
+      const b = randomArray(rng, n);
+      const fn = () => {
+        const { value, grads } = tf.valueAndGrads((xt: tf.Tensor, wt: tf.Tensor, bt: tf.Tensor) =>
+          tf.sum(tf.square(dense(xt as tf.Tensor2D, wt, bt, 'relu'))),
+        )([tf.tensor2d(x, [m, k]), tf.tensor2d(w, [k, n]), tf.tensor1d(b)]);
+        return tf.concat([value.reshape([1]), ...grads.map((g) => g.flatten())]);
+      };
+      const wasm = await on('wasm', fn);
+      expectRelClose(await reference('cpu', fn), wasm);
+      expectRelClose(await onXnnpack(fn), wasm);
+    }
+  });
+
+  it('with the GEMM off, x^T dz runs as (dz^T x)^T and still matches', async () => {
+    const rng = new Rng(21);
+    const x = randomArray(rng, 600 * 5);
+    const dz = randomArray(rng, 600 * 64);
+    const fn = () => tf.matMul(tf.tensor2d(x, [600, 5]), tf.tensor2d(dz, [600, 64]), true, false);
+    const swapped = await onXnnpack(fn);
+    expectRelClose(await on('cpu', fn), swapped);
+    expectRelClose(await onXnnpack(fn, { packSmallerOperand: false }), swapped);
   });
 });
 

@@ -24,7 +24,7 @@ import type { LearnerDefinition, LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { normalNoise } from './gaussian-policy.js';
 import { SAC_DEFAULTS, SOFT_ACTOR_CRITIC_SCHEMA, SoftActorCritic, type SoftActorCriticConfig } from './sac.js';
-import { mse, renameLoss, repeatRows } from './twin-critic.js';
+import { mse, renameLoss, repeatRows, stateAction } from './twin-critic.js';
 
 export interface CQLConfig extends SoftActorCriticConfig {
   /** alpha_cql: weight of the conservative gap in the critic loss (fixed-alpha version). */
@@ -99,9 +99,11 @@ export class CQL extends SoftActorCritic<CQLConfig> {
     const alpha = this.alpha;
     const weight = this.conservativeWeight;
 
+    // pi(.|s') is computed once per state: the backup's sample and the N proposals at s' share it.
+    const atNext = this.actor.distribution(sNext);
     // Target: y = r + gamma * (1 - d) * (min_j Qtarget_j(s', a') [- alpha * log pi(a'|s')]),  a' ~ pi(.|s')
     const nextNoise = normalNoise(this.rng, size, this.actionDim);
-    const next = this.actor.sample(sNext, nextNoise);
+    const next = this.actor.sampleFrom(atNext.mean, atNext.logStd, nextNoise);
     const y = tf.tidy(() => {
       const nextQ = this.critics.targetMin(sNext, next.action);
       const nextValue = backupEntropy ? tf.sub(nextQ, tf.mul(alpha, next.logProb)) : nextQ;
@@ -109,14 +111,10 @@ export class CQL extends SoftActorCritic<CQLConfig> {
     });
 
     // Proposals, N per state, each minus its log-density: uniform in the box, pi(.|s), pi(.|s').
-    const sRepeated = repeatRows(s, n);
-    const sNextRepeated = repeatRows(sNext, n);
     const uniformActions = this.uniformActions(size * n);
     const noiseAtS = normalNoise(this.rng, size * n, this.actionDim);
     const noiseAtNext = normalNoise(this.rng, size * n, this.actionDim);
-    const piAtS = this.actor.sample(sRepeated, noiseAtS);
-    const piAtNext = this.actor.sample(sNextRepeated, noiseAtNext);
-    const toRows = (t: tf.Tensor1D) => tf.reshape(t, [size, n]) as tf.Tensor2D;
+    const { criticInput, logDensities } = this.proposalRows(s, a, atNext, uniformActions, noiseAtS, noiseAtNext);
 
     const metrics: Metrics = {};
     const probe: Metrics = {};
@@ -124,25 +122,20 @@ export class CQL extends SoftActorCritic<CQLConfig> {
     try {
       renameLoss(
         this.criticOptimizer.minimize(() => {
-          const { values: qData, phi } = this.critics.valuesWithFeatures(s, a);
-          const qUniform = this.critics.values(sRepeated, uniformActions);
-          const qPiAtS = this.critics.values(sRepeated, piAtS.action);
-          const qPiAtNext = this.critics.values(sRepeated, piAtNext.action);
+          // One pass per critic over the data rows and all 3N proposals of every state.
+          const { values, phi: phiAll } = this.critics.valuesWithFeaturesOfInput(criticInput);
+          const phi = tf.slice(phiAll, [0, 0], [size, -1]) as tf.Tensor2D;
+          const qData: tf.Tensor1D[] = [];
           let loss = tf.scalar(0);
           const gapTensors: tf.Scalar[] = [];
           let penaltySum = tf.scalar(0);
-          qData.forEach((q, j) => {
+          values.forEach((qAll) => {
+            const q = tf.slice(qAll, [0], [size]) as tf.Tensor1D;
             // log sum_k exp(Q_j(s, a_k) - log mu(a_k)) over the 3N proposals, per state.
-            const weighted = tf.concat(
-              [
-                tf.sub(toRows(qUniform[j]!), this.uniformLogDensity),
-                tf.sub(toRows(qPiAtS[j]!), toRows(piAtS.logProb)),
-                tf.sub(toRows(qPiAtNext[j]!), toRows(piAtNext.logProb)),
-              ],
-              1,
-            );
-            const gap = tf.sub(tf.mean(tf.logSumExp(weighted, 1)), tf.mean(q)) as tf.Scalar;
+            const qProposals = tf.reshape(tf.slice(qAll, [size], [-1]), [size, 3 * n]);
+            const gap = tf.sub(tf.mean(tf.logSumExp(tf.sub(qProposals, logDensities), 1)), tf.mean(q)) as tf.Scalar;
             const penalty = lagrange ? tf.mul(weight, tf.sub(gap, targetActionGap)) : tf.mul(weight, gap);
+            qData.push(q);
             gapTensors.push(gap);
             penaltySum = tf.add(penaltySum, penalty) as tf.Scalar;
             loss = tf.add(loss, tf.add(mse(q, y), penalty)) as tf.Scalar;
@@ -163,7 +156,7 @@ export class CQL extends SoftActorCritic<CQLConfig> {
       gaps = this.critics.members.map((_, j) => metrics[`cqlGap${j + 1}`]!);
       for (let j = 0; j < gaps.length; j++) delete metrics[`cqlGap${j + 1}`];
     } finally {
-      tf.dispose([nextNoise, next.action, next.logProb, y, sRepeated, sNextRepeated, uniformActions, noiseAtS, noiseAtNext, piAtS.action, piAtS.logProb, piAtNext.action, piAtNext.logProb]);
+      tf.dispose([atNext.mean, atNext.logStd, nextNoise, next.action, next.logProb, y, uniformActions, noiseAtS, noiseAtNext, criticInput, logDensities]);
     }
     metrics.alphaPrime = weight;
 
@@ -183,6 +176,37 @@ export class CQL extends SoftActorCritic<CQLConfig> {
     Object.assign(metrics, this.updateActorAndAlpha(s));
     this.critics.updateTargets(tau);
     return Object.assign(metrics, probe);
+  }
+
+  /**
+   * The critic input of one update and the proposals' log-densities. Rows 0..B-1 are the data
+   * [s_i, a_i]; then, for each state i, its 3N proposals [s_i, a_k]: N uniform, N from pi(.|s_i),
+   * N from pi(.|s'_i), in that order. logDensities [B, 3N] holds log mu(a_k) in the same order.
+   * pi's mean and log-std are computed once per state and repeated for its N samples.
+   */
+  private proposalRows(
+    s: tf.Tensor2D,
+    a: tf.Tensor2D,
+    atNext: { mean: tf.Tensor2D; logStd: tf.Tensor2D },
+    uniformActions: tf.Tensor2D,
+    noiseAtS: tf.Tensor2D,
+    noiseAtNext: tf.Tensor2D,
+  ): { criticInput: tf.Tensor2D; logDensities: tf.Tensor2D } {
+    const n = this.config.cqlSamples;
+    return tf.tidy(() => {
+      const [size, actionDim] = a.shape;
+      const atS = this.actor.distribution(s);
+      const piAtS = this.actor.sampleFrom(repeatRows(atS.mean, n), repeatRows(atS.logStd, n), noiseAtS);
+      const piAtNext = this.actor.sampleFrom(repeatRows(atNext.mean, n), repeatRows(atNext.logStd, n), noiseAtNext);
+      const perState = (t: tf.Tensor, width: number) => tf.reshape(t, [size, width]);
+      const proposalActions = tf.reshape(
+        tf.concat([perState(uniformActions, n * actionDim), perState(piAtS.action, n * actionDim), perState(piAtNext.action, n * actionDim)], 1),
+        [size * 3 * n, actionDim],
+      ) as tf.Tensor2D;
+      const criticInput = tf.concat([stateAction(s, a), stateAction(repeatRows(s, 3 * n), proposalActions)], 0) as tf.Tensor2D;
+      const logDensities = tf.concat([tf.fill([size, n], this.uniformLogDensity), perState(piAtS.logProb, n), perState(piAtNext.logProb, n)], 1) as tf.Tensor2D;
+      return { criticInput, logDensities };
+    });
   }
 
   /** [rows, |A|] uniform in the box, from the learner's Rng. */

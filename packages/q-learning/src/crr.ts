@@ -112,7 +112,8 @@ export class CRR extends ContinuousCriticLearner<CRRConfig> {
     // Target: y = r + gamma * (1 - d) * mean_k Qtarget(s', a'_k),  a'_k ~ pi(.|s') (rows i*mTarget + k).
     const sNextRepeated = repeatRows(sNext, mTarget);
     const nextNoise = normalNoise(this.rng, size * mTarget, this.actionDim);
-    const nextActions = this.actor.sample(sNextRepeated, nextNoise);
+    // The policy's mean is computed once per state and repeated for its samples.
+    const nextActions = tf.tidy(() => this.actor.sampleAround(repeatRows(this.actor.mean(sNext), mTarget), nextNoise));
     const firstNextAction = tf.tidy(() => tf.reshape(nextActions, [size, mTarget, this.actionDim]).slice([0, 0, 0], [size, 1, this.actionDim]).reshape([size, this.actionDim]) as tf.Tensor2D);
     const y = tf.tidy(() => {
       const nextValue = tf.mean(tf.reshape(this.critics.targetMin(sNextRepeated, nextActions), [size, mTarget]), 1);
@@ -123,7 +124,8 @@ export class CRR extends ContinuousCriticLearner<CRRConfig> {
     const sRepeated = repeatRows(s, m);
     const noise = normalNoise(this.rng, size * m, this.actionDim);
     const advantage = tf.tidy(() => {
-      const baseline = tf.mean(tf.reshape(this.critics.min(sRepeated, this.actor.sample(sRepeated, noise)), [size, m]), 1);
+      const samples = this.actor.sampleAround(repeatRows(this.actor.mean(s), m), noise);
+      const baseline = tf.mean(tf.reshape(this.critics.min(sRepeated, samples), [size, m]), 1);
       return tf.sub(this.critics.min(s, a), baseline) as tf.Tensor1D;
     });
 

@@ -91,6 +91,17 @@ export class TanhGaussianActor {
   sample(observations: tf.Tensor2D, noise: tf.Tensor2D): ActionSample {
     return tf.tidy(() => {
       const { mean, logStd } = this.distribution(observations);
+      const { action, logProb } = this.sampleFrom(mean, logStd, noise);
+      return { action, logProb };
+    });
+  }
+
+  /**
+   * `sample` from a distribution already computed: mu and the clamped log sigma, [B, A] each.
+   * Many samples per state can then share one network pass (repeat the rows of mu and log sigma).
+   */
+  sampleFrom(mean: tf.Tensor2D, logStd: tf.Tensor2D, noise: tf.Tensor2D): ActionSample {
+    return tf.tidy(() => {
       const u = tf.add(mean, tf.mul(tf.exp(logStd), noise)) as tf.Tensor2D;
       const gaussian = gaussianLogProb(u, mean, logStd);
       if (!this.scaler.bounded) return { action: u, logProb: gaussian };
@@ -154,8 +165,16 @@ export class GaussianActor {
 
   /** mean + sigma * noise, clipped into the box (no gradient is needed through samples here). */
   sample(observations: tf.Tensor2D, noise: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.sampleAround(this.mean(observations), noise));
+  }
+
+  /**
+   * `sample` around means already computed ([B, A], from `mean`): many samples per state can
+   * then share one network pass (repeat the rows of the means).
+   */
+  sampleAround(mean: tf.Tensor2D, noise: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const raw = tf.add(this.mean(observations), tf.mul(tf.exp(this.clampedLogStd()), noise)) as tf.Tensor2D;
+      const raw = tf.add(mean, tf.mul(tf.exp(this.clampedLogStd()), noise)) as tf.Tensor2D;
       return clipTensorToBox(this.actionSpace, raw);
     });
   }

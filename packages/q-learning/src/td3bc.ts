@@ -159,7 +159,7 @@ export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
         renameLoss(
           this.actorOptimizer.minimize(() => {
             const pi = this.scaler.squash(this.actor.forward(s));
-            const q = this.critics.values(s, pi)[0]!;
+            const q = this.critics.firstValue(s, pi);
             const lambda = tf.div(alpha, tf.add(tf.mean(tf.abs(q)), 1e-8)).dataSync()[0]!;
             const bc = tf.mean(tf.square(tf.sub(pi, a)));
             const loss = tf.add(tf.mul(-lambda, tf.mean(q)), bc) as tf.Scalar;

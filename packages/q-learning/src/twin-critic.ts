@@ -51,13 +51,30 @@ export class Critics {
 
   /** Q_i(s, a) of every member, each [B]. */
   values(observations: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D[] {
-    const input = stateAction(observations, actions);
-    return this.members.map((m) => tf.reshape(m.forward(input), [-1]) as tf.Tensor1D);
+    return this.valuesOfInput(stateAction(observations, actions));
+  }
+
+  /** Q_1(s, a) of the first member only, [B]. */
+  firstValue(observations: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
+    return tf.reshape(this.members[0]!.forward(stateAction(observations, actions)), [-1]) as tf.Tensor1D;
   }
 
   /** Q_i(s, a) of every member and phi(s, a) of the first, for regularizers. */
   valuesWithFeatures(observations: tf.Tensor2D, actions: tf.Tensor2D): { values: tf.Tensor1D[]; phi: tf.Tensor2D } {
-    const input = stateAction(observations, actions);
+    return this.valuesWithFeaturesOfInput(stateAction(observations, actions));
+  }
+
+  /**
+   * Q_i of every member on rows already in critic-input form [rows, obsDim + actDim] (`stateAction`),
+   * each [rows]. Learners that score many actions per state stack them into one such input, so that
+   * each member runs one forward and one backward pass instead of one per group of rows.
+   */
+  valuesOfInput(input: tf.Tensor2D): tf.Tensor1D[] {
+    return this.members.map((m) => tf.reshape(m.forward(input), [-1]) as tf.Tensor1D);
+  }
+
+  /** `valuesOfInput` and phi of the first member on the same rows. */
+  valuesWithFeaturesOfInput(input: tf.Tensor2D): { values: tf.Tensor1D[]; phi: tf.Tensor2D } {
     const first = this.members[0]!.forwardWithFeatures(input);
     const values = [tf.reshape(first.output, [-1]) as tf.Tensor1D];
     for (const m of this.members.slice(1)) values.push(tf.reshape(m.forward(input), [-1]) as tf.Tensor1D);

@@ -89,6 +89,26 @@ describe('CQL critic loss', () => {
   });
 });
 
+describe('CQL critic loss on wasm (the default backend, on Bellman\'s SIMD GEMM)', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+  });
+  afterAll(async () => {
+    await initBackend({ backend: 'cpu' });
+  });
+
+  // 12 hidden units and 3 + 3 * 3 * 3 = 30 critic rows use the GEMM's 8- and 4-column tiles and its row remainders.
+  it.each([[false], [true]])('matches the float64 reference (backupEntropy %s)', (backupEntropy) => {
+    const setup = makeCql({ cqlAlpha: 2, cqlSamples: 3, hiddenSizes: [12], backupEntropy });
+    const { batch, tdLoss, gaps } = expectedTerms(setup, 3, backupEntropy);
+    const metrics = setup.cql.update(batch);
+    expect(metrics.cqlGap).toBeCloseTo((gaps[0]! + gaps[1]!) / 2, 4);
+    expect(metrics.cqlPenalty).toBeCloseTo(2 * (gaps[0]! + gaps[1]!), 4);
+    expect(metrics.criticLoss).toBeCloseTo(tdLoss[0]! + tdLoss[1]! + 2 * (gaps[0]! + gaps[1]!), 3);
+    setup.cql.dispose();
+  });
+});
+
 describe('CQL learner', () => {
   it('has the papers\' defaults, rejects unbounded boxes, round-trips and is deterministic', () => {
     const a = createLearner('cql', { observationSpace: OBS, actionSpace: ACTIONS, seed: 1, config: { hiddenSizes: [8], lagrange: true } }) as CQL;
