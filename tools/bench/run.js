@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // Bellman benchmark harness: the standard training workloads of /work/shared/bench/WORKLOADS.md
-// (same names, same definitions) plus replay sampling and environment stepping.
+// (same names, same definitions), updates of the real learners (learner-*), the offline training
+// loop on a recipe dataset (train-*-cartpole), replay sampling and environment stepping.
 // Run after the root build: `npm run bench -- [--workload NAME ...] [--backend B] [--seconds S] [--torch]`.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, Rng, initBackend, setKernelOptions } from '@bellman/core';
+import { Adam, Box, Discrete, Mlp, Rng, initBackend, setKernelOptions } from '@bellman/core';
 
 const DEFAULT_TORCH_SCRIPT = process.env.BELLMAN_TORCH_REFERENCE ?? '/work/shared/bench/torch_reference.py';
+const DEFAULT_TORCH_LEARNERS_SCRIPT = process.env.BELLMAN_TORCH_LEARNERS ?? join(dirname(fileURLToPath(import.meta.url)), 'torch_learners.py');
 
 function usage() {
   return [
@@ -17,8 +21,9 @@ function usage() {
     '  --workload NAME     run only this workload (repeatable); default: all',
     '  --backend B         wasm | cpu | tensorflow | auto (default wasm)',
     '  --seconds S         timed seconds per workload (default 2)',
-    '  --torch             also run the PyTorch reference and print ratios',
+    '  --torch             also run the PyTorch references (each right after its Bellman workload) and print ratios',
     '  --torch-script P    path of torch_reference.py (default $BELLMAN_TORCH_REFERENCE or ' + DEFAULT_TORCH_SCRIPT + ')',
+    '  --torch-learners P  path of torch_learners.py, the learner-* reference (default $BELLMAN_TORCH_LEARNERS or ' + DEFAULT_TORCH_LEARNERS_SCRIPT + ')',
     '  --python P          python interpreter for the reference (default /usr/bin/python3)',
     '  --ablation          time the training workloads under each kernel setting (stock tfjs first)',
     '  --list              print the workload names and exit',
@@ -26,7 +31,17 @@ function usage() {
 }
 
 function parseArgs(argv) {
-  const opts = { workloads: [], backend: 'wasm', seconds: 2, torch: false, torchScript: DEFAULT_TORCH_SCRIPT, python: '/usr/bin/python3', list: false, ablation: false };
+  const opts = {
+    workloads: [],
+    backend: 'wasm',
+    seconds: 2,
+    torch: false,
+    torchScript: DEFAULT_TORCH_SCRIPT,
+    torchLearnersScript: DEFAULT_TORCH_LEARNERS_SCRIPT,
+    python: '/usr/bin/python3',
+    list: false,
+    ablation: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -39,6 +54,7 @@ function parseArgs(argv) {
     else if (arg === '--seconds') opts.seconds = Number(value());
     else if (arg === '--torch') opts.torch = true;
     else if (arg === '--torch-script') opts.torchScript = value();
+    else if (arg === '--torch-learners') opts.torchLearnersScript = value();
     else if (arg === '--python') opts.python = value();
     else if (arg === '--list') opts.list = true;
     else if (arg === '--ablation') opts.ablation = true;
@@ -240,6 +256,166 @@ function vectorCartPole(n) {
   };
 }
 
+async function loadQLearning() {
+  try {
+    return await import('@bellman/q-learning');
+  } catch (err) {
+    throw new Skip(`@bellman/q-learning cannot be imported (${firstLine(err)}); build it first`);
+  }
+}
+
+/** Throws Skip when the built @bellman/q-learning has no algorithm of this name. */
+function requireAlgorithm(qLearning, algo) {
+  const known = qLearning.listAlgorithms().map((a) => a.algo);
+  if (!known.includes(algo)) throw new Skip(`@bellman/q-learning has no algorithm "${algo}" (has ${known.join(', ')})`);
+}
+
+/** Batch and network sizes of the learner-* workloads (torch_learners.py uses the same). */
+const LEARNER_BATCH = 256;
+const LEARNER_HIDDEN = [256, 256];
+/** Fixed batches, made before timing and cycled through. */
+const LEARNER_BATCHES = 4;
+const CARTPOLE_DIMS = { observationDim: 4, discreteActions: 2 };
+/** MuJoCo locomotion sizes (HalfCheetah's and Walker2d's; Hopper's are obs 11, act 3), actions in Box [-1, 1]. */
+const LOCOMOTION_DIMS = { observationDim: 17, boxActions: 6 };
+
+/**
+ * One `learner.update(batch)` of the learner `createLearner(algo)` builds with its default config
+ * (hidden [256, 256]); torch_learners.py holds the PyTorch version of each.
+ */
+const LEARNERS = {
+  'learner-dqn': { algo: 'dqn', ...CARTPOLE_DIMS },
+  'learner-cql-discrete': { algo: 'cql-discrete', ...CARTPOLE_DIMS },
+  'learner-sac': { algo: 'sac', ...LOCOMOTION_DIMS },
+  'learner-cql': { algo: 'cql', ...LOCOMOTION_DIMS },
+  'learner-iql': { algo: 'iql', ...LOCOMOTION_DIMS },
+};
+
+/**
+ * A random TransitionBatch: normal observations and rewards, 5% terminals, uniform integer actions
+ * (Discrete) or uniform actions in the Box.
+ */
+function randomTransitionBatch(rng, size, observationDim, actionSpace) {
+  const actionDim = actionSpace.kind === 'discrete' ? 1 : actionSpace.size;
+  const actions = new Float32Array(size * actionDim);
+  if (actionSpace.kind === 'discrete') {
+    for (let i = 0; i < size; i++) actions[i] = actionSpace.start + rng.int(actionSpace.n);
+  } else {
+    for (let i = 0; i < actions.length; i++) actions[i] = rng.uniformRange(actionSpace.low[i % actionDim], actionSpace.high[i % actionDim]);
+  }
+  const terminals = new Float32Array(size);
+  for (let i = 0; i < size; i++) terminals[i] = rng.uniform() < 0.05 ? 1 : 0;
+  return {
+    size,
+    observationDim,
+    actionDim,
+    observations: rng.fillNormal(new Float32Array(size * observationDim)),
+    actions,
+    rewards: rng.fillNormal(new Float32Array(size)),
+    nextObservations: rng.fillNormal(new Float32Array(size * observationDim)),
+    terminals,
+  };
+}
+
+function learnerUpdate({ algo, observationDim, discreteActions, boxActions }) {
+  return async () => {
+    const qLearning = await loadQLearning();
+    requireAlgorithm(qLearning, algo);
+    const observationSpace = new Box(-Infinity, Infinity, [observationDim]);
+    const actionSpace = discreteActions !== undefined ? new Discrete(discreteActions) : new Box(-1, 1, [boxActions]);
+    const learner = qLearning.createLearner(algo, { observationSpace, actionSpace, config: { hiddenSizes: LEARNER_HIDDEN }, seed: 0 });
+    const rng = new Rng(0);
+    const batches = Array.from({ length: LEARNER_BATCHES }, () => randomTransitionBatch(rng, LEARNER_BATCH, observationDim, actionSpace));
+    let calls = 0;
+    return {
+      step: () => learner.update(batches[calls++ % LEARNER_BATCHES]),
+      dispose: () => learner.dispose(),
+    };
+  };
+}
+
+/** The offline recipe the train-* workloads learn from (about 50k CartPole-v1 transitions). */
+const TRAIN_RECIPE = 'cartpole-mixed-v0';
+
+/**
+ * The offline training loop on TRAIN_RECIPE, per step, batch sampling included, no evaluation.
+ * d3rlpy: the per-step times of d3rlpy 2.8 on a 48k-transition CartPole-v1 dataset, batch 256,
+ * one thread, as quoted in /work/shared/bench/WORKLOADS.md (not measured by this harness).
+ */
+const TRAIN_LOOPS = {
+  'train-dqn-cartpole': { algo: 'dqn', d3rlpy: { algo: 'DQN', msPerStep: 8.8 } },
+  'train-cql-discrete-cartpole': { algo: 'cql-discrete', d3rlpy: { algo: 'DiscreteCQL', msPerStep: 9.5 } },
+  'train-bc-cartpole': { algo: 'bc', d3rlpy: { algo: 'DiscreteBC', msPerStep: 6.0 } },
+};
+
+let recipeDataset = null;
+
+async function trainRecipe() {
+  if (recipeDataset) return recipeDataset;
+  let datasets;
+  try {
+    datasets = await import('@bellman/datasets');
+  } catch (err) {
+    throw new Skip(`@bellman/datasets cannot be imported (${firstLine(err)}); build it first`);
+  }
+  if (typeof datasets.makeRecipe !== 'function') throw new Skip('@bellman/datasets has no makeRecipe export');
+  const t0 = performance.now();
+  recipeDataset = datasets.makeRecipe(TRAIN_RECIPE);
+  console.error(`${TRAIN_RECIPE}: ${recipeDataset.size} transitions, ${recipeDataset.numEpisodes} episodes, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return recipeDataset;
+}
+
+/** Keeps the logged rows' count only: the trainer flushes its metric window to it every 100 steps, as in `bellman train`. */
+class CountingLogger {
+  rows = 0;
+  log() {
+    this.rows++;
+  }
+  close() {}
+}
+
+function trainLoop({ algo }) {
+  return async () => {
+    const qLearning = await loadQLearning();
+    requireAlgorithm(qLearning, algo);
+    const dataset = await trainRecipe();
+    const learner = qLearning.createLearner(algo, {
+      observationSpace: dataset.observationSpace,
+      actionSpace: dataset.actionSpace,
+      config: { hiddenSizes: LEARNER_HIDDEN },
+      seed: 0,
+    });
+    let session = 0;
+    /** Run OfflineTrainer (no env: no evaluation) until `seconds` have passed and at least `minSteps` were taken. */
+    const runFor = async (seconds, minSteps) => {
+      let deadline = Infinity;
+      const trainer = new qLearning.OfflineTrainer({
+        learner,
+        dataset,
+        steps: 1_000_000_000,
+        batchSize: LEARNER_BATCH,
+        seed: session++,
+        logger: new CountingLogger(),
+        onProgress: (event) => {
+          if (event.type === 'update' && event.step >= minSteps && performance.now() > deadline) trainer.stop();
+        },
+      });
+      const t0 = performance.now();
+      deadline = t0 + seconds * 1000;
+      const summary = await trainer.run();
+      return { ms: performance.now() - t0, steps: summary.steps };
+    };
+    return {
+      measure: async (seconds) => {
+        await runFor(Math.min(1, seconds / 4), 3);
+        const { ms, steps } = await runFor(seconds, 3);
+        return { ms: ms / steps, steps };
+      },
+      dispose: () => learner.dispose(),
+    };
+  };
+}
+
 /** Built-in env ids, asked of @bellman/envs at run time (empty if it is not built yet). */
 async function builtinEnvIds() {
   try {
@@ -260,6 +436,8 @@ const TRAINING = {
 
 async function allWorkloads() {
   const list = Object.entries(TRAINING).map(([name, make]) => ({ name, make, kind: 'update' }));
+  for (const [name, spec] of Object.entries(LEARNERS)) list.push({ name, make: learnerUpdate(spec), kind: 'update' });
+  for (const [name, spec] of Object.entries(TRAIN_LOOPS)) list.push({ name, make: trainLoop(spec), kind: 'train' });
   list.push({ name: 'replay-sample-256', make: replaySample, kind: 'sample' });
   const ids = await builtinEnvIds();
   if (ids.length === 0) {
@@ -301,12 +479,12 @@ function timeLoop(step, seconds) {
   return (now - t0) / n;
 }
 
-function runTorch(opts, names) {
-  if (!existsSync(opts.torchScript)) return { error: `torch reference script not found at ${opts.torchScript}` };
-  const args = [opts.torchScript, '--threads', '1', '--seconds', String(opts.seconds), '--workload', ...names];
+function runTorch(opts, script, names) {
+  if (!existsSync(script)) return { error: `torch reference script not found at ${script}` };
+  const args = [script, '--threads', '1', '--seconds', String(opts.seconds), '--workload', ...names];
   const res = spawnSync(opts.python, args, { encoding: 'utf8' });
   if (res.error) return { error: `could not run ${opts.python}: ${res.error.message}` };
-  if (res.status !== 0) return { error: `${opts.python} ${opts.torchScript} exited with ${res.status}: ${firstLine(res.stderr)}` };
+  if (res.status !== 0) return { error: `${opts.python} ${script} exited with ${res.status}: ${lastLine(res.stderr)}` };
   const out = {};
   for (const line of res.stdout.split('\n')) {
     if (!line.trim().startsWith('{')) continue;
@@ -315,6 +493,11 @@ function runTorch(opts, names) {
     console.log(line);
   }
   return { results: out };
+}
+
+function lastLine(text) {
+  const lines = String(text ?? '').trim().split('\n');
+  return lines[lines.length - 1] ?? '';
 }
 
 function fmt(x, digits = 2) {
@@ -337,6 +520,9 @@ async function main() {
   console.error(info.reason);
   const backend = tf.getBackend();
   const rows = [];
+  const torch = {};
+  /** Scripts that failed once are not run again. */
+  const torchErrors = new Set();
   for (const w of selected) {
     let instance;
     try {
@@ -345,36 +531,44 @@ async function main() {
       if (!(err instanceof Skip)) throw err;
       const rec = { workload: w.name, skipped: true, reason: err.message, impl: 'bellman', backend };
       console.log(JSON.stringify(rec));
-      rows.push(rec);
+      rows.push({ kind: w.kind, rec });
       continue;
     }
-    const ms = timeLoop(instance.step, opts.seconds);
-    instance.dispose();
     const rec = { workload: w.name };
-    if (w.kind === 'env') {
-      rec.msPerStep = Number((ms / instance.stepsPerCall).toPrecision(4));
-      rec.stepsPerSec = Math.round((1000 / ms) * instance.stepsPerCall);
-    } else if (w.kind === 'sample') {
-      rec.msPerSample = Number(ms.toFixed(4));
-      rec.samplesPerSec = Number((1000 / ms).toFixed(1));
+    if (w.kind === 'train') {
+      const { ms, steps } = await instance.measure(opts.seconds);
+      instance.dispose();
+      rec.msPerStep = Number(ms.toFixed(3));
+      rec.stepsPerSec = Number((1000 / ms).toFixed(1));
+      rec.steps = steps;
     } else {
-      rec.msPerUpdate = Number(ms.toFixed(3));
-      rec.updatesPerSec = Number((1000 / ms).toFixed(1));
+      const ms = timeLoop(instance.step, opts.seconds);
+      instance.dispose();
+      if (w.kind === 'env') {
+        rec.msPerStep = Number((ms / instance.stepsPerCall).toPrecision(4));
+        rec.stepsPerSec = Math.round((1000 / ms) * instance.stepsPerCall);
+      } else if (w.kind === 'sample') {
+        rec.msPerSample = Number(ms.toFixed(4));
+        rec.samplesPerSec = Number((1000 / ms).toFixed(1));
+      } else {
+        rec.msPerUpdate = Number(ms.toFixed(3));
+        rec.updatesPerSec = Number((1000 / ms).toFixed(1));
+      }
     }
     Object.assign(rec, { impl: 'bellman', backend });
     console.log(JSON.stringify(rec));
-    rows.push(rec);
-  }
-  if (opts.ablation) runAblation(selected.filter((w) => w.name in TRAINING), opts.seconds, backend);
-  let torch = {};
-  if (opts.torch) {
-    const names = selected.filter((w) => w.name in TRAINING).map((w) => w.name);
-    if (names.length > 0) {
-      const res = runTorch(opts, names);
-      if (res.error) console.error(`torch reference skipped: ${res.error}`);
-      else torch = res.results;
+    rows.push({ kind: w.kind, rec });
+    // The PyTorch figure is taken right after Bellman's, so that both see the same load on a shared machine.
+    const script = w.name in TRAINING ? opts.torchScript : w.name in LEARNERS ? opts.torchLearnersScript : null;
+    if (opts.torch && script && !torchErrors.has(script)) {
+      const res = runTorch(opts, script, [w.name]);
+      if (res.error) {
+        console.error(`torch reference skipped: ${res.error}`);
+        torchErrors.add(script);
+      } else Object.assign(torch, res.results);
     }
   }
+  if (opts.ablation) runAblation(selected.filter((w) => w.name in TRAINING), opts.seconds, backend);
   printTable(rows, torch, backend);
   const leaks = tf.memory().numTensors;
   if (leaks > 0) console.error(`note: ${leaks} tensors still allocated after the run`);
@@ -411,24 +605,37 @@ function runAblation(workloads, seconds, backend) {
   }
 }
 
+/** Right-aligned columns after a left-aligned first one. */
+function printColumns(lines) {
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => String(l[i]).length)));
+  for (const l of lines) console.log(l.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  '));
+}
+
 function printTable(rows, torch, backend) {
-  const header = ['workload', 'ms/update', 'updates/s', 'torch ms', 'torch upd/s', 'ratio'];
-  const lines = [header];
+  const updates = [['workload', 'ms/update', 'updates/s', 'torch ms', 'torch upd/s', 'ratio']];
+  const loops = [['workload', 'ms/step', 'steps/s', 'd3rlpy ms/step (WORKLOADS.md)', 'ratio']];
   const other = [];
-  for (const r of rows) {
+  for (const { kind, rec: r } of rows) {
     if (r.skipped) other.push(`${r.workload}: skipped: ${r.reason}`);
-    else if (r.stepsPerSec !== undefined) other.push(`${r.workload}: ${r.stepsPerSec.toLocaleString('en-US')} env steps/s (${fmt(r.msPerStep * 1000, 3)} us per step)`);
-    else if (r.samplesPerSec !== undefined) other.push(`${r.workload}: ${fmt(r.samplesPerSec, 0)} batches/s (${fmt(r.msPerSample, 4)} ms per batch of 256)`);
+    else if (kind === 'train') {
+      const quoted = TRAIN_LOOPS[r.workload].d3rlpy;
+      loops.push([r.workload, fmt(r.msPerStep, 3), fmt(r.stepsPerSec, 1), `${quoted.algo} ${fmt(quoted.msPerStep, 1)}`, fmt(quoted.msPerStep / r.msPerStep, 3)]);
+    } else if (kind === 'env') other.push(`${r.workload}: ${r.stepsPerSec.toLocaleString('en-US')} env steps/s (${fmt(r.msPerStep * 1000, 3)} us per step)`);
+    else if (kind === 'sample') other.push(`${r.workload}: ${fmt(r.samplesPerSec, 0)} batches/s (${fmt(r.msPerSample, 4)} ms per batch of 256)`);
     else {
       const t = torch[r.workload];
-      lines.push([r.workload, fmt(r.msPerUpdate, 3), fmt(r.updatesPerSec, 1), t ? fmt(t.msPerUpdate, 3) : '', t ? fmt(t.updatesPerSec, 1) : '', t ? fmt(r.updatesPerSec / t.updatesPerSec, 3) : '']);
+      updates.push([r.workload, fmt(r.msPerUpdate, 3), fmt(r.updatesPerSec, 1), t ? fmt(t.msPerUpdate, 3) : '', t ? fmt(t.updatesPerSec, 1) : '', t ? fmt(r.updatesPerSec / t.updatesPerSec, 3) : '']);
     }
   }
-  const widths = header.map((_, i) => Math.max(...lines.map((l) => String(l[i]).length)));
-  console.log(`\nbackend ${backend}, one thread${Object.keys(torch).length ? '; ratio = bellman updates/s / torch updates/s' : ''}`);
-  if (lines.length > 1) {
-    for (const l of lines) console.log(l.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  '));
+  console.log(`\nbackend ${backend}, one thread${Object.keys(torch).length ? '; ratio = bellman updates/s / torch updates/s (same machine, this run)' : ''}`);
+  if (updates.length > 1) printColumns(updates);
+  if (loops.length > 1) {
+    console.log(`\noffline training loop on ${TRAIN_RECIPE} (OfflineTrainer, batch 256, sampling included, no evaluation)`);
+    console.log('d3rlpy figures are QUOTED from /work/shared/bench/WORKLOADS.md (d3rlpy 2.8, PyTorch CPU, one thread,');
+    console.log('48k-transition CartPole-v1 data), NOT measured here; ratio = d3rlpy ms/step / bellman ms/step (> 1: bellman faster)');
+    printColumns(loops);
   }
+  if (other.length > 0) console.log('');
   for (const line of other) console.log(line);
 }
 
