@@ -14,15 +14,21 @@ export interface MlpConfig {
   outputActivation?: Activation;
 }
 
+/**
+ * A variable initialised from `initial`, which it takes over: `tf.variable` keeps its own
+ * reference to the data, so the initial handle is disposed here rather than leaked.
+ */
+export function variableFrom(initial: tf.Tensor, trainable = true, name?: string): tf.Variable {
+  const variable = tf.variable(initial, trainable, name);
+  initial.dispose();
+  return variable;
+}
+
 function uniformTensor(rng: Rng, shape: [number, number] | [number], bound: number, name: string): tf.Variable {
   const size = shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
   rng.fillUniform(values, -bound, bound);
-  const initial = tf.tensor(values, shape, 'float32');
-  const variable = tf.variable(initial, true, name);
-  // The variable holds its own reference to the data; the initial handle would otherwise leak.
-  initial.dispose();
-  return variable;
+  return variableFrom(tf.tensor(values, shape, 'float32'), true, name);
 }
 
 let mlpCounter = 0;

@@ -10,7 +10,7 @@
  *   the box's edge, common in expert data, keep a finite likelihood.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics } from '@bellman/core';
+import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
 import { BaseLearner, type LearnerDefinition, type LearnerInit } from './learner-base.js';
 import { ActionScaler, argmax, forwardOne, sampleFromLogits, type BatchTensors } from './learner-utils.js';
 
@@ -60,7 +60,7 @@ export class BC extends BaseLearner<BCConfig> {
     const params = [...this.network.variables];
     this.scaler = this.actionSpace.kind === 'box' ? new ActionScaler(this.actionSpace) : null;
     if (this.actionSpace.kind === 'box' && this.config.policy === 'gaussian') {
-      this.logStd = this.addVariable('logStd', tf.variable(tf.zeros([this.actionDim]), true));
+      this.logStd = this.addVariable('logStd', variableFrom(tf.zeros([this.actionDim]), true));
       params.push(this.logStd);
     }
     this.optimizer = this.addOptimizer('policy', new Adam(params, { learningRate, ...(clipNorm !== undefined ? { clipNorm } : {}) }));

@@ -19,7 +19,7 @@
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the backup's sample.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, type ConfigSchema, type Metrics } from '@bellman/core';
+import { Adam, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
 import type { LearnerDefinition, LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { normalNoise } from './gaussian-policy.js';
@@ -79,7 +79,7 @@ export class CQL extends SoftActorCritic<CQLConfig> {
     let logVolume = 0;
     for (let i = 0; i < this.box.size; i++) logVolume += Math.log(this.box.high[i]! - this.box.low[i]!);
     this.uniformLogDensity = -logVolume;
-    this.logAlphaPrime = this.addVariable('logAlphaPrime', tf.variable(tf.scalar(0), this.config.lagrange));
+    this.logAlphaPrime = this.addVariable('logAlphaPrime', variableFrom(tf.scalar(0), this.config.lagrange));
     this.alphaPrimeOptimizer = this.config.lagrange
       ? this.addOptimizer('alphaPrime', new Adam([this.logAlphaPrime], { learningRate: this.config.alphaPrimeLearningRate }))
       : null;

@@ -17,7 +17,7 @@
  * Regularizers get phi(s, a) and phi(s', a'_1) from the critic: a'_1 is the first of the backup's samples.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics } from '@bellman/core';
+import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
 import type { LearnerDefinition, LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { GaussianActor, normalNoise } from './gaussian-policy.js';
@@ -91,7 +91,7 @@ export class CRR extends ContinuousCriticLearner<CRRConfig> {
     super({ algo: 'crr', configName: 'CRR', schema: CRR_SCHEMA, defaults: { ...CRR_DEFAULTS, hiddenSizes: [...CRR_DEFAULTS.hiddenSizes] }, actionKinds: ['box'] }, init);
     const { hiddenSizes, actorLearningRate, criticLearningRate } = this.config;
     const actorNet = this.addNetwork('actor', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: this.actionDim }, this.rng));
-    const logStd = this.addVariable('logStd', tf.variable(tf.zeros([this.actionDim]), true));
+    const logStd = this.addVariable('logStd', variableFrom(tf.zeros([this.actionDim]), true));
     this.actor = new GaussianActor(actorNet, logStd, this.box);
     this.critics = new Critics(
       { observationDim: this.observationDim, actionDim: this.actionDim, hiddenSizes, count: 1 },

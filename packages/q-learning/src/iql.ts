@@ -18,7 +18,7 @@
  * the next state-action the policy would take.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics } from '@bellman/core';
+import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
 import type { LearnerDefinition, LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { GaussianActor, normalNoise } from './gaussian-policy.js';
@@ -91,7 +91,7 @@ export class IQL extends ContinuousCriticLearner<IQLConfig> {
     super({ algo: 'iql', configName: 'IQL', schema: IQL_SCHEMA, defaults: { ...IQL_DEFAULTS, hiddenSizes: [...IQL_DEFAULTS.hiddenSizes] }, actionKinds: ['box'] }, init);
     const { hiddenSizes, actorLearningRate, criticLearningRate, valueLearningRate } = this.config;
     const actorNet = this.addNetwork('actor', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: this.actionDim }, this.rng));
-    const logStd = this.addVariable('logStd', tf.variable(tf.zeros([this.actionDim]), true));
+    const logStd = this.addVariable('logStd', variableFrom(tf.zeros([this.actionDim]), true));
     this.actor = new GaussianActor(actorNet, logStd, this.box);
     this.critics = new Critics(
       { observationDim: this.observationDim, actionDim: this.actionDim, hiddenSizes, count: 2 },

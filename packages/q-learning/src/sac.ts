@@ -13,7 +13,7 @@
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the backup's sample.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics } from '@bellman/core';
+import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
 import type { LearnerDefinition, LearnerInit, LearnerSpec } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { TanhGaussianActor, normalNoise } from './gaussian-policy.js';
@@ -94,7 +94,7 @@ export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends C
       this.rng,
       (name, net) => this.addNetwork(name, net),
     );
-    this.logAlpha = this.addVariable('logAlpha', tf.variable(tf.scalar(Math.log(initialAlpha)), learnAlpha));
+    this.logAlpha = this.addVariable('logAlpha', variableFrom(tf.scalar(Math.log(initialAlpha)), learnAlpha));
     this.targetEntropy = targetEntropy ?? -this.actionDim;
     this.actorOptimizer = this.addOptimizer('actor', new Adam(actorNet.variables, { learningRate: actorLearningRate }));
     this.criticOptimizer = this.addOptimizer('critic', new Adam(this.critics.variables, { learningRate: criticLearningRate }));

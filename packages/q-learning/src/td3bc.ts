@@ -14,7 +14,7 @@
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the smoothed target action.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics } from '@bellman/core';
+import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
 import type { LearnerDefinition, LearnerInit } from './learner-base.js';
 import { ActionScaler, forwardOne, type BatchTensors } from './learner-utils.js';
 import { clipTensorToBox, clipToBox, normalNoise } from './gaussian-policy.js';
@@ -100,8 +100,8 @@ export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
     if (!this.box.isBounded()) throw new RangeError(`td3bc: the action space must be bounded, got ${String(this.box)}`);
     const { hiddenSizes, actorLearningRate, criticLearningRate } = this.config;
     const { mean, std } = checkNormalization(init.normalization, this.observationDim);
-    this.observationMean = this.addVariable('observationMean', tf.variable(tf.tensor1d(mean), false));
-    this.observationStd = this.addVariable('observationStd', tf.variable(tf.tensor1d(std), false));
+    this.observationMean = this.addVariable('observationMean', variableFrom(tf.tensor1d(mean), false));
+    this.observationStd = this.addVariable('observationStd', variableFrom(tf.tensor1d(std), false));
     const actorConfig = { inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: this.actionDim };
     this.actor = this.addNetwork('actor', new Mlp(actorConfig, this.rng));
     this.actorTarget = this.addNetwork('actorTarget', new Mlp(actorConfig, this.rng));
