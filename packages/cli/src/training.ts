@@ -42,6 +42,8 @@ export interface RunFiles {
   metrics: string;
   metricsCsv: string;
   checkpoint: string;
+  /** The learner at the best evaluation so far (written when an evaluation sets a new best). */
+  bestCheckpoint: string;
   config: string;
   curveSvg: string;
   curvePng: string;
@@ -71,6 +73,7 @@ export function runFiles(dir: string): RunFiles {
     metrics: join(dir, 'metrics.jsonl'),
     metricsCsv: join(dir, 'metrics.csv'),
     checkpoint: join(dir, 'checkpoint.json'),
+    bestCheckpoint: join(dir, 'best-checkpoint.json'),
     config: join(dir, 'config.json'),
     curveSvg: join(dir, 'curve.svg'),
     curvePng: join(dir, 'curve.png'),
@@ -211,6 +214,7 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
     evalEpisodes: options.evalEpisodes,
     logger,
     checkpointPath: files.checkpoint,
+    bestCheckpointPath: files.bestCheckpoint,
     onProgress: (event: TrainerEvent) => {
       detail.onEvent(event);
       if (event.type !== 'checkpoint') progress.update(event.step, detail.toString());
@@ -234,8 +238,11 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   }
 
   // The checkpoint names its env and dataset, so that `bellman eval` needs only the file.
-  const saved = loadCheckpoint<unknown>(files.checkpoint);
-  saveCheckpoint(files.checkpoint, saved.payload, { ...saved.meta, env: options.envId, dataset: runConfig.dataset, seed: options.seed });
+  for (const path of [files.checkpoint, files.bestCheckpoint]) {
+    if (!existsSync(path)) continue;
+    const saved = loadCheckpoint<unknown>(path);
+    saveCheckpoint(path, saved.payload, { ...saved.meta, env: options.envId, dataset: runConfig.dataset, seed: options.seed });
+  }
 
   if (options.plot !== false) {
     await plotMetrics([{ path: files.metrics, label: options.algo }], join(files.dir, 'curve'), {

@@ -86,6 +86,11 @@ export interface TrainerOptions {
   /** Save a checkpoint here every `checkpointEvery` steps, when stopped, and at the end. */
   checkpointPath?: string;
   checkpointEvery?: number;
+  /**
+   * Also save a checkpoint here whenever an evaluation sets a new best mean return: the policy to
+   * keep when learning is unstable (online DQN can lose a solved task a few thousand steps later).
+   */
+  bestCheckpointPath?: string;
   /** Required with checkpointPath in the browser entry; the node entry defaults to files. */
   checkpointStore?: CheckpointStore;
   onProgress?: (event: TrainerEvent) => void;
@@ -148,6 +153,9 @@ export abstract class TrainerCore<S> {
   protected readonly logEvery: number;
   protected readonly logger: Logger | undefined;
   protected readonly checkpointPath: string | undefined;
+  protected readonly bestCheckpointPath: string | undefined;
+  /** An evaluation set a new best that is not saved yet. */
+  private bestUnsaved = false;
   protected readonly checkpointEvery: number;
   protected readonly checkpointStore: CheckpointStore | undefined;
   protected readonly onProgress: ((event: TrainerEvent) => void) | undefined;
@@ -187,11 +195,14 @@ export abstract class TrainerCore<S> {
     this.checkpointEvery = options.checkpointEvery ?? 0;
     checkPositiveInteger(owner, 'checkpointEvery', this.checkpointEvery, true);
     if (this.checkpointEvery > 0 && !this.checkpointPath) throw new TypeError(`${owner}: checkpointEvery needs a checkpointPath`);
+    this.bestCheckpointPath = options.bestCheckpointPath;
     this.checkpointStore = options.checkpointStore;
-    if (this.checkpointPath && !this.checkpointStore) {
-      throw new TypeError(
-        `${owner}: checkpointPath needs a checkpointStore; in Node import ${owner} from '@bellman/q-learning/node', which writes files`,
-      );
+    for (const [field, path] of [['checkpointPath', this.checkpointPath], ['bestCheckpointPath', this.bestCheckpointPath]] as const) {
+      if (path && !this.checkpointStore) {
+        throw new TypeError(
+          `${owner}: ${field} needs a checkpointStore; in Node import ${owner} from '@bellman/q-learning/node', which writes files`,
+        );
+      }
     }
     this.onProgress = options.onProgress;
   }
@@ -240,7 +251,10 @@ export abstract class TrainerCore<S> {
       lengthMean: result.lengths.reduce((a, b) => a + b, 0) / result.lengths.length,
     };
     this.evalHistory.push(record);
-    if (!this.bestEval || record.returnMean > this.bestEval.returnMean) this.bestEval = record;
+    if (!this.bestEval || record.returnMean > this.bestEval.returnMean) {
+      this.bestEval = record;
+      this.bestUnsaved = this.bestCheckpointPath !== undefined;
+    }
     this.logger?.log(this.step, { eval_return_mean: record.returnMean, eval_return_std: record.returnStd, eval_length_mean: record.lengthMean });
     this.emit({ type: 'evaluation', step: this.step, totalSteps: this.totalSteps, evaluation: record });
     return record;
@@ -251,6 +265,7 @@ export abstract class TrainerCore<S> {
     if (this.step % this.logEvery === 0) this.flushMetrics();
     if (this.step >= this.totalSteps) return;
     if (this.canEvaluate && this.evalEvery > 0 && this.step % this.evalEvery === 0) this.evaluateNow();
+    await this.saveBestIfUnsaved();
     if (this.checkpointEvery > 0 && this.step % this.checkpointEvery === 0) await this.saveCheckpoint();
     await this.pause();
   }
@@ -260,6 +275,7 @@ export abstract class TrainerCore<S> {
     this.flushMetrics();
     const stopped = this.stopping && this.step < this.totalSteps;
     if (!stopped && this.canEvaluate && this.evalHistory[this.evalHistory.length - 1]?.step !== this.step) this.evaluateNow();
+    await this.saveBestIfUnsaved();
     this.previousWallSeconds += (now() - sessionStart) / 1000;
     if (this.checkpointPath) await this.saveCheckpoint();
     if (this.evalEnv && !this.evalEnvSource.env) {
@@ -310,8 +326,13 @@ export abstract class TrainerCore<S> {
   /** Restore the subclass's state from a checkpoint. */
   protected abstract restoreTrainerState(state: S, path: string): void;
 
-  protected async saveCheckpoint(): Promise<void> {
-    const path = this.checkpointPath!;
+  private async saveBestIfUnsaved(): Promise<void> {
+    if (!this.bestUnsaved) return;
+    this.bestUnsaved = false;
+    await this.saveCheckpoint(this.bestCheckpointPath!);
+  }
+
+  protected async saveCheckpoint(path: string = this.checkpointPath!): Promise<void> {
     const checkpoint: TrainerCheckpoint<S> = { trainer: this.kind, learner: this.learner.save(), state: this.trainerState() };
     await this.checkpointStore!.save(path, checkpoint, { algo: this.learner.algo, trainer: this.kind, step: this.step, steps: this.totalSteps });
     this.emit({ type: 'checkpoint', step: this.step, totalSteps: this.totalSteps, path });

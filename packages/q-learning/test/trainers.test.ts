@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Discrete, initBackend, type Logger, type Metrics, type TransitionBatch } from '@bellman/core';
+import { Discrete, initBackend, type Action, type Logger, type Metrics, type TransitionBatch } from '@bellman/core';
 import {
   BC,
   MemoryCheckpointStore,
@@ -12,7 +12,7 @@ import {
   type TransitionBuffer,
 } from '../src/index.js';
 import { OfflineTrainer, loadLearner } from '../src/node.js';
-import { ArrayDataset, RecordingLearner, ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
+import { ArrayDataset, RecordingLearner, ToyEnv, collectDataset, toyExpert, toyExpertPolicy } from './fixtures.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -99,6 +99,41 @@ describe('OfflineTrainer', () => {
     expect(trainRows[0]!.metrics.loss).toBeCloseTo(firstTen, 10);
     expect(logger.rows.filter((r) => 'eval_return_mean' in r.metrics).map((r) => r.step)).toEqual([10, 20, 25]);
     learner.dispose();
+  });
+
+  it('saves the learner at each new best evaluation to bestCheckpointPath', async () => {
+    // Acts like the toy expert (return 20) only in some update ranges, wrongly (return 0) elsewhere,
+    // so evaluations go 0, 20, 0, 20: only the first and the first 20 are new bests.
+    class PhasedLearner extends RecordingLearner {
+      override act(observation: Float32Array): Action {
+        const skilled = [2, 5].includes(Math.floor(this.updates / 3));
+        const expert = toyExpert('discrete', observation) as number;
+        return skilled ? expert : 1 - expert;
+      }
+    }
+    const learner = new PhasedLearner(new Discrete(2));
+    const store = new MemoryCheckpointStore();
+    const events: TrainerEvent[] = [];
+    const summary = await new BrowserOfflineTrainer({
+      learner,
+      dataset: data,
+      env,
+      steps: 18,
+      batchSize: 4,
+      evalEvery: 3,
+      evalEpisodes: 2,
+      bestCheckpointPath: 'run/best.json',
+      checkpointStore: store,
+      onProgress: (e) => events.push(e),
+    }).run();
+    expect(summary.evalHistory.map((r) => [r.step, r.returnMean])).toEqual([[3, 0], [6, 20], [9, 0], [12, 0], [15, 20], [18, 0]]);
+    const saves = events.filter((e): e is Extract<TrainerEvent, { type: 'checkpoint' }> => e.type === 'checkpoint');
+    expect(saves.map((e) => [e.path, e.step])).toEqual([['run/best.json', 3], ['run/best.json', 6]]);
+    expect(summary.bestEval).toMatchObject({ step: 6, returnMean: 20 });
+    const restored = new PhasedLearner(new Discrete(2));
+    restored.load(store.load('run/best.json').learner);
+    expect(restored.updates).toBe(6);
+    expect(evaluatePolicy(env, restored, { episodes: 2, seed: 0 }).mean).toBe(20);
   });
 
   it('resumes from a stop to exactly the weights of an uninterrupted run', async () => {
