@@ -20,6 +20,10 @@ export interface TrainCliOptions {
   batchSize?: string;
   backend?: string;
   online?: boolean;
+  warmupSteps?: string;
+  updateEvery?: string;
+  gradientSteps?: string;
+  bufferSize?: string;
   resume?: boolean;
   dataDir?: string;
 }
@@ -108,6 +112,10 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--batch-size <n>', 'batch size')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
     .option('--online', 'train online by interacting with the env (no dataset)')
+    .option('--warmup-steps <n>', 'online: random env steps before the first update (default 1000)')
+    .option('--update-every <n>', 'online: env steps between rounds of updates (default 1)')
+    .option('--gradient-steps <n>', 'online: updates per round (default 1)')
+    .option('--buffer-size <n>', 'online: replay capacity (default min(steps, 1e6))')
     .option('--resume', 'continue from <out>/checkpoint.json')
     .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
     .action(async (algo: string, opts: TrainCliOptions) => {

@@ -30,11 +30,27 @@ export interface TrainRunOptions {
   batchSize?: number;
   backend: BackendChoice;
   online: boolean;
+  /** OnlineTrainer settings from the command line (only with `online`); unset ones keep the trainer's defaults. */
+  onlineOptions?: OnlineOptions;
   resume: boolean;
   dataDir?: string;
   /** Plot the learning curve after training (default true). */
   plot?: boolean;
 }
+
+export interface OnlineOptions {
+  warmupSteps?: number;
+  updateEvery?: number;
+  gradientSteps?: number;
+  bufferCapacity?: number;
+}
+
+const ONLINE_FLAGS: Record<keyof OnlineOptions, string> = {
+  warmupSteps: '--warmup-steps',
+  updateEvery: '--update-every',
+  gradientSteps: '--gradient-steps',
+  bufferCapacity: '--buffer-size',
+};
 
 /** The files a run writes under its directory. */
 export interface RunFiles {
@@ -157,6 +173,11 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   env.close();
   if (options.online && options.dataset !== undefined) throw new UsageError('--online trains by interacting with the env: drop --dataset');
   if (!options.online && options.dataset === undefined) throw new UsageError('--dataset <recipe|path> is required (or --online for online algorithms)');
+  const onlineOptions = Object.fromEntries(Object.entries(options.onlineOptions ?? {}).filter(([, v]) => v !== undefined)) as OnlineOptions;
+  const offlineUse = Object.keys(onlineOptions) as (keyof OnlineOptions)[];
+  if (!options.online && offlineUse.length > 0) {
+    throw new UsageError(`${offlineUse.map((k) => ONLINE_FLAGS[k]).join(', ')} only apply to --online training`);
+  }
   const files = runFiles(options.outDir);
   let resumeStep: number | undefined;
   if (options.resume) {
@@ -194,6 +215,7 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
     batchSize: options.batchSize ?? null,
     evalEvery: options.evalEvery ?? null,
     evalEpisodes: options.evalEpisodes,
+    ...(options.online ? { onlineOptions } : {}),
     backend,
     learnerConfig: learner.save().config,
   };
@@ -226,7 +248,7 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   try {
     const trainer = resolved
       ? new OfflineTrainer({ ...common, dataset: resolved.dataset, envFactory: () => make(options.envId) })
-      : new OnlineTrainer({ ...common, envFactory: () => make(options.envId) });
+      : new OnlineTrainer({ ...common, ...onlineOptions, envFactory: () => make(options.envId) });
     summary = await (options.resume ? trainer.resume(files.checkpoint) : trainer.run());
   } catch (err) {
     if (options.resume) throw fromResume(err);

@@ -87,6 +87,30 @@ describe('train, eval, resume', () => {
     expect((config.learnerConfig as { hiddenSizes: number[] }).hiddenSizes).toEqual([16]);
   });
 
+  it('writes best-checkpoint.json holding the best evaluation', async () => {
+    const best = JSON.parse(readFileSync(join(dir, 'run', 'best-checkpoint.json'), 'utf8')) as { meta: Record<string, unknown> };
+    expect(best.meta).toMatchObject({ algo: 'bc', env: 'CartPole-v1', seed: 3 });
+    expect(trained.bestEvalReturnMean as number).toBeGreaterThanOrEqual(trained.evalReturnMean as number);
+  });
+
+  it('train --online passes the replay schedule options to the OnlineTrainer', async () => {
+    const res = await runCli(
+      [
+        'train', 'dqn', '--env', 'CartPole-v1', '--online', '--steps', '300', '--warmup-steps', '100', '--update-every', '50',
+        '--gradient-steps', '10', '--buffer-size', '250', '--batch-size', '16', '--eval-every', '300', '--eval-episodes', '1',
+        '--config', '{"hiddenSizes":[16]}', '--backend', 'cpu', '--out', 'online', '--json',
+      ],
+      { cwd: dir },
+    );
+    expect(res.code).toBe(0);
+    expect(lastJson(res.stdout)).toMatchObject({ algo: 'dqn', steps: 300 });
+    const config = JSON.parse(readFileSync(join(dir, 'online', 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config.onlineOptions).toEqual({ warmupSteps: 100, updateEvery: 50, gradientSteps: 10, bufferCapacity: 250 });
+    // Rounds of 10 updates at env steps 100 (the buffer holds the 100 warm-up steps), 150, ..., 300.
+    const checkpoint = JSON.parse(readFileSync(join(dir, 'online', 'checkpoint.json'), 'utf8')) as { payload: { learner: { updates: number } } };
+    expect(checkpoint.payload.learner.updates).toBe(50);
+  });
+
   it('eval of the checkpoint on the trainer\'s evaluation seeds reproduces its final return', async () => {
     // the trainer evaluates episode i with seed 1_000_000 + seed + i
     const res = await runCli(['eval', 'run/checkpoint.json', '--episodes', '2', '--seed', '1000003', '--backend', 'cpu', '--json'], { cwd: dir });

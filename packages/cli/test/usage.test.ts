@@ -27,6 +27,14 @@ describe('usage errors exit 2 with one line', () => {
     await expectUsageError(['train', 'bc', '--env', 'CartPole-v1', '--dataset', 'cartpole-mixed-v0', '--steps', 'many'], /--steps must be an integer, got "many"/);
   });
 
+  it('online-only options without --online, and a bad --update-every', async () => {
+    await expectUsageError(
+      ['train', 'bc', '--env', 'CartPole-v1', '--dataset', 'cartpole-mixed-v0', '--steps', '5', '--update-every', '4', '--buffer-size', '100'],
+      /--update-every, --buffer-size only apply to --online training/,
+    );
+    await expectUsageError(['train', 'dqn', '--env', 'CartPole-v1', '--online', '--steps', '5', '--update-every', '0'], /--update-every must be at least 1, got "0"|--update-every.*0/);
+  });
+
   it('missing --steps', async () => {
     await expectUsageError(['train', 'bc', '--env', 'CartPole-v1'], /required option '--steps <n>' not specified/);
   });

@@ -13,6 +13,12 @@ export async function trainCommand(ctx: CommandContext, algo: string, opts: Trai
   const evalEvery = parseOptionalInteger('--eval-every', opts.evalEvery, { min: 0 });
   const evalEpisodes = parseInteger('--eval-episodes', opts.evalEpisodes ?? '10', { min: 1 });
   const batchSize = parseOptionalInteger('--batch-size', opts.batchSize, { min: 1 });
+  const online = {
+    warmupSteps: parseOptionalInteger('--warmup-steps', opts.warmupSteps, { min: 0 }),
+    updateEvery: parseOptionalInteger('--update-every', opts.updateEvery, { min: 1 }),
+    gradientSteps: parseOptionalInteger('--gradient-steps', opts.gradientSteps, { min: 1 }),
+    bufferCapacity: parseOptionalInteger('--buffer-size', opts.bufferSize, { min: 1 }),
+  };
   const backend = parseBackend(opts.backend);
   const config = parseConfigOption(opts.config, ctx.io.cwd);
   const envId = opts.env!;
@@ -31,11 +37,12 @@ export async function trainCommand(ctx: CommandContext, algo: string, opts: Trai
     batchSize,
     backend,
     online: Boolean(opts.online),
+    onlineOptions: online,
     resume: Boolean(opts.resume),
     dataDir: opts.dataDir,
   });
   reporter.say(summaryLine(result));
-  reporter.say(`wrote ${result.out.dir}/{metrics.jsonl,metrics.csv,checkpoint.json,config.json,curve.svg,curve.png}`);
+  reporter.say(`wrote ${result.out.dir}/{metrics.jsonl,metrics.csv,checkpoint.json,best-checkpoint.json,config.json,curve.svg,curve.png}`);
   if (opts.json) reporter.result(result);
   return 0;
 }
