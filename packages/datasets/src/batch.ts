@@ -84,6 +84,28 @@ export function reuseTransitionBatch(
   return out;
 }
 
+/** Per-transition columns, row-major, that sampled batches copy from. */
+export interface TransitionColumns {
+  observations: ArrayLike<number>;
+  actions: ArrayLike<number>;
+  rewards: ArrayLike<number>;
+  nextObservations: ArrayLike<number>;
+  terminals: ArrayLike<number>;
+}
+
+/** Copy transition `index` of `from` into row `row` of `to`: observation, action, reward, next observation, terminal. */
+export function copyTransition(from: TransitionColumns, index: number, to: TransitionBatch, row: number): void {
+  const od = to.observationDim;
+  const ad = to.actionDim;
+  for (let j = 0; j < od; j++) {
+    to.observations[row * od + j] = from.observations[index * od + j]!;
+    to.nextObservations[row * od + j] = from.nextObservations[index * od + j]!;
+  }
+  for (let j = 0; j < ad; j++) to.actions[row * ad + j] = from.actions[index * ad + j]!;
+  to.rewards[row] = from.rewards[index]!;
+  to.terminals[row] = from.terminals[index]!;
+}
+
 export function checkCount(what: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {
     throw new RangeError(`${what} must be an integer >= ${min}, got ${value}`);

@@ -6,6 +6,7 @@ export { OfflineDataset, normalizeObservations, NORMALIZATION_EPSILON } from './
 export type {
   DatasetSpaces,
   DatasetMetadata,
+  DatasetArrays,
   EpisodeData,
   EpisodeView,
   FlatArrays,

@@ -1,6 +1,6 @@
 import { Box, Discrete, flatSize } from '@bellman/core';
 import type { AnySpace, Dataset, DatasetStatistics, Rng, WindowBatch } from '@bellman/core';
-import { checkCount, createWindowBatch, reuseTransitionBatch, type SampledTransitionBatch } from './batch.js';
+import { checkCount, copyTransition, createWindowBatch, reuseTransitionBatch, type SampledTransitionBatch } from './batch.js';
 import { describeValue, firstNonFiniteRow, firstNonFlagRow } from './validate.js';
 
 /** The spaces of a dataset: a Box of observations and a Box or Discrete of actions. */
@@ -100,9 +100,8 @@ export interface NormalizeOptions {
 /** Added to standard deviations before dividing, so constant features do not blow up. */
 export const NORMALIZATION_EPSILON = 1e-3;
 
-interface Parts {
-  observationSpace: Box;
-  actionSpace: AnySpace;
+/** The flat per-transition arrays a dataset holds, row-major (terminals and timeouts as 0/1). */
+export interface DatasetArrays {
   observations: Float32Array;
   actions: Float32Array;
   rewards: Float32Array;
@@ -111,6 +110,11 @@ interface Parts {
   nextObservations: Float32Array;
   /** 1 where the next observation came from the data; 0 for a placeholder (never sampled). */
   nextObservationKnown: Uint8Array;
+}
+
+interface Parts extends DatasetArrays {
+  observationSpace: Box;
+  actionSpace: AnySpace;
   episodeSeeds: (number | undefined)[];
   discount: number;
   metadata: DatasetMetadata;
@@ -251,19 +255,9 @@ export class OfflineDataset implements Dataset {
       at += steps;
     }
     checkValues(source, spaces, { observations, actions, rewards, nextObservations }, {});
-    return new OfflineDataset({
-      ...spaces,
-      observations,
-      actions,
-      rewards,
-      terminals,
-      timeouts,
-      nextObservations,
-      nextObservationKnown: new Uint8Array(total).fill(1),
-      episodeSeeds: episodes.map((ep) => ep.seed),
-      discount: checkDiscount(options.discount),
-      metadata: options.metadata ?? {},
-    });
+    const nextObservationKnown = new Uint8Array(total).fill(1);
+    const arrays = { observations, actions, rewards, terminals, timeouts, nextObservations, nextObservationKnown };
+    return OfflineDataset.assemble(spaces, arrays, episodes.map((ep) => ep.seed), options);
   }
 
   /**
@@ -318,19 +312,18 @@ export class OfflineDataset implements Dataset {
         if (ends && !terminals[i]) nextObservationKnown[i] = 0;
       }
     }
-    return new OfflineDataset({
-      ...spaces,
-      observations,
-      actions,
-      rewards,
-      terminals,
-      timeouts,
-      nextObservations,
-      nextObservationKnown,
-      episodeSeeds: [...(options.episodeSeeds ?? [])],
-      discount: checkDiscount(options.discount),
-      metadata: options.metadata ?? {},
-    });
+    const built = { observations, actions, rewards, terminals, timeouts, nextObservations, nextObservationKnown };
+    return OfflineDataset.assemble(spaces, built, [...(options.episodeSeeds ?? [])], options);
+  }
+
+  /** The dataset of checked arrays, with the discount and metadata of `options`. */
+  private static assemble(
+    spaces: DatasetSpaces,
+    arrays: DatasetArrays,
+    episodeSeeds: (number | undefined)[],
+    options: OfflineDatasetOptions,
+  ): OfflineDataset {
+    return new OfflineDataset({ ...spaces, ...arrays, episodeSeeds, discount: checkDiscount(options.discount), metadata: options.metadata ?? {} });
   }
 
   /** Transitions that `sampleTransitions` may draw (all but timeouts without a known next observation). */
@@ -350,24 +343,16 @@ export class OfflineDataset implements Dataset {
     const ad = this.actionDim;
     const batch = reuseTransitionBatch(out, n, od, ad, this.hasNextActions, 'OfflineDataset.sampleTransitions');
     const { observations, nextObservations, actions, rewards, terminals, sampleable, nextActionMask } = this;
+    const stored = { observations, actions, rewards, nextObservations, terminals };
     for (let i = 0; i < n; i++) {
       const draw = rng.int(pool);
       const idx = sampleable ? sampleable[draw]! : draw;
-      const src = idx * od;
-      const dst = i * od;
-      for (let j = 0; j < od; j++) {
-        batch.observations[dst + j] = observations[src + j]!;
-        batch.nextObservations[dst + j] = nextObservations[src + j]!;
-      }
-      const asrc = idx * ad;
-      const adst = i * ad;
-      for (let j = 0; j < ad; j++) batch.actions[adst + j] = actions[asrc + j]!;
-      batch.rewards[i] = rewards[idx]!;
-      batch.terminals[i] = terminals[idx]!;
+      copyTransition(stored, idx, batch, i);
       if (this.hasNextActions) {
+        // The next action is the action of the following row of the same episode.
         const linked = nextActionMask[idx]!;
         batch.nextActionMask![i] = linked;
-        for (let j = 0; j < ad; j++) batch.nextActions![adst + j] = linked ? actions[asrc + ad + j]! : 0;
+        for (let j = 0; j < ad; j++) batch.nextActions![i * ad + j] = linked ? actions[(idx + 1) * ad + j]! : 0;
       }
     }
     return batch;
@@ -481,16 +466,7 @@ export class OfflineDataset implements Dataset {
   }
 
   /** Views of the flat per-transition arrays (terminals and timeouts as 0/1). Do not modify them. */
-  toArrays(): {
-    observations: Float32Array;
-    actions: Float32Array;
-    rewards: Float32Array;
-    terminals: Uint8Array;
-    timeouts: Uint8Array;
-    nextObservations: Float32Array;
-    nextObservationKnown: Uint8Array;
-    nextActionMask: Uint8Array;
-  } {
+  toArrays(): DatasetArrays & { nextActionMask: Uint8Array } {
     return {
       observations: this.observations,
       actions: this.actions,

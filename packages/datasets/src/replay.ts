@@ -1,5 +1,5 @@
 import type { Rng } from '@bellman/core';
-import { checkCount, reuseTransitionBatch, type SampledTransitionBatch } from './batch.js';
+import { checkCount, copyTransition, reuseTransitionBatch, type SampledTransitionBatch } from './batch.js';
 
 export interface ReplayBufferOptions {
   /** Maximum number of transitions; the oldest are overwritten once it is full. */
@@ -100,20 +100,7 @@ export class ReplayBuffer {
     if (typeof action === 'number' && ad !== 1) {
       throw new RangeError(`ReplayBuffer.add: got a scalar action but actionDim is ${ad}`);
     }
-    const row = this.cursor;
-    if (this.storeNextActions) this.linkPrevious(observation, 0, action);
-    const o = row * od;
-    for (let j = 0; j < od; j++) {
-      this.observations[o + j] = observation[j]!;
-      this.nextObservations[o + j] = nextObservation[j]!;
-    }
-    if (typeof action === 'number') this.actions[row * ad] = action;
-    else for (let j = 0; j < ad; j++) this.actions[row * ad + j] = action[j]!;
-    this.rewards[row] = reward;
-    this.terminals[row] = terminated ? 1 : 0;
-    this.ended[row] = terminated || truncated ? 1 : 0;
-    if (this.nextActionMask) this.nextActionMask[row] = 0;
-    this.advance();
+    this.write(observation, nextObservation, 0, action, 0, reward, terminated, truncated);
   }
 
   /** Append `count` rows (default: all rows of `rows.rewards`), in order, as consecutive `add` calls. */
@@ -132,22 +119,9 @@ export class ReplayBuffer {
       if (arr && arr.length < min) throw new RangeError(`ReplayBuffer.addBatch: ${name} has ${arr.length} values, ${count} rows need ${min}`);
     }
     for (let i = 0; i < count; i++) {
-      const row = this.cursor;
-      if (this.storeNextActions) this.linkPrevious(rows.observations, i * od, rows.actions, i * ad);
-      const src = i * od;
-      const dst = row * od;
-      for (let j = 0; j < od; j++) {
-        this.observations[dst + j] = rows.observations[src + j]!;
-        this.nextObservations[dst + j] = rows.nextObservations[src + j]!;
-      }
-      for (let j = 0; j < ad; j++) this.actions[row * ad + j] = rows.actions[i * ad + j]!;
-      this.rewards[row] = rows.rewards[i]!;
       const terminated = Boolean(rows.terminals[i]);
       const truncated = rows.truncations ? Boolean(rows.truncations[i]) : false;
-      this.terminals[row] = terminated ? 1 : 0;
-      this.ended[row] = terminated || truncated ? 1 : 0;
-      if (this.nextActionMask) this.nextActionMask[row] = 0;
-      this.advance();
+      this.write(rows.observations, rows.nextObservations, i * od, rows.actions, i * ad, rows.rewards[i]!, terminated, truncated);
     }
   }
 
@@ -162,28 +136,16 @@ export class ReplayBuffer {
     const ad = this.actionDim;
     const batch = reuseTransitionBatch(out, n, od, ad, this.storeNextActions, 'ReplayBuffer.sampleTransitions');
     const { observations, actions, rewards, nextObservations, terminals } = this;
-    const bo = batch.observations;
-    const bno = batch.nextObservations;
-    const ba = batch.actions;
+    const stored = { observations, actions, rewards, nextObservations, terminals };
     const bna = batch.nextActions;
     const nextActions = this.nextActions;
     for (let i = 0; i < n; i++) {
       const idx = rng.int(this.count);
-      const src = idx * od;
-      const dst = i * od;
-      for (let j = 0; j < od; j++) {
-        bo[dst + j] = observations[src + j]!;
-        bno[dst + j] = nextObservations[src + j]!;
-      }
-      const asrc = idx * ad;
-      const adst = i * ad;
-      for (let j = 0; j < ad; j++) ba[adst + j] = actions[asrc + j]!;
-      batch.rewards[i] = rewards[idx]!;
-      batch.terminals[i] = terminals[idx]!;
+      copyTransition(stored, idx, batch, i);
       if (nextActions && bna) {
         const linked = this.nextActionMask![idx]!;
         batch.nextActionMask![i] = linked;
-        for (let j = 0; j < ad; j++) bna[adst + j] = linked ? nextActions[asrc + j]! : 0;
+        for (let j = 0; j < ad; j++) bna[i * ad + j] = linked ? nextActions[idx * ad + j]! : 0;
       }
     }
     return batch;
@@ -214,7 +176,34 @@ export class ReplayBuffer {
     };
   }
 
-  private advance(): void {
+  /**
+   * Write one transition at the cursor (linking it as the next action of the previous one when
+   * asked to) and advance: observations at `obsOffset`, actions at `actOffset` of the given arrays.
+   */
+  private write(
+    observations: ArrayLike<number>,
+    nextObservations: ArrayLike<number>,
+    obsOffset: number,
+    action: number | ArrayLike<number>,
+    actOffset: number,
+    reward: number,
+    terminated: boolean,
+    truncated: boolean,
+  ): void {
+    const od = this.observationDim;
+    const ad = this.actionDim;
+    const row = this.cursor;
+    if (this.storeNextActions) this.linkPrevious(observations, obsOffset, action, actOffset);
+    for (let j = 0; j < od; j++) {
+      this.observations[row * od + j] = observations[obsOffset + j]!;
+      this.nextObservations[row * od + j] = nextObservations[obsOffset + j]!;
+    }
+    if (typeof action === 'number') this.actions[row * ad] = action;
+    else for (let j = 0; j < ad; j++) this.actions[row * ad + j] = action[actOffset + j]!;
+    this.rewards[row] = reward;
+    this.terminals[row] = terminated ? 1 : 0;
+    this.ended[row] = terminated || truncated ? 1 : 0;
+    if (this.nextActionMask) this.nextActionMask[row] = 0;
     this.cursor = (this.cursor + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
   }

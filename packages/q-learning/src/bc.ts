@@ -11,8 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
-import { BaseLearner, type LearnerDefinition, type LearnerInit } from './learner-base.js';
-import { ActionScaler, argmax, forwardOne, sampleFromLogits, type BatchTensors } from './learner-utils.js';
+import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { ActionScaler, adamConfig, argmax, forwardOne, sampleFromLogits, type BatchTensors } from './learner-utils.js';
 
 export interface BCConfig {
   /** Hidden layer widths of the policy network ([] gives a linear policy). */
@@ -53,7 +53,7 @@ export class BC extends BaseLearner<BCConfig> {
   private readonly scaler: ActionScaler | null;
 
   constructor(init: LearnerInit<BCConfig>) {
-    super({ algo: 'bc', configName: 'BC', schema: BC_SCHEMA, defaults: { ...BC_DEFAULTS, hiddenSizes: [...BC_DEFAULTS.hiddenSizes] }, actionKinds: ['discrete', 'box'] }, init);
+    super(learnerSpec('bc', 'BC', BC_SCHEMA, BC_DEFAULTS, ['discrete', 'box']), init);
     const { hiddenSizes, activation, learningRate, clipNorm } = this.config;
     const outputDim = this.actionSpace.kind === 'discrete' ? this.actionSpace.n : this.actionDim;
     this.network = this.addNetwork('policy', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim, activation }, this.rng));
@@ -63,7 +63,7 @@ export class BC extends BaseLearner<BCConfig> {
       this.logStd = this.addVariable('logStd', variableFrom(tf.zeros([this.actionDim]), true));
       params.push(this.logStd);
     }
-    this.optimizer = this.addOptimizer('policy', new Adam(params, { learningRate, ...(clipNorm !== undefined ? { clipNorm } : {}) }));
+    this.optimizer = this.addOptimizer('policy', new Adam(params, adamConfig(learningRate, clipNorm)));
   }
 
   protected trainStep(batch: BatchTensors): Metrics {

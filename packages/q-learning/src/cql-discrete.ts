@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigSchema } from '@bellman/core';
 import { DiscreteQLearner, Q_NETWORK_SCHEMA, type ExtraLoss, type QNetworkConfig } from './dqn.js';
-import type { LearnerDefinition, LearnerInit } from './learner-base.js';
+import { learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 
 export interface DiscreteCQLConfig extends QNetworkConfig {
@@ -43,16 +43,7 @@ const DISCRETE_CQL_SCHEMA: ConfigSchema<DiscreteCQLConfig> = {
 
 export class DiscreteCQL extends DiscreteQLearner<DiscreteCQLConfig> {
   constructor(init: LearnerInit<DiscreteCQLConfig>) {
-    super(
-      {
-        algo: 'cql-discrete',
-        configName: 'DiscreteCQL',
-        schema: DISCRETE_CQL_SCHEMA,
-        defaults: { ...DISCRETE_CQL_DEFAULTS, hiddenSizes: [...DISCRETE_CQL_DEFAULTS.hiddenSizes] },
-        actionKinds: ['discrete'],
-      },
-      init,
-    );
+    super(learnerSpec('cql-discrete', 'DiscreteCQL', DISCRETE_CQL_SCHEMA, DISCRETE_CQL_DEFAULTS, ['discrete']), init);
   }
 
   /** alpha * mean(logsumexp_a Q(s, a) - Q(s, a_data)); reported as `cqlGap` (before alpha). */

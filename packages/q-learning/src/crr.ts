@@ -17,11 +17,12 @@
  * Regularizers get phi(s, a) and phi(s', a'_1) from the critic: a'_1 is the first of the backup's samples.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
-import type { LearnerDefinition, LearnerInit } from './learner-base.js';
+import type { ConfigSchema, Metrics } from '@bellman/core';
+import { AdvantageWeightedLearner } from './advantage-weighted.js';
+import { learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
-import { GaussianActor, normalNoise } from './gaussian-policy.js';
-import { ContinuousCriticLearner, Critics, mse, renameLoss, repeatRows } from './twin-critic.js';
+import { normalNoise } from './gaussian-policy.js';
+import { ACTOR_CRITIC_SCHEMA, POSITIVE_NUMBER, mse, renameLoss, repeatRows } from './twin-critic.js';
 
 export interface CRRConfig {
   hiddenSizes: number[];
@@ -58,19 +59,16 @@ export const CRR_DEFAULTS: Readonly<CRRConfig> = Object.freeze({
   rewardScale: 1,
 });
 
-const positive = { type: 'number', min: 0, exclusiveMin: true } as const;
 const CRR_SCHEMA: ConfigSchema<CRRConfig> = {
-  hiddenSizes: { type: 'integerArray', minLength: 1 },
-  gamma: { type: 'number', min: 0, max: 1 },
-  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
+  ...ACTOR_CRITIC_SCHEMA,
   advantageFilter: { type: 'enum', values: ['binary', 'exp'] },
-  beta: positive,
-  maxWeight: positive,
+  beta: POSITIVE_NUMBER,
+  maxWeight: POSITIVE_NUMBER,
   advantageSamples: { type: 'number', integer: true, min: 1 },
   targetSamples: { type: 'number', integer: true, min: 1 },
-  actorLearningRate: positive,
-  criticLearningRate: positive,
-  rewardScale: { type: 'number', min: 0, exclusiveMin: true },
+  actorLearningRate: POSITIVE_NUMBER,
+  criticLearningRate: POSITIVE_NUMBER,
+  rewardScale: POSITIVE_NUMBER,
 };
 
 /** f(A): 1(A > 0), or min(exp(A / beta), maxWeight). */
@@ -81,25 +79,10 @@ export function advantageWeights(advantage: tf.Tensor, filter: 'binary' | 'exp',
   );
 }
 
-export class CRR extends ContinuousCriticLearner<CRRConfig> {
-  readonly actor: GaussianActor;
-  readonly critics: Critics;
-  private readonly actorOptimizer: Adam;
-  private readonly criticOptimizer: Adam;
-
+/** The Gaussian actor, the critic (one, as in the paper) and their optimizers come from AdvantageWeightedLearner. */
+export class CRR extends AdvantageWeightedLearner<CRRConfig> {
   constructor(init: LearnerInit<CRRConfig>) {
-    super({ algo: 'crr', configName: 'CRR', schema: CRR_SCHEMA, defaults: { ...CRR_DEFAULTS, hiddenSizes: [...CRR_DEFAULTS.hiddenSizes] }, actionKinds: ['box'] }, init);
-    const { hiddenSizes, actorLearningRate, criticLearningRate } = this.config;
-    const actorNet = this.addNetwork('actor', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: this.actionDim }, this.rng));
-    const logStd = this.addVariable('logStd', variableFrom(tf.zeros([this.actionDim]), true));
-    this.actor = new GaussianActor(actorNet, logStd, this.box);
-    this.critics = new Critics(
-      { observationDim: this.observationDim, actionDim: this.actionDim, hiddenSizes, count: 1 },
-      this.rng,
-      (name, net) => this.addNetwork(name, net),
-    );
-    this.actorOptimizer = this.addOptimizer('actor', new Adam([...actorNet.variables, logStd], { learningRate: actorLearningRate }));
-    this.criticOptimizer = this.addOptimizer('critic', new Adam(this.critics.variables, { learningRate: criticLearningRate }));
+    super(learnerSpec('crr', 'CRR', CRR_SCHEMA, CRR_DEFAULTS, ['box']), init, 1);
   }
 
   protected trainStep(batch: BatchTensors): Metrics {
@@ -160,12 +143,6 @@ export class CRR extends ContinuousCriticLearner<CRRConfig> {
     }
     this.critics.updateTargets(tau);
     return Object.assign(metrics, probe);
-  }
-
-  /** The mean action when deterministic (the default); otherwise a Gaussian sample clipped into the box. */
-  act(observation: Float32Array, options: ActOptions = {}): Action {
-    this.checkObservation(observation);
-    return this.actor.act(observation, options.deterministic ?? true, options.rng ?? this.rng);
   }
 }
 

@@ -26,8 +26,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam, ConfigError, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, type Rng } from '@bellman/core';
-import { BaseLearner, type EnvStepAware, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
-import { argmax, floatOneHot, type BatchTensors } from './learner-utils.js';
+import { BaseLearner, learnerSpec, type EnvStepAware, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { adamConfig, argmax, floatOneHot, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
 
 /** What every discrete Q-network learner (DQN, discrete CQL) is configured with. */
 export interface QNetworkConfig {
@@ -165,18 +165,12 @@ export class QNetwork {
   updateFrom(other: QNetwork, tau: number): void {
     const mine = this.parts;
     const theirs = other.parts;
-    mine.forEach(([, net], i) => {
-      if (tau === 1) net.copyFrom(theirs[i]![1]);
-      else net.softUpdateFrom(theirs[i]![1], tau);
-    });
+    mine.forEach(([, net], i) => refreshTarget(net, theirs[i]![1], tau));
   }
 
   /** Q values of one observation. */
   qValues(observation: ArrayLike<number>): Float32Array {
-    const out = tf.tidy(() => this.forward(tf.tensor2d(Float32Array.from(observation), [1, this.inputDim])).q);
-    const values = Float32Array.from(out.dataSync());
-    out.dispose();
-    return values;
+    return readAndDispose(tf.tidy(() => this.forward(tf.tensor2d(Float32Array.from(observation), [1, this.inputDim])).q));
   }
 }
 
@@ -223,7 +217,7 @@ export abstract class DiscreteQLearner<C extends QNetworkConfig> extends BaseLea
     for (const [suffix, net] of this.q.parts) this.addNetwork(`q${suffix}`, net);
     for (const [suffix, net] of this.targetQ.parts) this.addNetwork(`qTarget${suffix}`, net);
     this.targetQ.updateFrom(this.q, 1);
-    this.optimizer = this.addOptimizer('q', new Adam(this.q.variables, { learningRate, ...(clipNorm !== undefined ? { clipNorm } : {}) }));
+    this.optimizer = this.addOptimizer('q', new Adam(this.q.variables, adamConfig(learningRate, clipNorm)));
   }
 
   /** Steps the batch's rewards span (the bootstrap is discounted by gamma to this power). */
@@ -302,13 +296,7 @@ export abstract class DiscreteQLearner<C extends QNetworkConfig> extends BaseLea
           loss = tf.add(loss, extra.loss) as tf.Scalar;
           Object.assign(out, extra.metrics);
         }
-        if (regularized) {
-          const reg = this.regularize({ phi, phiNext: phiNext!, q: qTaken, batch: batch.batch });
-          if (reg.penalty) loss = tf.add(loss, reg.penalty) as tf.Scalar;
-          Object.assign(out, reg.metrics);
-        }
-        if (probing && phiNext) this.probeFeatures(phi, phiNext, probeMetrics);
-        return { loss, metrics: out };
+        return { loss: this.addFeatureTerms(loss, phi, phiNext, qTaken, batch, out, probeMetrics), metrics: out };
       });
     } finally {
       if (offTape) tf.dispose([offTape.target, ...(offTape.phiNext ? [offTape.phiNext] : [])]);
@@ -345,7 +333,7 @@ export class DQN extends DiscreteQLearner<DQNConfig> implements EnvStepAware {
   private envStep = 0;
 
   constructor(init: LearnerInit<DQNConfig>) {
-    super({ algo: 'dqn', configName: 'DQN', schema: DQN_SCHEMA, defaults: { ...DQN_DEFAULTS, hiddenSizes: [...DQN_DEFAULTS.hiddenSizes] }, actionKinds: ['discrete'] }, init);
+    super(learnerSpec('dqn', 'DQN', DQN_SCHEMA, DQN_DEFAULTS, ['discrete']), init);
   }
 
   /** n of the n-step return: the OnlineTrainer aggregates transitions over this many steps. */

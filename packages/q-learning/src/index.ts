@@ -1,8 +1,20 @@
 // Browser-safe entry. File-system pieces (trainers that write checkpoint files, saveLearner /
 // loadLearner) live in '@bellman/q-learning/node'.
-export { BaseLearner, isEnvStepAware } from './learner-base.js';
+export { BaseLearner, isEnvStepAware, learnerSpec } from './learner-base.js';
 export type { ActionKind, LearnerInit, LearnerDefinition, LearnerSpec, EnvStepAware, RegularizationResult } from './learner-base.js';
-export { BatchTensors, ActionScaler, floatOneHot, forwardOne, argmax, sampleFromLogits, checkBatchShape } from './learner-utils.js';
+export {
+  BatchTensors,
+  ActionScaler,
+  floatOneHot,
+  forwardOne,
+  argmax,
+  sampleFromLogits,
+  checkBatchShape,
+  checkRows,
+  readAndDispose,
+  adamConfig,
+  refreshTarget,
+} from './learner-utils.js';
 export { BC, BC_DEFAULTS, bcDefinition } from './bc.js';
 export type { BCConfig } from './bc.js';
 export { DQN, DQN_DEFAULTS, dqnDefinition, DiscreteQLearner, QNetwork, Q_NETWORK_SCHEMA, tdElementLoss } from './dqn.js';
@@ -21,6 +33,7 @@ export {
   continuousFqeDefinition,
 } from './sarsa-continuous.js';
 export type { ContinuousSARSAConfig, ContinuousFQEConfig, ContinuousFQEInit, ContinuousTDEvaluationConfig, ContinuousActionSampler } from './sarsa-continuous.js';
+export type { TDRegressionConfig } from './td-evaluation.js';
 export { NStepAccumulator, nStepOf } from './n-step.js';
 export type { NStepLearner, TransitionSink } from './n-step.js';
 export { SAC, SAC_DEFAULTS, SoftActorCritic, SOFT_ACTOR_CRITIC_SCHEMA, sacDefinition } from './sac.js';
@@ -35,6 +48,8 @@ export { DiscreteIQL, DISCRETE_IQL_DEFAULTS, discreteIqlDefinition } from './iql
 export type { DiscreteIQLConfig } from './iql-discrete.js';
 export { CRR, CRR_DEFAULTS, advantageWeights, crrDefinition } from './crr.js';
 export type { CRRConfig } from './crr.js';
+export { AdvantageWeightedLearner } from './advantage-weighted.js';
+export type { AdvantageWeightedConfig } from './advantage-weighted.js';
 export {
   TanhGaussianActor,
   GaussianActor,
@@ -47,7 +62,7 @@ export {
   LOG_STD_MAX,
 } from './gaussian-policy.js';
 export type { ActionSample } from './gaussian-policy.js';
-export { Critics, ContinuousCriticLearner, stateAction, mse, repeatRows } from './twin-critic.js';
+export { Critics, ContinuousCriticLearner, stateAction, mse, repeatRows, ACTOR_CRITIC_SCHEMA, POSITIVE_NUMBER } from './twin-critic.js';
 export type { CriticOptions, RegisterNetwork } from './twin-critic.js';
 export { registerLearner, listAlgorithms, getLearnerDefinition, createLearner, learnerFromSnapshot, definitionByActionKind } from './registry.js';
 export type { AlgorithmInfo, SnapshotExtras } from './registry.js';

@@ -26,30 +26,16 @@
  * those of continuous IQL (IQL_DEFAULTS).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Discrete, type Metrics } from '@bellman/core';
-import { BaseLearner, type LearnerDefinition, type LearnerInit } from './learner-base.js';
-import { argmax, forwardOne, sampleFromLogits, type BatchTensors } from './learner-utils.js';
-import { IQL_DEFAULTS, expectileLoss, type IQLConfig } from './iql.js';
+import { Adam, Mlp, type ActOptions, type Action, type Discrete, type Metrics } from '@bellman/core';
+import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { argmax, forwardOne, readAndDispose, sampleFromLogits, type BatchTensors } from './learner-utils.js';
+import { IQL_DEFAULTS, IQL_SCHEMA, expectileLoss, type IQLConfig } from './iql.js';
 import { mse, renameLoss } from './twin-critic.js';
 
 /** The same fields as continuous IQL: typed against IQLConfig, so a field added there must be added here. */
 export type DiscreteIQLConfig = IQLConfig;
 
 export const DISCRETE_IQL_DEFAULTS: Readonly<DiscreteIQLConfig> = IQL_DEFAULTS;
-
-const positive = { type: 'number', min: 0, exclusiveMin: true } as const;
-const DISCRETE_IQL_SCHEMA: ConfigSchema<DiscreteIQLConfig> = {
-  hiddenSizes: { type: 'integerArray', minLength: 1 },
-  gamma: { type: 'number', min: 0, max: 1 },
-  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
-  expectile: { type: 'number', min: 0, max: 1, exclusiveMin: true },
-  beta: { type: 'number', min: 0 },
-  maxWeight: positive,
-  actorLearningRate: positive,
-  criticLearningRate: positive,
-  valueLearningRate: positive,
-  rewardScale: positive,
-};
 
 /** Q(s, a) of the data's actions from Q(s, .): [B, n] x one-hot [B, n] -> [B]. */
 function taken(qAll: tf.Tensor2D, actionOneHot: tf.Tensor2D): tf.Tensor1D {
@@ -71,10 +57,7 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
   private readonly valueOptimizer: Adam;
 
   constructor(init: LearnerInit<DiscreteIQLConfig>) {
-    super(
-      { algo: 'iql', configName: 'IQL', schema: DISCRETE_IQL_SCHEMA, defaults: { ...IQL_DEFAULTS, hiddenSizes: [...IQL_DEFAULTS.hiddenSizes] }, actionKinds: ['discrete'] },
-      init,
-    );
+    super(learnerSpec('iql', 'IQL', IQL_SCHEMA, IQL_DEFAULTS, ['discrete']), init);
     const { hiddenSizes, actorLearningRate, criticLearningRate, valueLearningRate } = this.config;
     this.numActions = (this.actionSpace as Discrete).n;
     const net = (outputDim: number) => new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim }, this.rng);
@@ -112,7 +95,6 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
     const qTarget = tf.tidy(() => tf.minimum(taken(this.targets[0].forward(s), oneHot), taken(this.targets[1].forward(s), oneHot)) as tf.Tensor1D);
     const advantage = tf.tidy(() => tf.sub(qTarget, this.v(s)) as tf.Tensor1D);
     const y = tf.tidy(() => tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.v(sNext)))) as tf.Tensor1D);
-    const needsNextFeatures = this.regularizers.length > 0 || this.probeDue;
 
     const metrics: Metrics = {};
     const probe: Metrics = {};
@@ -133,7 +115,7 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
           let q1All: tf.Tensor2D;
           let phi: tf.Tensor2D;
           let phiNext: tf.Tensor2D | null = null;
-          if (needsNextFeatures) {
+          if (this.needsNextFeatures) {
             const both = critic1.forwardWithFeatures(tf.concat([s, sNext], 0));
             const d = critic1.featureDim;
             q1All = tf.slice(both.output, [0, 0], [size, this.numActions]);
@@ -145,13 +127,7 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
           const q1 = taken(q1All, oneHot);
           const q2 = taken(critic2.forward(s), oneHot);
           const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q1), targetMean: tf.mean(y) };
-          let loss = tf.add(mse(q1, y), mse(q2, y)) as tf.Scalar;
-          if (phiNext) {
-            const { penalty, metrics: penaltyMetrics } = this.regularize({ phi, phiNext, q: q1, batch: batch.batch });
-            if (penalty) loss = tf.add(loss, penalty) as tf.Scalar;
-            Object.assign(extra, penaltyMetrics);
-            this.probeFeatures(phi, phiNext, probe);
-          }
+          const loss = this.addFeatureTerms(tf.add(mse(q1, y), mse(q2, y)) as tf.Scalar, phi, phiNext, q1, batch, extra, probe);
           return { loss, metrics: extra };
         }),
         'criticLoss',
@@ -182,10 +158,7 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
       throw new RangeError(`iql.policyProbabilities: ${observations.length} observation values for count ${count} x ${this.observationDim}`);
     }
     if (count === 0) return new Float32Array(0);
-    const probs = tf.tidy(() => tf.softmax(this.actor.forward(tf.tensor2d(observations, [count, this.observationDim]))));
-    const out = Float32Array.from(probs.dataSync());
-    probs.dispose();
-    return out;
+    return readAndDispose(tf.tidy(() => tf.softmax(this.actor.forward(tf.tensor2d(observations, [count, this.observationDim])))));
   }
 
   /** argmax of the policy's logits when deterministic (the default); otherwise a draw from softmax(logits) with `rng` or the learner's own. */

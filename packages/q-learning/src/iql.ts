@@ -18,11 +18,12 @@
  * the next state-action the policy would take.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
-import type { LearnerDefinition, LearnerInit } from './learner-base.js';
+import { Adam, Mlp, type ConfigSchema, type Metrics } from '@bellman/core';
+import { AdvantageWeightedLearner } from './advantage-weighted.js';
+import { learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
-import { GaussianActor, normalNoise } from './gaussian-policy.js';
-import { ContinuousCriticLearner, Critics, mse, renameLoss } from './twin-critic.js';
+import { normalNoise } from './gaussian-policy.js';
+import { ACTOR_CRITIC_SCHEMA, POSITIVE_NUMBER, mse, renameLoss } from './twin-critic.js';
 
 export interface IQLConfig {
   hiddenSizes: number[];
@@ -55,18 +56,16 @@ export const IQL_DEFAULTS: Readonly<IQLConfig> = Object.freeze({
   rewardScale: 1,
 });
 
-const positive = { type: 'number', min: 0, exclusiveMin: true } as const;
-const IQL_SCHEMA: ConfigSchema<IQLConfig> = {
-  hiddenSizes: { type: 'integerArray', minLength: 1 },
-  gamma: { type: 'number', min: 0, max: 1 },
-  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
+/** The schema of IQL on either action space (iql-discrete.ts uses it too). */
+export const IQL_SCHEMA: ConfigSchema<IQLConfig> = {
+  ...ACTOR_CRITIC_SCHEMA,
   expectile: { type: 'number', min: 0, max: 1, exclusiveMin: true },
   beta: { type: 'number', min: 0 },
-  maxWeight: positive,
-  actorLearningRate: positive,
-  criticLearningRate: positive,
-  valueLearningRate: positive,
-  rewardScale: { type: 'number', min: 0, exclusiveMin: true },
+  maxWeight: POSITIVE_NUMBER,
+  actorLearningRate: POSITIVE_NUMBER,
+  criticLearningRate: POSITIVE_NUMBER,
+  valueLearningRate: POSITIVE_NUMBER,
+  rewardScale: POSITIVE_NUMBER,
 };
 
 /** Expectile loss of residuals u: mean |tau - 1(u < 0)| * u^2. */
@@ -78,29 +77,16 @@ export function expectileLoss(u: tf.Tensor, expectile: number): tf.Scalar {
   });
 }
 
-export class IQL extends ContinuousCriticLearner<IQLConfig> {
-  readonly actor: GaussianActor;
-  readonly critics: Critics;
+/** The Gaussian actor, twin critics and their optimizers come from AdvantageWeightedLearner; IQL adds V(s). */
+export class IQL extends AdvantageWeightedLearner<IQLConfig> {
   /** V(s). */
   readonly value: Mlp;
-  private readonly actorOptimizer: Adam;
-  private readonly criticOptimizer: Adam;
   private readonly valueOptimizer: Adam;
 
   constructor(init: LearnerInit<IQLConfig>) {
-    super({ algo: 'iql', configName: 'IQL', schema: IQL_SCHEMA, defaults: { ...IQL_DEFAULTS, hiddenSizes: [...IQL_DEFAULTS.hiddenSizes] }, actionKinds: ['box'] }, init);
-    const { hiddenSizes, actorLearningRate, criticLearningRate, valueLearningRate } = this.config;
-    const actorNet = this.addNetwork('actor', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: this.actionDim }, this.rng));
-    const logStd = this.addVariable('logStd', variableFrom(tf.zeros([this.actionDim]), true));
-    this.actor = new GaussianActor(actorNet, logStd, this.box);
-    this.critics = new Critics(
-      { observationDim: this.observationDim, actionDim: this.actionDim, hiddenSizes, count: 2 },
-      this.rng,
-      (name, net) => this.addNetwork(name, net),
-    );
+    super(learnerSpec('iql', 'IQL', IQL_SCHEMA, IQL_DEFAULTS, ['box']), init, 2);
+    const { hiddenSizes, valueLearningRate } = this.config;
     this.value = this.addNetwork('value', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: 1 }, this.rng));
-    this.actorOptimizer = this.addOptimizer('actor', new Adam([...actorNet.variables, logStd], { learningRate: actorLearningRate }));
-    this.criticOptimizer = this.addOptimizer('critic', new Adam(this.critics.variables, { learningRate: criticLearningRate }));
     this.valueOptimizer = this.addOptimizer('value', new Adam(this.value.variables, { learningRate: valueLearningRate }));
   }
 
@@ -175,12 +161,6 @@ export class IQL extends ContinuousCriticLearner<IQLConfig> {
     }
     this.critics.updateTargets(tau);
     return Object.assign(metrics, probe);
-  }
-
-  /** The mean action when deterministic (the default); otherwise a Gaussian sample clipped into the box. */
-  act(observation: Float32Array, options: ActOptions = {}): Action {
-    this.checkObservation(observation);
-    return this.actor.act(observation, options.deterministic ?? true, options.rng ?? this.rng);
   }
 }
 

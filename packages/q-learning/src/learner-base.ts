@@ -3,7 +3,7 @@
  * networks / free variables / optimizers to checkpoint, `update` plumbing and save / load.
  * An algorithm subclasses BaseLearner, registers its parts, and writes `trainStep` and `act`.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import {
   Mlp,
   Rng,
@@ -81,6 +81,20 @@ export interface LearnerSpec<C extends object> {
   schema: ConfigSchema<C>;
   defaults: C;
   actionKinds: readonly ActionKind[];
+}
+
+/**
+ * A LearnerSpec with a fresh copy of `defaults` (its `hiddenSizes` array included), so that a
+ * learner's config never shares an array with the exported, frozen defaults.
+ */
+export function learnerSpec<C extends { hiddenSizes: number[] }>(
+  algo: string,
+  configName: string,
+  schema: ConfigSchema<C>,
+  defaults: Readonly<C>,
+  actionKinds: readonly ActionKind[],
+): LearnerSpec<C> {
+  return { algo, configName, schema, defaults: { ...defaults, hiddenSizes: [...defaults.hiddenSizes] }, actionKinds };
 }
 
 /** Optional hook: the OnlineTrainer calls it with the environment step before each `act` (exploration schedules). */
@@ -286,6 +300,33 @@ export abstract class BaseLearner<C extends object> implements Learner {
   /** True when the feature probe measures on this update. */
   protected get probeDue(): boolean {
     return this.featureProbe !== undefined && this.featureProbe.due(this.updateCount);
+  }
+
+  /** True when this update needs phi(s', a'): a regularizer is set or the probe is due. */
+  protected get needsNextFeatures(): boolean {
+    return this.regularizers.length > 0 || this.probeDue;
+  }
+
+  /**
+   * Call inside the critic loss closure: `loss` plus every regularizer's penalty on
+   * phi = phi(s, a) and phiNext = phi(s', a'), with the penalty metrics merged into `metrics` and,
+   * when the probe is due, the probe metrics into `probe`. Pass phiNext null when the update has
+   * no use for it (`needsNextFeatures` is false): `loss` comes back unchanged.
+   */
+  protected addFeatureTerms(
+    loss: tf.Scalar,
+    phi: tf.Tensor2D,
+    phiNext: tf.Tensor2D | null,
+    q: tf.Tensor1D,
+    batch: BatchTensors,
+    metrics: Record<string, tf.Tensor>,
+    probe: Metrics,
+  ): tf.Scalar {
+    if (!phiNext) return loss;
+    const { penalty, metrics: penaltyMetrics } = this.regularize({ phi, phiNext, q, batch: batch.batch });
+    Object.assign(metrics, penaltyMetrics);
+    this.probeFeatures(phi, phiNext, probe);
+    return penalty ? (tf.add(loss, penalty) as tf.Scalar) : loss;
   }
 
   /**

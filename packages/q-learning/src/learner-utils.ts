@@ -3,7 +3,7 @@
  * mapping between unbounded network outputs and a bounded action box.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Box, Discrete, Mlp, Rng, TransitionBatch } from '@bellman/core';
+import type { AdamConfig, Box, Discrete, Mlp, Rng, TransitionBatch } from '@bellman/core';
 
 /**
  * The tensors of one TransitionBatch, created on first use and disposed together.
@@ -164,16 +164,36 @@ export class ActionScaler {
   }
 }
 
+/** The values of a tensor computed for reading, as a fresh Float32Array; the tensor is disposed. */
+export function readAndDispose(tensor: tf.Tensor): Float32Array {
+  const values = Float32Array.from(tensor.dataSync());
+  tensor.dispose();
+  return values;
+}
+
 /** The network's output for one observation, as a fresh Float32Array. */
 export function forwardOne(net: Mlp, observation: ArrayLike<number>): Float32Array {
   const dim = net.config.inputDim;
   if (observation.length !== dim) {
     throw new RangeError(`observation has ${observation.length} values, the network expects ${dim}`);
   }
-  const out = tf.tidy(() => net.forward(tf.tensor2d(Float32Array.from(observation), [1, dim])));
-  const values = Float32Array.from(out.dataSync());
-  out.dispose();
-  return values;
+  return readAndDispose(tf.tidy(() => net.forward(tf.tensor2d(Float32Array.from(observation), [1, dim]))));
+}
+
+/** Throws unless `values` holds `count` rows of `width` (row-major); `where` and `field` name the argument. */
+export function checkRows(where: string, field: string, values: ArrayLike<number>, count: number, width: number): void {
+  if (values.length !== count * width) throw new RangeError(`${where}: ${field} has ${values.length} values for ${count} x ${width}`);
+}
+
+/** Adam settings with the optional global gradient-norm clip left out when unset. */
+export function adamConfig(learningRate: number, clipNorm: number | undefined): AdamConfig {
+  return { learningRate, ...(clipNorm !== undefined ? { clipNorm } : {}) };
+}
+
+/** A target network's refresh: a copy when tau is 1 (hard update), else target <- tau * source + (1 - tau) * target. */
+export function refreshTarget(target: Mlp, source: Mlp, tau: number): void {
+  if (tau === 1) target.copyFrom(source);
+  else target.softUpdateFrom(source, tau);
 }
 
 /** Index of the largest value; ties go to the lowest index. NaN values are errors (a diverged net). */

@@ -12,16 +12,8 @@ import {
 } from './trainer-common.js';
 
 /** The replay memory the online trainer writes to and samples from (ReplayBuffer from @bellman/datasets by default). */
-export interface TransitionBuffer {
+export interface TransitionBuffer extends TransitionSink {
   readonly size: number;
-  add(
-    observation: ArrayLike<number>,
-    action: number | ArrayLike<number>,
-    reward: number,
-    nextObservation: ArrayLike<number>,
-    terminated: boolean,
-    truncated?: boolean,
-  ): void;
   sampleTransitions(n: number, rng: Rng): TransitionBatch;
 }
 

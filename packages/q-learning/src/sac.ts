@@ -14,10 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
-import type { LearnerDefinition, LearnerInit, LearnerSpec } from './learner-base.js';
+import { learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { TanhGaussianActor, normalNoise } from './gaussian-policy.js';
-import { ContinuousCriticLearner, Critics, mse, renameLoss } from './twin-critic.js';
+import { ACTOR_CRITIC_SCHEMA, ContinuousCriticLearner, Critics, POSITIVE_NUMBER, mse, renameLoss } from './twin-critic.js';
 
 /** What SAC and the learners built on it (CQL) share. */
 export interface SoftActorCriticConfig {
@@ -55,19 +55,15 @@ export const SAC_DEFAULTS: Readonly<SACConfig> = Object.freeze({
   rewardScale: 1,
 });
 
-const positive = { type: 'number', min: 0, exclusiveMin: true } as const;
-
 export const SOFT_ACTOR_CRITIC_SCHEMA: ConfigSchema<SoftActorCriticConfig> = {
-  hiddenSizes: { type: 'integerArray', minLength: 1 },
-  gamma: { type: 'number', min: 0, max: 1 },
-  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
-  actorLearningRate: positive,
-  criticLearningRate: positive,
-  alphaLearningRate: positive,
-  initialAlpha: positive,
+  ...ACTOR_CRITIC_SCHEMA,
+  actorLearningRate: POSITIVE_NUMBER,
+  criticLearningRate: POSITIVE_NUMBER,
+  alphaLearningRate: POSITIVE_NUMBER,
+  initialAlpha: POSITIVE_NUMBER,
   learnAlpha: { type: 'boolean' },
   targetEntropy: { type: 'number', optional: true },
-  rewardScale: { type: 'number', min: 0, exclusiveMin: true },
+  rewardScale: POSITIVE_NUMBER,
 };
 
 /**
@@ -148,7 +144,7 @@ export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends C
 
 export class SAC extends SoftActorCritic<SACConfig> {
   constructor(init: LearnerInit<SACConfig>) {
-    super({ algo: 'sac', configName: 'SAC', schema: SOFT_ACTOR_CRITIC_SCHEMA, defaults: { ...SAC_DEFAULTS, hiddenSizes: [...SAC_DEFAULTS.hiddenSizes] }, actionKinds: ['box'] }, init);
+    super(learnerSpec('sac', 'SAC', SOFT_ACTOR_CRITIC_SCHEMA, SAC_DEFAULTS, ['box']), init);
   }
 
   protected trainStep(batch: BatchTensors): Metrics {

@@ -29,20 +29,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Mlp, Rng, type ActOptions, type Action, type Box, type ConfigSchema, type Metrics, type TransitionBatch } from '@bellman/core';
 import { tdElementLoss } from './dqn.js';
-import { BaseLearner, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
-import type { BatchTensors } from './learner-utils.js';
+import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { adamConfig, checkRows, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
+import { TD_REGRESSION_DEFAULTS, TD_REGRESSION_SCHEMA, keptRowsMean, sarsaRows, type TDRegressionConfig } from './td-evaluation.js';
 
-export interface ContinuousTDEvaluationConfig {
-  hiddenSizes: number[];
-  activation: 'relu' | 'tanh';
-  learningRate: number;
-  gamma: number;
-  /** TD loss: half squared error or Huber (delta 1). */
-  loss: 'mse' | 'huber';
-  targetUpdateInterval: number;
-  /** 1: hard target update; less: Polyak averaging with this weight. */
-  tau: number;
-  clipNorm?: number;
+export interface ContinuousTDEvaluationConfig extends TDRegressionConfig {
   /** How many candidate actions `act` compares. */
   actCandidates: number;
 }
@@ -69,14 +60,7 @@ export interface ContinuousFQEInit extends LearnerInit<ContinuousFQEConfig> {
 }
 
 const CONTINUOUS_TD_SCHEMA: ConfigSchema<ContinuousTDEvaluationConfig> = {
-  hiddenSizes: { type: 'integerArray', minLength: 0 },
-  activation: { type: 'enum', values: ['relu', 'tanh'] },
-  learningRate: { type: 'number', min: 0, exclusiveMin: true },
-  gamma: { type: 'number', min: 0, max: 1 },
-  loss: { type: 'enum', values: ['mse', 'huber'] },
-  targetUpdateInterval: { type: 'number', integer: true, min: 1 },
-  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
-  clipNorm: { type: 'number', min: 0, exclusiveMin: true, optional: true },
+  ...TD_REGRESSION_SCHEMA,
   actCandidates: { type: 'number', integer: true, min: 1 },
 };
 
@@ -85,16 +69,7 @@ const CONTINUOUS_FQE_SCHEMA: ConfigSchema<ContinuousFQEConfig> = {
   nextActionSamples: { type: 'number', integer: true, min: 1 },
 };
 
-export const CONTINUOUS_SARSA_DEFAULTS: Readonly<ContinuousSARSAConfig> = Object.freeze({
-  hiddenSizes: [256, 256],
-  activation: 'relu',
-  learningRate: 1e-4,
-  gamma: 0.99,
-  loss: 'mse',
-  targetUpdateInterval: 100,
-  tau: 1,
-  actCandidates: 64,
-});
+export const CONTINUOUS_SARSA_DEFAULTS: Readonly<ContinuousSARSAConfig> = Object.freeze({ ...TD_REGRESSION_DEFAULTS, actCandidates: 64 });
 
 export const CONTINUOUS_FQE_DEFAULTS: Readonly<ContinuousFQEConfig> = Object.freeze({ ...CONTINUOUS_SARSA_DEFAULTS, nextActionSamples: 1 });
 
@@ -121,7 +96,7 @@ export abstract class ContinuousTDEvaluator<C extends ContinuousTDEvaluationConf
     this.critic = this.addNetwork('critic', new Mlp(netConfig, this.rng));
     this.targetCritic = this.addNetwork('criticTarget', new Mlp(netConfig, this.rng));
     this.targetCritic.copyFrom(this.critic);
-    this.optimizer = this.addOptimizer('critic', new Adam(this.critic.variables, { learningRate, ...(clipNorm !== undefined ? { clipNorm } : {}) }));
+    this.optimizer = this.addOptimizer('critic', new Adam(this.critic.variables, adamConfig(learningRate, clipNorm)));
     // From their own stream, so that the candidates do not shift the learner's other draws.
     this.candidates = candidateActions(this.actionSpace, this.config.actCandidates, new Rng(init.seed ?? 0).split());
   }
@@ -161,46 +136,29 @@ export abstract class ContinuousTDEvaluator<C extends ContinuousTDEvaluationConf
         const { output, features: phi } = this.critic.forwardWithFeatures(input);
         const q = tf.reshape(output, [-1]) as tf.Tensor1D;
         const phiNext = regularized ? phiAtNext() : phiNextOffTape;
-        const perRow = tdElementLoss(tf.sub(q, target), this.config.loss);
-        const tdLoss = (
-          rowWeights ? tf.div(tf.sum(tf.mul(perRow, rowWeights)), tf.maximum(tf.sum(rowWeights), 1)) : tf.mean(perRow)
-        ) as tf.Scalar;
-        let loss = tdLoss;
+        // TD loss over the rows the backup keeps, plus the feature penalties.
+        const tdLoss = keptRowsMean(tdElementLoss(tf.sub(q, target), this.config.loss), rowWeights);
         // A clone: Adam.minimize disposes the loss before reading the metrics.
         const out: Record<string, tf.Tensor> = { tdLoss: tf.clone(tdLoss), qMean: tf.mean(q), targetMean: tf.mean(target) };
         if (rowWeights) out.rowsUsed = tf.mean(rowWeights);
-        if (regularized) {
-          const reg = this.regularize({ phi, phiNext: phiNext!, q, batch: batch.batch });
-          if (reg.penalty) loss = tf.add(loss, reg.penalty) as tf.Scalar;
-          Object.assign(out, reg.metrics);
-        }
-        if (probing && phiNext) this.probeFeatures(phi, phiNext, probeMetrics);
-        return { loss, metrics: out };
+        return { loss: this.addFeatureTerms(tdLoss, phi, phiNext, q, batch, out, probeMetrics), metrics: out };
       });
     } finally {
       tf.dispose([target, input, nextInput, ...(rowWeights ? [rowWeights] : []), ...(phiNextOffTape ? [phiNextOffTape] : [])]);
     }
-    if ((this.updates + 1) % this.config.targetUpdateInterval === 0) {
-      if (this.config.tau === 1) this.targetCritic.copyFrom(this.critic);
-      else this.targetCritic.softUpdateFrom(this.critic, this.config.tau);
-    }
+    if ((this.updates + 1) % this.config.targetUpdateInterval === 0) refreshTarget(this.targetCritic, this.critic, this.config.tau);
     return { ...metrics, ...probeMetrics };
   }
 
   /** Q(s, a) for `count` rows of observations and actions (row-major). */
   qValues(observations: Float32Array, actions: Float32Array, count: number): Float32Array {
-    if (observations.length !== count * this.observationDim) {
-      throw new RangeError(`${this.algo}.qValues: observations has ${observations.length} values for ${count} x ${this.observationDim}`);
-    }
-    if (actions.length !== count * this.actionDim) {
-      throw new RangeError(`${this.algo}.qValues: actions has ${actions.length} values for ${count} x ${this.actionDim}`);
-    }
-    const out = tf.tidy(() =>
-      tf.reshape(this.critic.forward(tf.concat([tf.tensor2d(observations, [count, this.observationDim]), tf.tensor2d(actions, [count, this.actionDim])], 1) as tf.Tensor2D), [-1]),
+    checkRows(`${this.algo}.qValues`, 'observations', observations, count, this.observationDim);
+    checkRows(`${this.algo}.qValues`, 'actions', actions, count, this.actionDim);
+    return readAndDispose(
+      tf.tidy(() =>
+        tf.reshape(this.critic.forward(tf.concat([tf.tensor2d(observations, [count, this.observationDim]), tf.tensor2d(actions, [count, this.actionDim])], 1) as tf.Tensor2D), [-1]),
+      ),
     );
-    const values = Float32Array.from(out.dataSync());
-    out.dispose();
-    return values;
   }
 
   /** The candidate action with the highest Q(s, a), whatever `deterministic` says. */
@@ -234,39 +192,26 @@ function candidateActions(space: Box, count: number, rng: Rng): Float32Array | n
   return out;
 }
 
-function continuousSpec<C extends ContinuousTDEvaluationConfig>(algo: string, configName: string, schema: ConfigSchema<C>, defaults: Readonly<C>): LearnerSpec<C> {
-  return { algo, configName, schema, defaults: { ...defaults, hiddenSizes: [...defaults.hiddenSizes] }, actionKinds: ['box'] };
-}
-
 export class ContinuousSARSA extends ContinuousTDEvaluator<ContinuousSARSAConfig> {
   constructor(init: LearnerInit<ContinuousSARSAConfig>) {
-    super(continuousSpec('sarsa-continuous', 'ContinuousSARSA', CONTINUOUS_TD_SCHEMA, CONTINUOUS_SARSA_DEFAULTS), init);
+    super(learnerSpec('sarsa-continuous', 'ContinuousSARSA', CONTINUOUS_TD_SCHEMA, CONTINUOUS_SARSA_DEFAULTS, ['box']), init);
   }
 
   protected nextActions(batch: TransitionBatch): ContinuousNextActions {
-    const nextActions = batch.nextActions;
-    if (!nextActions) {
-      throw new Error(
-        'sarsa-continuous.update: the batch has no nextActions; SARSA needs data that records them (Dataset.hasNextActions, ReplayBuffer storeNextActions)',
-      );
-    }
+    const { nextActions, linked, rowWeights } = sarsaRows(batch, 'sarsa-continuous');
     const ad = this.actionDim;
     if (nextActions.length !== batch.size * ad) {
       throw new RangeError(`sarsa-continuous.update: batch.nextActions has ${nextActions.length} values for ${batch.size} rows x ${ad}`);
     }
-    const mask = (batch as TransitionBatch & { nextActionMask?: Float32Array }).nextActionMask;
     const actions = Float32Array.from(nextActions);
-    const rowWeights = mask ? new Float32Array(batch.size) : null;
     for (let i = 0; i < batch.size; i++) {
-      const linked = mask ? mask[i]! > 0 : true;
-      if (!linked) for (let j = 0; j < ad; j++) actions[i * ad + j] = batch.actions[i * ad + j]!;
+      if (!linked(i)) for (let j = 0; j < ad; j++) actions[i * ad + j] = batch.actions[i * ad + j]!;
       else {
         for (let j = 0; j < ad; j++) {
           const v = actions[i * ad + j]!;
           if (!Number.isFinite(v)) throw new RangeError(`sarsa-continuous.update: batch.nextActions row ${i} column ${j} is ${v}, expected a finite number`);
         }
       }
-      if (rowWeights) rowWeights[i] = linked || batch.terminals[i]! > 0 ? 1 : 0;
     }
     return { actions, samples: 1, rowWeights };
   }
@@ -276,7 +221,7 @@ export class ContinuousFQE extends ContinuousTDEvaluator<ContinuousFQEConfig> {
   readonly evaluationPolicy: ContinuousActionSampler;
 
   constructor(init: ContinuousFQEInit) {
-    super(continuousSpec('fqe-continuous', 'ContinuousFQE', CONTINUOUS_FQE_SCHEMA, CONTINUOUS_FQE_DEFAULTS), init);
+    super(learnerSpec('fqe-continuous', 'ContinuousFQE', CONTINUOUS_FQE_SCHEMA, CONTINUOUS_FQE_DEFAULTS, ['box']), init);
     const policy = (init as Partial<ContinuousFQEInit>).evaluationPolicy;
     if (!policy || typeof policy.sampleActions !== 'function') {
       throw new TypeError('fqe-continuous: init.evaluationPolicy must be an object with sampleActions(observations, count, rng) (the policy to evaluate)');
@@ -318,9 +263,7 @@ export class ContinuousFQE extends ContinuousTDEvaluator<ContinuousFQEConfig> {
    * use the learner's rng).
    */
   values(observations: Float32Array, count: number, samples = 16): Float32Array {
-    if (observations.length !== count * this.observationDim) {
-      throw new RangeError(`fqe-continuous.values: observations has ${observations.length} values for ${count} x ${this.observationDim}`);
-    }
+    checkRows('fqe-continuous.values', 'observations', observations, count, this.observationDim);
     if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`fqe-continuous.values: samples must be a positive integer, got ${samples}`);
     const od = this.observationDim;
     const repeated = new Float32Array(count * samples * od);

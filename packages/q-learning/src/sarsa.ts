@@ -34,22 +34,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, type Rng, type TransitionBatch } from '@bellman/core';
 import { tdElementLoss } from './dqn.js';
-import { BaseLearner, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
-import { argmax, type BatchTensors } from './learner-utils.js';
+import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { adamConfig, argmax, checkRows, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
+import { TD_REGRESSION_DEFAULTS, TD_REGRESSION_SCHEMA, keptRowsMean, sarsaRows, type TDRegressionConfig } from './td-evaluation.js';
 
-export interface TDEvaluationConfig {
+export interface TDEvaluationConfig extends TDRegressionConfig {
   /** 'state-action': Q(s, a) = Mlp([s, onehot(a)]); 'state': Q(s, .) = Mlp(s) with one output per action. */
   critic: 'state-action' | 'state';
-  hiddenSizes: number[];
-  activation: 'relu' | 'tanh';
-  learningRate: number;
-  gamma: number;
-  /** TD loss: half squared error or Huber (delta 1). */
-  loss: 'mse' | 'huber';
-  targetUpdateInterval: number;
-  /** 1: hard target update; less: Polyak averaging with this weight. */
-  tau: number;
-  clipNorm?: number;
 }
 
 export type SARSAConfig = TDEvaluationConfig;
@@ -72,28 +63,12 @@ export interface FQEInit extends LearnerInit<FQEConfig> {
 
 const TD_EVALUATION_SCHEMA: ConfigSchema<TDEvaluationConfig> = {
   critic: { type: 'enum', values: ['state-action', 'state'] },
-  hiddenSizes: { type: 'integerArray', minLength: 0 },
-  activation: { type: 'enum', values: ['relu', 'tanh'] },
-  learningRate: { type: 'number', min: 0, exclusiveMin: true },
-  gamma: { type: 'number', min: 0, max: 1 },
-  loss: { type: 'enum', values: ['mse', 'huber'] },
-  targetUpdateInterval: { type: 'number', integer: true, min: 1 },
-  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
-  clipNorm: { type: 'number', min: 0, exclusiveMin: true, optional: true },
+  ...TD_REGRESSION_SCHEMA,
 };
 
 const FQE_SCHEMA: ConfigSchema<FQEConfig> = { ...TD_EVALUATION_SCHEMA, mode: { type: 'enum', values: ['expectation', 'sample'] } };
 
-export const SARSA_DEFAULTS: Readonly<SARSAConfig> = Object.freeze({
-  critic: 'state-action',
-  hiddenSizes: [256, 256],
-  activation: 'relu',
-  learningRate: 1e-4,
-  gamma: 0.99,
-  loss: 'mse',
-  targetUpdateInterval: 100,
-  tau: 1,
-});
+export const SARSA_DEFAULTS: Readonly<SARSAConfig> = Object.freeze({ critic: 'state-action', ...TD_REGRESSION_DEFAULTS });
 
 export const FQE_DEFAULTS: Readonly<FQEConfig> = Object.freeze({ ...SARSA_DEFAULTS, mode: 'expectation' });
 
@@ -158,15 +133,11 @@ export class ActionValueCritic {
 
   /** Q(s, .) of one observation. */
   qValues(observation: ArrayLike<number>): Float32Array {
-    const out = tf.tidy(() => this.all(tf.tensor2d(Float32Array.from(observation), [1, this.observationDim])).q);
-    const values = Float32Array.from(out.dataSync());
-    out.dispose();
-    return values;
+    return readAndDispose(tf.tidy(() => this.all(tf.tensor2d(Float32Array.from(observation), [1, this.observationDim])).q));
   }
 
   updateFrom(other: ActionValueCritic, tau: number): void {
-    if (tau === 1) this.net.copyFrom(other.net);
-    else this.net.softUpdateFrom(other.net, tau);
+    refreshTarget(this.net, other.net, tau);
   }
 }
 
@@ -195,7 +166,7 @@ export abstract class TDEvaluator<C extends TDEvaluationConfig> extends BaseLear
     this.addNetwork('critic', this.critic.net);
     this.addNetwork('criticTarget', this.targetCritic.net);
     this.targetCritic.updateFrom(this.critic, 1);
-    this.optimizer = this.addOptimizer('critic', new Adam(this.critic.net.variables, { learningRate, ...(clipNorm !== undefined ? { clipNorm } : {}) }));
+    this.optimizer = this.addOptimizer('critic', new Adam(this.critic.net.variables, adamConfig(learningRate, clipNorm)));
   }
 
   /** Which a' each row backs up (and which rows the loss keeps). */
@@ -221,21 +192,12 @@ export abstract class TDEvaluator<C extends TDEvaluationConfig> extends BaseLear
       metrics = this.optimizer.minimize(() => {
         const { q, phi } = this.critic.at(batch.observations, batch.actionOneHot);
         const phiNext = regularized ? this.critic.under(batch.nextObservations, weights, next.oneHot).phi : phiNextOffTape;
-        const perRow = tdElementLoss(tf.sub(q, target), this.config.loss);
-        const tdLoss = (
-          rowWeights ? tf.div(tf.sum(tf.mul(perRow, rowWeights)), tf.maximum(tf.sum(rowWeights), 1)) : tf.mean(perRow)
-        ) as tf.Scalar;
-        let loss = tdLoss;
+        // TD loss over the rows the backup keeps, plus the feature penalties.
+        const tdLoss = keptRowsMean(tdElementLoss(tf.sub(q, target), this.config.loss), rowWeights);
         // A clone: Adam.minimize disposes the loss before reading the metrics.
         const out: Record<string, tf.Tensor> = { tdLoss: tf.clone(tdLoss), qMean: tf.mean(q), targetMean: tf.mean(target) };
         if (rowWeights) out.rowsUsed = tf.mean(rowWeights);
-        if (regularized) {
-          const reg = this.regularize({ phi, phiNext: phiNext!, q, batch: batch.batch });
-          if (reg.penalty) loss = tf.add(loss, reg.penalty) as tf.Scalar;
-          Object.assign(out, reg.metrics);
-        }
-        if (probing && phiNext) this.probeFeatures(phi, phiNext, probeMetrics);
-        return { loss, metrics: out };
+        return { loss: this.addFeatureTerms(tdLoss, phi, phiNext, q, batch, out, probeMetrics), metrics: out };
       });
     } finally {
       tf.dispose([target, weights, ...(rowWeights ? [rowWeights] : []), ...(phiNextOffTape ? [phiNextOffTape] : [])]);
@@ -257,28 +219,18 @@ export abstract class TDEvaluator<C extends TDEvaluationConfig> extends BaseLear
   }
 }
 
-function schemaSpec<C extends TDEvaluationConfig>(algo: string, configName: string, schema: ConfigSchema<C>, defaults: Readonly<C>): LearnerSpec<C> {
-  return { algo, configName, schema, defaults: { ...defaults, hiddenSizes: [...defaults.hiddenSizes] }, actionKinds: ['discrete'] };
-}
-
 export class SARSA extends TDEvaluator<SARSAConfig> {
   constructor(init: LearnerInit<SARSAConfig>) {
-    super(schemaSpec('sarsa', 'SARSA', TD_EVALUATION_SCHEMA, SARSA_DEFAULTS), init);
+    super(learnerSpec('sarsa', 'SARSA', TD_EVALUATION_SCHEMA, SARSA_DEFAULTS, ['discrete']), init);
   }
 
   protected nextActionWeights(batch: TransitionBatch): NextActionWeights {
-    const nextActions = batch.nextActions;
-    if (!nextActions) {
-      throw new Error('sarsa.update: the batch has no nextActions; SARSA needs data that records them (Dataset.hasNextActions, ReplayBuffer storeNextActions)');
-    }
-    const mask = (batch as TransitionBatch & { nextActionMask?: Float32Array }).nextActionMask;
+    const { nextActions, linked, rowWeights } = sarsaRows(batch, 'sarsa');
     const n = this.numActions;
     const start = (this.actionSpace as { start: number }).start;
     const weights = new Float32Array(batch.size * n);
-    const rowWeights = mask ? new Float32Array(batch.size) : null;
     for (let i = 0; i < batch.size; i++) {
-      const linked = mask ? mask[i]! > 0 : true;
-      if (linked) {
+      if (linked(i)) {
         const index = nextActions[i]! - start;
         if (!Number.isInteger(index) || index < 0 || index >= n) {
           throw new RangeError(`sarsa.update: batch.nextActions row ${i} is ${nextActions[i]}, expected an integer in [${start}, ${start + n})`);
@@ -287,7 +239,6 @@ export class SARSA extends TDEvaluator<SARSAConfig> {
       } else {
         weights[i * n] = 1;
       }
-      if (rowWeights) rowWeights[i] = linked || batch.terminals[i]! > 0 ? 1 : 0;
     }
     return { weights, oneHot: true, rowWeights };
   }
@@ -300,7 +251,7 @@ export class FQE extends TDEvaluator<FQEConfig> {
   readonly evaluationPolicy: DiscreteActionProbabilities;
 
   constructor(init: FQEInit) {
-    super(schemaSpec('fqe', 'FQE', FQE_SCHEMA, FQE_DEFAULTS), init);
+    super(learnerSpec('fqe', 'FQE', FQE_SCHEMA, FQE_DEFAULTS, ['discrete']), init);
     const policy = (init as Partial<FQEInit>).evaluationPolicy;
     if (!policy || typeof policy.policyProbabilities !== 'function') {
       throw new TypeError('fqe: init.evaluationPolicy must be an object with policyProbabilities(observations, count) (the policy to evaluate)');
@@ -349,17 +300,14 @@ export class FQE extends TDEvaluator<FQEConfig> {
 
   /** V^pi(s) = sum_a pi(a|s) Q(s, a) for `count` observations: the FQE estimate of the policy's value. */
   values(observations: Float32Array, count: number): Float32Array {
-    if (observations.length !== count * this.observationDim) {
-      throw new RangeError(`fqe.values: observations has ${observations.length} values for ${count} x ${this.observationDim}`);
-    }
+    checkRows('fqe.values', 'observations', observations, count, this.observationDim);
     const probs = this.policyProbabilities(observations, count);
-    const out = tf.tidy(() => {
-      const { q } = this.critic.all(tf.tensor2d(observations, [count, this.observationDim]));
-      return tf.sum(tf.mul(q, tf.tensor2d(probs, [count, this.numActions])), 1);
-    });
-    const values = Float32Array.from(out.dataSync());
-    out.dispose();
-    return values;
+    return readAndDispose(
+      tf.tidy(() => {
+        const { q } = this.critic.all(tf.tensor2d(observations, [count, this.observationDim]));
+        return tf.sum(tf.mul(q, tf.tensor2d(probs, [count, this.numActions])), 1);
+      }),
+    );
   }
 }
 

@@ -15,10 +15,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
-import type { LearnerDefinition, LearnerInit } from './learner-base.js';
+import { learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
 import { ActionScaler, forwardOne, type BatchTensors } from './learner-utils.js';
 import { clipTensorToBox, clipToBox, normalNoise } from './gaussian-policy.js';
-import { ContinuousCriticLearner, Critics, mse, renameLoss } from './twin-critic.js';
+import { ACTOR_CRITIC_SCHEMA, ContinuousCriticLearner, Critics, POSITIVE_NUMBER, mse, renameLoss } from './twin-critic.js';
 
 export interface TD3BCConfig {
   hiddenSizes: number[];
@@ -55,19 +55,16 @@ export const TD3BC_DEFAULTS: Readonly<TD3BCConfig> = Object.freeze({
   rewardScale: 1,
 });
 
-const positive = { type: 'number', min: 0, exclusiveMin: true } as const;
 const TD3BC_SCHEMA: ConfigSchema<TD3BCConfig> = {
-  hiddenSizes: { type: 'integerArray', minLength: 1 },
-  gamma: { type: 'number', min: 0, max: 1 },
-  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
-  actorLearningRate: positive,
-  criticLearningRate: positive,
+  ...ACTOR_CRITIC_SCHEMA,
+  actorLearningRate: POSITIVE_NUMBER,
+  criticLearningRate: POSITIVE_NUMBER,
   policyNoise: { type: 'number', min: 0 },
   noiseClip: { type: 'number', min: 0 },
   policyDelay: { type: 'number', integer: true, min: 1 },
   alpha: { type: 'number', min: 0 },
   normalizeObservations: { type: 'boolean' },
-  rewardScale: { type: 'number', min: 0, exclusiveMin: true },
+  rewardScale: POSITIVE_NUMBER,
 };
 
 /** Added to the dataset's std before dividing (as in the paper). */
@@ -96,7 +93,7 @@ export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
   private readonly criticOptimizer: Adam;
 
   constructor(init: TD3BCInit) {
-    super({ algo: 'td3bc', configName: 'TD3+BC', schema: TD3BC_SCHEMA, defaults: { ...TD3BC_DEFAULTS, hiddenSizes: [...TD3BC_DEFAULTS.hiddenSizes] }, actionKinds: ['box'] }, init);
+    super(learnerSpec('td3bc', 'TD3+BC', TD3BC_SCHEMA, TD3BC_DEFAULTS, ['box']), init);
     if (!this.box.isBounded()) throw new RangeError(`td3bc: the action space must be bounded, got ${String(this.box)}`);
     const { hiddenSizes, actorLearningRate, criticLearningRate } = this.config;
     const { mean, std } = checkNormalization(init.normalization, this.observationDim);

@@ -6,7 +6,7 @@
  * Feature regularizers and probes read the first member's penultimate features phi(s, a).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Mlp, type Activation, type Box, type Metrics, type Rng } from '@bellman/core';
+import { Mlp, type Activation, type Box, type ConfigSchema, type Metrics, type Rng } from '@bellman/core';
 import { BaseLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 
@@ -103,6 +103,16 @@ export class Critics {
   }
 }
 
+/** A schema field for a number above zero (learning rates, temperatures, clips, scales). */
+export const POSITIVE_NUMBER = { type: 'number', min: 0, exclusiveMin: true } as const;
+
+/** The fields actor-critic schemas on Box actions start with: network widths, discount and Polyak rate. */
+export const ACTOR_CRITIC_SCHEMA: ConfigSchema<{ hiddenSizes: number[]; gamma: number; tau: number }> = {
+  hiddenSizes: { type: 'integerArray', minLength: 1 },
+  gamma: { type: 'number', min: 0, max: 1 },
+  tau: { type: 'number', min: 0, max: 1, exclusiveMin: true },
+};
+
 /** The critic input [s, a], [B, obsDim + actDim]. */
 export function stateAction(observations: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor2D {
   return tf.concat([observations, actions], 1);
@@ -139,11 +149,6 @@ export abstract class ContinuousCriticLearner<C extends object> extends BaseLear
     this.box = this.actionSpace;
   }
 
-  /** True when this update needs phi(s', a'): a regularizer is set or the probe is due. */
-  protected get needsNextFeatures(): boolean {
-    return this.regularizers.length > 0 || this.probeDue;
-  }
-
   /**
    * Call inside the critic loss closure: `loss` plus every regularizer's penalty on
    * phi = phi(s, a) and phiNext = phi(s', a') (computed by `nextFeatures` only when a regularizer
@@ -158,12 +163,7 @@ export abstract class ContinuousCriticLearner<C extends object> extends BaseLear
     metrics: Record<string, tf.Tensor>,
     probe: Metrics,
   ): tf.Scalar {
-    if (!this.needsNextFeatures) return loss;
-    const phiNext = nextFeatures();
-    const { penalty, metrics: penaltyMetrics } = this.regularize({ phi, phiNext, q, batch: batch.batch });
-    Object.assign(metrics, penaltyMetrics);
-    this.probeFeatures(phi, phiNext, probe);
-    return penalty ? (tf.add(loss, penalty) as tf.Scalar) : loss;
+    return this.addFeatureTerms(loss, phi, this.needsNextFeatures ? nextFeatures() : null, q, batch, metrics, probe);
   }
 }
 
