@@ -27,7 +27,7 @@ const DOC_PATH = join(ROOT, 'docs', 'benchmarks.md');
 /** What each suite runs; the defaults were sized to the machine (see docs/benchmarks.md). */
 const SUITES = {
   discrete: {
-    algos: ['bc', 'dqn', 'cql-discrete', 'sarsa'],
+    algos: ['bc', 'dqn', 'cql-discrete', 'iql', 'sarsa'],
     datasets: ['cartpole-random-v0', 'cartpole-medium-v0', 'cartpole-mixed-v0', 'cartpole-expert-v0'],
     steps: 2000,
   },
