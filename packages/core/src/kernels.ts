@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { adamStep, denseActivationBackward, lerpInto, transposeInto, type AdamStepConfig, type FusedActivation } from './perf-ops.js';
-import { instantiateSimdRoutines, type GemmRoutine, type SimdRoutines } from './perf-wasm.js';
+import { instantiateSimdRoutines, type SimdRoutines } from './perf-wasm.js';
 
 /**
  * Kernel patches and Bellman's fused kernels, registered by `initBackend`.
@@ -132,9 +132,20 @@ export interface KernelOptions {
    * XNNPACK's fully-connected operator (needs `simd`).
    */
   simdGemm: boolean;
+  /**
+   * simdGemm copies each k-block of B into contiguous 8-column panels, and a transposed A into
+   * 4-row panels, before the product (off: both are read in place, at their row strides).
+   */
+  packGemmPanels: boolean;
+  /**
+   * wasm Slice copies the slice out of the heap; stock tfjs-wasm first copies the whole input
+   * into a fresh array (readSync), which for phi(s) sliced out of a [2B, 256] feature matrix costs
+   * more than the products around it.
+   */
+  heapSlice: boolean;
 }
 
-const options: KernelOptions = { fusedKernels: true, explicitTranspose: true, simd: true, shareIdentity: true, packSmallerOperand: true, simdGemm: true };
+const options: KernelOptions = { fusedKernels: true, explicitTranspose: true, simd: true, shareIdentity: true, packSmallerOperand: true, simdGemm: true, packGemmPanels: true, heapSlice: true };
 
 /** Change kernel switches; returns the previous settings. */
 export function setKernelOptions(changes: Partial<KernelOptions>): KernelOptions {
@@ -189,10 +200,12 @@ function transposedLastTwo(x: TensorInfo, backend: WasmBackendLike): TensorInfo 
 
 /**
  * Row and reduction block sizes of simdGemm: a block of A's rows (256 x 256 floats) stays in L2
- * while every column panel of B passes over it, and a panel's k-block (256 x 8 floats) in L1.
+ * while every column panel of B passes over it, and a packed panel's k-block (256 x 8 floats) in L1.
  */
 const GEMM_ROW_BLOCK = 256;
 const GEMM_K_BLOCK = 256;
+/** Width of B's column panels (the kernels' 4 x 8 tiles), in floats. */
+const GEMM_PANEL = 8;
 
 /** One product C = A B (+ bias, relu) for simdGemm. Addresses and strides in bytes. */
 interface GemmProblem {
@@ -214,65 +227,87 @@ interface GemmProblem {
 
 /**
  * C = A B on the SIMD module's register-tiled kernels, blocked for the caches. XNNPACK's operator
- * repacks its second operand on every call (about 15-20 ns per element, scalar), which in a
- * training step costs as much as the product itself: every weight changes after each optimizer
- * step and every gradient is new. These kernels read A and B where they are. Columns past the
- * last multiple of 4 run on a zero-padded 4-column copy of B into a scratch C.
+ * repacks its second operand on every call with scalar code (about 15-20 ns per element), which in
+ * a training step costs as much as the product itself. Here each k-block of B is copied into
+ * column panels of 8 floats with SIMD loads (under 1 ns per element, once per product): read in
+ * place, a panel's rows lie a row stride apart, and at power-of-two widths they share a few cache
+ * sets and evict each other (27-29 GFLOP/s in place against 38-41 packed on 256 x 1024 x 1024). A
+ * transposed A (a weight gradient x^T dz) is packed the same way into 4-row panels; a row-major A is
+ * read in place. The last n % 8 columns run on a zero-padded panel into a scratch C.
  */
 function simdGemm(simd: SimdRoutines, backend: WasmBackendLike, g: GemmProblem): void {
   const { m, k, n } = g;
   if (m === 0 || n === 0) return;
-  const n8 = n & ~7;
-  const n4 = n & ~3;
-  const tail = n - n4;
-  let padded: { b: TensorInfo; c: TensorInfo; bias: TensorInfo | null } | null = null;
-  if (tail > 0) {
-    padded = { b: backend.makeOutput([Math.max(k, 1), 4], 'float32'), c: backend.makeOutput([m, 4], 'float32'), bias: g.bias ? backend.makeOutput([4], 'float32') : null };
-    const heap = new Float32Array((backend.typedArrayFromHeap(padded.b) as Float32Array).buffer);
-    const pb = backend.getMemoryOffset(padded.b.dataId) / 4;
-    for (let kk = 0; kk < k; kk++) {
-      for (let j = 0; j < 4; j++) heap[pb + kk * 4 + j] = j < tail ? heap[g.b / 4 + kk * n + n4 + j]! : 0;
-    }
-    if (padded.bias) {
-      const pBias = backend.getMemoryOffset(padded.bias.dataId) / 4;
-      for (let j = 0; j < 4; j++) heap[pBias + j] = j < tail ? heap[g.bias / 4 + n4 + j]! : 0;
-    }
+  const panels = Math.floor(n / GEMM_PANEL);
+  const tail = n - panels * GEMM_PANEL;
+  const allPanels = panels + (tail > 0 ? 1 : 0);
+  const kBlock = Math.max(1, Math.min(GEMM_K_BLOCK, k));
+  const packB = options.packGemmPanels;
+  const packA = packB && g.aRowStride === 4 && m >= 4;
+  // One scratch allocation: packed B (one k-block), packed A (one row block x one k-block), then
+  // for a column tail the padded C and bias.
+  const bPackFloats = (packB ? allPanels : tail > 0 ? 1 : 0) * kBlock * GEMM_PANEL;
+  const aPackFloats = packA ? Math.min(GEMM_ROW_BLOCK, m) * kBlock : 0;
+  const tailFloats = tail > 0 ? m * GEMM_PANEL + GEMM_PANEL : 0;
+  const scratch = backend.makeOutput([bPackFloats + aPackFloats + tailFloats], 'float32');
+  const bPack = backend.getMemoryOffset(scratch.dataId);
+  const aPack = bPack + bPackFloats * 4;
+  const tailC = aPack + aPackFloats * 4;
+  const tailBias = tailC + m * GEMM_PANEL * 4;
+  const heap = new Float32Array((backend.typedArrayFromHeap(scratch) as Float32Array).buffer);
+  if (tail > 0 && g.bias) {
+    for (let j = 0; j < GEMM_PANEL; j++) heap[tailBias / 4 + j] = j < tail ? heap[g.bias / 4 + panels * GEMM_PANEL + j]! : 0;
   }
   const rowBytes = n * 4;
-  for (let r0 = 0; r0 < m; r0 += GEMM_ROW_BLOCK) {
-    const rows = Math.min(GEMM_ROW_BLOCK, m - r0);
-    const rows4 = rows & ~3;
-    // A do-while over k blocks, so that k = 0 still writes the bias (or zeros).
-    for (let k0 = 0; k0 === 0 || k0 < k; k0 += GEMM_K_BLOCK) {
-      const kl = Math.min(GEMM_K_BLOCK, k - k0);
-      const init = k0 > 0 ? 1 : g.bias ? 2 : 0;
-      const relu = g.relu && k0 + kl >= k ? 1 : 0;
-      const aAt = g.a + r0 * g.aRowStride + k0 * g.aColStride;
-      const run = (wide: GemmRoutine, single: GemmRoutine, b: number, bStride: number, c: number, cStride: number, bias: number, bytes: number) => {
-        if (bytes === 0) return;
-        if (rows4 > 0) wide(aAt, b, c, rows4, bytes, kl, g.aRowStride, g.aColStride, bStride, cStride, init, bias, relu);
-        if (rows > rows4) single(aAt + rows4 * g.aRowStride, b, c + rows4 * cStride, rows - rows4, bytes, kl, g.aRowStride, g.aColStride, bStride, cStride, init, bias, relu);
-      };
-      const bAt = g.b + k0 * rowBytes;
-      const cAt = g.c + r0 * rowBytes;
-      run(simd.gemm4x8, simd.gemm1x8, bAt, rowBytes, cAt, rowBytes, g.bias, n8 * 4);
-      run(simd.gemm4x4, simd.gemm1x4, bAt + n8 * 4, rowBytes, cAt + n8 * 4, rowBytes, g.bias + n8 * 4, (n4 - n8) * 4);
-      if (padded) {
-        const pb = backend.getMemoryOffset(padded.b.dataId) + k0 * 16;
-        const pc = backend.getMemoryOffset(padded.c.dataId) + r0 * 16;
-        run(simd.gemm4x4, simd.gemm1x4, pb, 16, pc, 16, padded.bias ? backend.getMemoryOffset(padded.bias.dataId) : 0, 16);
+  const panelRowBytes = GEMM_PANEL * 4;
+  // A do-while over k blocks, so that k = 0 still writes the bias (or zeros).
+  for (let k0 = 0; k0 === 0 || k0 < k; k0 += GEMM_K_BLOCK) {
+    const kl = Math.min(GEMM_K_BLOCK, k - k0);
+    const init = k0 > 0 ? 1 : g.bias ? 2 : 0;
+    const relu = g.relu && k0 + kl >= k ? 1 : 0;
+    const bAt = g.b + k0 * rowBytes;
+    if (packB && panels > 0) simd.packPanels32(bAt, bPack, kl, rowBytes, panels);
+    // The column tail is always packed, zero-padded to a whole panel.
+    const tailPanel = bPack + (packB ? panels * kl * panelRowBytes : 0);
+    if (tail > 0) {
+      const base = tailPanel / 4;
+      for (let kk = 0; kk < kl; kk++) {
+        const from = bAt / 4 + kk * n + panels * GEMM_PANEL;
+        for (let j = 0; j < GEMM_PANEL; j++) heap[base + kk * GEMM_PANEL + j] = j < tail ? heap[from + j]! : 0;
       }
     }
-  }
-  if (padded) {
-    const heap = new Float32Array((backend.typedArrayFromHeap(padded.c) as Float32Array).buffer);
-    const pc = backend.getMemoryOffset(padded.c.dataId) / 4;
-    const c = g.c / 4;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < tail; j++) heap[c + i * n + n4 + j] = heap[pc + i * 4 + j]!;
+    const panelStride = kl * panelRowBytes;
+    // Full panels: packed (row stride 32 bytes, panel after panel) or B in place.
+    const [panelB, panelBRowStride, panelBStride] = packB ? [bPack, panelRowBytes, panelStride] : [bAt, rowBytes, panelRowBytes];
+    for (let r0 = 0; r0 < m; r0 += GEMM_ROW_BLOCK) {
+      const rows = Math.min(GEMM_ROW_BLOCK, m - r0);
+      const rows4 = rows & ~3;
+      const aAt = g.a + r0 * g.aRowStride + k0 * g.aColStride;
+      // The 4-row tiles: from packed 4-row panels of A (A^T), or from A in place.
+      let tileA = aAt;
+      let tileRowStride = g.aRowStride;
+      let tileColStride = g.aColStride;
+      let tiles = g.aRowStride === 4 ? simd.gemm4x8Panel : simd.gemm4x8;
+      if (packA && rows4 > 0) {
+        simd.packPanels16(aAt, aPack, kl, g.aColStride, rows4 / 4);
+        [tileA, tileRowStride, tileColStride, tiles] = [aPack, kl * 4, 16, simd.gemm4x8Panel];
+      }
+      const run = (b: number, bRowStride: number, bPanelStride: number, c: number, cStride: number, bias: number, bytes: number) => {
+        if (rows4 > 0) tiles(tileA, b, c, rows4, bytes, kl, tileRowStride, tileColStride, bRowStride, cStride, init, bias, relu, bPanelStride);
+        if (rows > rows4) simd.gemm1x8(aAt + rows4 * g.aRowStride, b, c + rows4 * cStride, rows - rows4, bytes, kl, g.aRowStride, g.aColStride, bRowStride, cStride, init, bias, relu, bPanelStride);
+      };
+      if (panels > 0) run(panelB, panelBRowStride, panelBStride, g.c + r0 * rowBytes, rowBytes, g.bias, panels * panelRowBytes);
+      if (tail > 0) run(tailPanel, panelRowBytes, panelStride, tailC + r0 * panelRowBytes, panelRowBytes, g.bias ? tailBias : 0, panelRowBytes);
     }
-    for (const t of [padded.b, padded.c, padded.bias]) if (t) backend.disposeData(t.dataId);
   }
+  if (tail > 0) {
+    const c = g.c / 4 + panels * GEMM_PANEL;
+    const from = tailC / 4;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < tail; j++) heap[c + i * n + j] = heap[from + i * GEMM_PANEL + j]!;
+    }
+  }
+  backend.disposeData(scratch.dataId);
 }
 
 /** The SIMD routines when Bellman's GEMM should run the products of the wasm backend, else null. */
@@ -428,6 +463,23 @@ export function registerWasmKernelPatches(): void {
         // Tensors are immutable, so a clone may share the data; the reference count keeps it alive.
         (args.backend as WasmBackendLike).incRef(x.dataId);
         return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+      }) as unknown as tf.KernelFunc,
+    });
+  }
+  const slice = tf.getKernel('Slice', 'wasm');
+  if (slice) {
+    const copyingSlice = slice.kernelFunc as unknown as KernelFn;
+    tf.unregisterKernel('Slice', 'wasm');
+    tf.registerKernel({
+      kernelName: 'Slice',
+      backendName: 'wasm',
+      setupFunc: slice.setupFunc,
+      disposeFunc: slice.disposeFunc,
+      kernelFunc: ((args: KernelArgs) => {
+        const { x } = args.inputs as { x: TensorInfo };
+        const { begin, size } = (args.attrs ?? {}) as { begin: number | number[]; size?: number | number[] };
+        if (!options.heapSlice || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length > 2) return copyingSlice(args);
+        return heapSlice(args.backend as WasmBackendLike, x, begin, size);
       }) as unknown as tf.KernelFunc,
     });
   }
@@ -592,6 +644,27 @@ function registerDenseGradient(): void {
       };
     },
   });
+}
+
+/** Slice of a rank-1 or rank-2 tensor, copied row by row straight from the wasm heap. */
+function heapSlice(backend: WasmBackendLike, x: TensorInfo, beginAttr: number | number[], sizeAttr: number | number[] | undefined): TensorInfo {
+  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, beginAttr, sizeAttr);
+  const out = backend.makeOutput(size, x.dtype);
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  if (x.shape.length <= 1) {
+    dst.set(src.subarray(begin[0] ?? 0, (begin[0] ?? 0) + (size[0] ?? 0)));
+    return out;
+  }
+  const cols = x.shape[1]!;
+  const [r0, c0] = begin as [number, number];
+  const [rows, width] = size as [number, number];
+  if (width === cols) {
+    dst.set(src.subarray(r0 * cols, (r0 + rows) * cols));
+    return out;
+  }
+  for (let r = 0; r < rows; r++) dst.set(src.subarray((r0 + r) * cols + c0, (r0 + r) * cols + c0 + width), r * width);
+  return out;
 }
 
 function unsortedSegmentSum(backend: WasmBackendLike, x: TensorInfo, segmentIds: TensorInfo, numSegments: number): TensorInfo {

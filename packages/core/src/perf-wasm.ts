@@ -301,22 +301,34 @@ function transposeFn(): FnSpec {
 }
 
 /**
- * gemm{rows}x{4 * vectors}(a, b, c, m, nBytes, k, aRowStride, aColStride, bRowStride, cRowStride, init, bias, relu):
+ * How a GEMM kernel walks A: `strided` reads A[i, k] at a + i * aRowStride + k * aColStride for any
+ * strides; `panel` reads a tile's `rows` rows at consecutive floats (a + i * aRowStride + 4 r, then
+ * + aColStride per k step): A^T in place (aRowStride 4) or A packed in panels (packPanels16). One
+ * address update per k step instead of one per row: at 4 x 8 a step is 16 SIMD arithmetic
+ * instructions, and the per-row updates of the strided form add a quarter to them.
+ */
+export type GemmLayout = 'strided' | 'panel';
+
+/**
+ * gemm{rows}x{4 * vectors}(a, b, c, m, nBytes, k, aRowStride, aColStride, bRowStride, cRowStride, init, bias, relu, bPanelStride):
  * C[i, j] = start + sum_k A[i, k] B[k, j] for i < m (a multiple of `rows`) and the first nBytes of
  * each row of C (a multiple of 16 * vectors), every stride in bytes. start is 0 (init 0), C itself
  * (init 1: accumulate) or bias[j] (init 2, bias a float address); relu != 0 stores max(C, 0).
- * A is read through (aRowStride, aColStride), so A^T costs nothing; B and C are row-major.
- * Nothing is packed: each tile of rows x (4 * vectors) outputs keeps its sums in registers while
- * k runs, A's entries are splat loads and B's rows vector loads.
+ * B is read in column panels of 4 * vectors floats: panel p's row k at b + p * bPanelStride +
+ * k * bRowStride (row-major B: bPanelStride = 16 * vectors; packed B: bRowStride = 16 * vectors,
+ * bPanelStride = k * bRowStride). For each panel the kernel sweeps every tile of rows x (4 *
+ * vectors) outputs, which keeps its sums in registers while k runs; A's entries are splat loads
+ * and B's rows vector loads.
  */
-function gemmFn(rows: number, vectors: number): FnSpec {
-  const [a, b, c, m, nBytes, k, aRowStride, aColStride, bRowStride, cRowStride, init, bias, relu] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  let next = 13;
+function gemmFn(rows: number, vectors: number, layout: GemmLayout): FnSpec {
+  const [a, b, c, m, nBytes, k, aRowStride, aColStride, bRowStride, cRowStride, init, bias, relu, bPanelStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  let next = 14;
   const i = next++;
   const jb = next++;
   const kk = next++;
   const pb = next++;
   const pc = next++;
+  const panel = next++;
   const pa = Array.from({ length: rows }, () => next++);
   const firstVector = next;
   const acc = Array.from({ length: rows * vectors }, () => next++);
@@ -331,13 +343,15 @@ function gemmFn(rows: number, vectors: number): FnSpec {
     y.get(pc);
     if (r > 0) y.get(cRowStride).i32(r).op(OP.i32Mul).op(OP.i32Add);
   };
+  const addTo = (y: Body, local: number, amount: number) => y.get(local).get(amount).op(OP.i32Add).set(local);
   body.op(0x43, ...f32Bytes(0)).simd(SIMD.f32x4Splat).set(zero);
+  body.get(b).set(panel);
   body.forLoop(jb, nBytes, 16 * vectors, (x) => {
     x.forLoop(i, m, rows, (y) => {
-      // pa[r] = a + (i + r) * aRowStride; pb = b + jb; pc = c + i * cRowStride + jb
+      // pa[r] = a + (i + r) * aRowStride; pb = this panel; pc = c + i * cRowStride + jb
       y.get(a).get(i).get(aRowStride).op(OP.i32Mul).op(OP.i32Add).set(pa[0]!);
-      for (let r = 1; r < rows; r++) y.get(pa[r - 1]!).get(aRowStride).op(OP.i32Add).set(pa[r]!);
-      y.get(b).get(jb).op(OP.i32Add).set(pb);
+      if (layout === 'strided') for (let r = 1; r < rows; r++) y.get(pa[r - 1]!).get(aRowStride).op(OP.i32Add).set(pa[r]!);
+      y.get(panel).set(pb);
       y.get(c).get(i).get(cRowStride).op(OP.i32Mul).op(OP.i32Add).get(jb).op(OP.i32Add).set(pc);
       for (let r = 0; r < rows; r++) {
         for (let v = 0; v < vectors; v++) {
@@ -355,14 +369,15 @@ function gemmFn(rows: number, vectors: number): FnSpec {
       y.op(OP.loop, 0x40);
       for (let v = 0; v < vectors; v++) y.get(pb).simd(SIMD.load, ...memarg(16 * v)).set(bv[v]!);
       for (let r = 0; r < rows; r++) {
-        y.get(pa[r]!).simd(SIMD.load32Splat, ...memarg(0)).set(splat);
+        y.get(pa[layout === 'panel' ? 0 : r]!).simd(SIMD.load32Splat, ...memarg(layout === 'panel' ? 4 * r : 0)).set(splat);
         for (let v = 0; v < vectors; v++) {
           const t = acc[r * vectors + v]!;
           y.get(t).get(splat).get(bv[v]!).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(t);
         }
-        y.get(pa[r]!).get(aColStride).op(OP.i32Add).set(pa[r]!);
+        if (layout === 'strided') addTo(y, pa[r]!, aColStride);
       }
-      y.get(pb).get(bRowStride).op(OP.i32Add).set(pb);
+      if (layout === 'panel') addTo(y, pa[0]!, aColStride);
+      addTo(y, pb, bRowStride);
       y.get(kk).i32(1).op(OP.i32Sub).tee(kk).op(OP.brIf, 0);
       y.op(OP.end, OP.end);
       y.get(relu).op(OP.if, 0x40);
@@ -375,14 +390,51 @@ function gemmFn(rows: number, vectors: number): FnSpec {
         }
       }
     });
+    addTo(x, panel, bPanelStride);
   });
   return {
-    name: `gemm${rows}x${4 * vectors}`,
-    params: Array.from({ length: 13 }, () => I32),
-    locals: [...Array.from({ length: 5 + rows }, () => I32), ...Array.from({ length: vectorCount }, () => V128)],
+    name: `gemm${rows}x${4 * vectors}${layout === 'panel' ? 'Panel' : ''}`,
+    params: Array.from({ length: 14 }, () => I32),
+    locals: [...Array.from({ length: 6 + rows }, () => I32), ...Array.from({ length: vectorCount }, () => V128)],
     body,
   };
 }
+
+/**
+ * packPanels{16 * vectors}(src, dst, rows, srcRowStride, panels): copies `panels` column panels of
+ * 4 * vectors floats from a row-major matrix (rows x panels * 4 * vectors, row stride in bytes) to
+ * dst, panel after panel, each one rows x (4 * vectors) contiguous. A GEMM reads a packed panel as
+ * one sequential stream: read in place, a panel's rows lie a row stride apart, and with
+ * power-of-two widths (256, 1024 floats) they fall into a few cache sets and evict each other.
+ * Panels are copied in groups that span a 64-byte cache line of the source, row by row, so that
+ * each source line is read once.
+ */
+function packPanelsFn(vectors: number): FnSpec {
+  const [src, dst, rows, srcRowStride, panels] = [0, 1, 2, 3, 4];
+  const [p0, q, g, count, from, to, panelBytes] = [5, 6, 7, 8, 9, 10, 11];
+  const width = 16 * vectors;
+  const group = Math.max(1, 64 / width);
+  const b = new Body();
+  b.get(rows).i32(width).op(OP.i32Mul).set(panelBytes);
+  b.forLoop(p0, panels, group, (x) => {
+    // count = min(group, panels - p0)
+    x.i32(group).get(panels).get(p0).op(OP.i32Sub).tee(count).i32(group).get(count).op(OP_I32_LT_U, OP_SELECT).set(count);
+    x.forLoop(q, rows, 1, (y) => {
+      // from = src + q * srcRowStride + p0 * width; to = dst + p0 * panelBytes + q * width
+      y.get(src).get(q).get(srcRowStride).op(OP.i32Mul).op(OP.i32Add).get(p0).i32(width).op(OP.i32Mul).op(OP.i32Add).set(from);
+      y.get(dst).get(p0).get(panelBytes).op(OP.i32Mul).op(OP.i32Add).get(q).i32(width).op(OP.i32Mul).op(OP.i32Add).set(to);
+      y.forLoop(g, count, 1, (z) => {
+        for (let v = 0; v < vectors; v++) z.get(to).get(from).simd(SIMD.load, 2, ...uleb(16 * v)).simd(SIMD.store, 2, ...uleb(16 * v));
+        z.get(from).i32(width).op(OP.i32Add).set(from);
+        z.get(to).get(panelBytes).op(OP.i32Add).set(to);
+      });
+    });
+  });
+  return { name: `packPanels${width}`, params: [I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32, I32, I32, I32], body: b };
+}
+
+const OP_I32_LT_U = 0x49;
+const OP_SELECT = 0x1b;
 
 function f32Bytes(x: number): number[] {
   return [...new Uint8Array(new Float32Array([x]).buffer)];
@@ -393,13 +445,21 @@ export interface SimdRoutines {
   denseBackward(dy: number, y: number, dz: number, db: number, rows: number, rowBytes: number, vecBytes: number, linear: number): void;
   lerp(target: number, source: number, out: number, bytes: number, tau: number): void;
   transpose(src: number, dst: number, rows4: number, cols4: number, rows: number, cols: number): void;
+  /** 4 x 8 tiles, A read per row (any strides). */
   gemm4x8: GemmRoutine;
+  /** 4 x 8 tiles, a tile's 4 rows of A at consecutive floats (A^T in place, or packed A). */
+  gemm4x8Panel: GemmRoutine;
+  /** One row of A at a time (the last m % 4 rows). */
   gemm1x8: GemmRoutine;
-  gemm4x4: GemmRoutine;
-  gemm1x4: GemmRoutine;
+  /** (src, dst, rows, srcRowStride, panels): column panels of 4 floats, packed (see packPanelsFn). */
+  packPanels16: PackRoutine;
+  /** The same with panels of 8 floats. */
+  packPanels32: PackRoutine;
 }
 
-/** (a, b, c, m, nBytes, k, aRowStride, aColStride, bRowStride, cRowStride, init, bias, relu), see gemmFn. */
+export type PackRoutine = (src: number, dst: number, rows: number, srcRowStride: number, panels: number) => void;
+
+/** (a, b, c, m, nBytes, k, aRowStride, aColStride, bRowStride, cRowStride, init, bias, relu, bPanelStride), see gemmFn. */
 export type GemmRoutine = (
   a: number,
   b: number,
@@ -414,11 +474,12 @@ export type GemmRoutine = (
   init: number,
   bias: number,
   relu: number,
+  bPanelStride: number,
 ) => void;
 
 /** The module's bytes (exported for tests that validate it). */
 export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([adamFn(), denseBackwardFn(), lerpFn(), transposeFn(), gemmFn(4, 2), gemmFn(1, 2), gemmFn(4, 1), gemmFn(1, 1)]);
+  return assemble([adamFn(), denseBackwardFn(), lerpFn(), transposeFn(), gemmFn(4, 2, 'strided'), gemmFn(4, 2, 'panel'), gemmFn(1, 2, 'strided'), packPanelsFn(1), packPanelsFn(2)]);
 }
 
 /** Instantiate the routines over `memory`, or null where wasm SIMD is unavailable. */

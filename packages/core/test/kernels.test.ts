@@ -48,7 +48,7 @@ function randomArray(rng: Rng, n: number): Float32Array {
 }
 
 afterAll(async () => {
-  setKernelOptions({ fusedKernels: true, explicitTranspose: true, simd: true, simdGemm: true, packSmallerOperand: true });
+  setKernelOptions({ fusedKernels: true, explicitTranspose: true, simd: true, simdGemm: true, packSmallerOperand: true, packGemmPanels: true });
   await initBackend({ backend: 'cpu' });
 });
 
@@ -76,6 +76,32 @@ describe('wasm kernel patches agree with the cpu backend', () => {
     const { cpu, wasm } = await onBothBackends(fn);
     expectRelClose(cpu, wasm);
     expectRelClose(await reference('cpu', fn), wasm);
+  });
+
+  it.each([
+    [[512, 64], [0, 0], [256, 64]],
+    [[512, 64], [256, 0], [256, 64]],
+    [[37, 11], [3, 2], [30, 7]],
+    [[37, 11], [0, 10], [-1, 1]],
+    [[19], [4], [9]],
+    [[5, 6], [5, 0], [0, 6]],
+  ])('slice of %j at %j size %j reads the heap and matches cpu, with its gradient', async (shape, begin, size) => {
+    const rng = new Rng(31);
+    const values = randomArray(rng, shape.reduce((p, d) => p * d, 1));
+    const fn = () => {
+      const x = tf.tensor(values, shape);
+      const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => tf.sum(tf.square(tf.slice(t, begin, size))))(x);
+      return tf.concat([tf.slice(x, begin, size).flatten(), value.reshape([1]), grad.flatten()]);
+    };
+    const { cpu, wasm } = await onBothBackends(fn);
+    // The slice and the gradient (zeros around dy = 2x) exactly; the sum up to summation order.
+    expectRelClose(cpu, wasm, 1e-5);
+    const sliced = () => tf.slice(tf.tensor(values, shape), begin, size);
+    const exact = await onBothBackends(sliced);
+    expect(exact.wasm).toEqual(exact.cpu);
+    const ints = () => tf.slice(tf.tensor(Int32Array.from(values, (v) => Math.round(10 * v)), shape, 'int32'), begin, size).toFloat();
+    const intResults = await onBothBackends(ints);
+    expect(intResults.wasm).toEqual(intResults.cpu);
   });
 
   it('gradient of gather (UnsortedSegmentSum) matches cpu', async () => {
@@ -131,6 +157,14 @@ describe("Bellman's SIMD GEMM (wasm) agrees with the cpu backend", () => {
     [[1, 300], [300, 5], false, false],
     [[5, 1], [1, 20], false, false],
     [[1, 9, 4], [1, 4, 6], false, false],
+    // A^T packed in 4-row panels: two row blocks (m = 261, m % 4 = 1), two k blocks, tails of 8-wide panels.
+    [[300, 261], [300, 19], true, false],
+    [[270, 8], [270, 8], true, false],
+    [[9, 4], [9, 33], true, false],
+    // Row-major A, B packed over row and k blocks with no column tail, and a transposed B.
+    [[520, 270], [270, 40], false, false],
+    [[33, 300], [17, 300], false, true],
+    [[6, 3], [3, 7], false, false],
   ];
   it.each(cases)('matMul a%j b%j transposeA=%s transposeB=%s', async (aShape, bShape, ta, tb) => {
     const rng = new Rng(aShape[0]! * 7 + bShape[1]!);
@@ -140,6 +174,8 @@ describe("Bellman's SIMD GEMM (wasm) agrees with the cpu backend", () => {
     const wasm = await on('wasm', fn);
     expectRelClose(await on('cpu', fn), wasm);
     expectRelClose(await onXnnpack(fn), wasm);
+    // Operands read in place rather than packed into panels: the same sums in the same order.
+    expect(await onXnnpack(fn, { simdGemm: true, packGemmPanels: false })).toEqual(wasm);
   });
 
   it('a dense layer with bias and relu over k blocks applies relu once, at the end', async () => {
