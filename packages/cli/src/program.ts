@@ -158,9 +158,11 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--json', 'end stdout with one JSON line of results; progress goes to stderr')
     .option('--seeds <n>', 'number of seeds (0..n-1)')
     .option('--out <dir>', 'output directory (default runs/experiment-<name>)')
+    .option('--only <part>', 'dr3: run one part only: evaluation (sarsa, td, td+dr3) or cql (cql vs cql+dr3)')
+    .option('--cql-dataset <recipe>', 'dr3: CartPole recipe of the CQL part (default cartpole-medium-v0)')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
     .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
-    .action(async (name: string, opts: { quick?: boolean; json?: boolean; seeds?: string; out?: string; backend?: string; dataDir?: string }) => {
+    .action(async (name: string, opts: { quick?: boolean; json?: boolean; seeds?: string; out?: string; only?: string; cqlDataset?: string; backend?: string; dataDir?: string }) => {
       const { experimentCommand } = await import('./commands/experiment.js');
       done(await experimentCommand(ctx, name, opts));
     });

@@ -73,12 +73,26 @@ describe('bellman experiment dr3', () => {
     }
   });
 
+  it('--only cql --cql-dataset runs the CQL part alone on the chosen recipe', async () => {
+    const dir = tempDir();
+    const { io, stdout } = captureIo(dir);
+    const code = await dr3Command(new CommandContext(io), { json: true, backend: 'cpu', out: 'dr3', only: 'cql', cqlDataset: 'cartpole-random-v0' }, TINY);
+    expect(code).toBe(0);
+    const { methods } = JSON.parse(lines(stdout())[0]!) as { methods: Dr3MethodSummary[] };
+    expect(methods.map((m) => `${m.name}/${m.dataset}`)).toEqual(['cql/cartpole-random-v0', 'cql+dr3/cartpole-random-v0']);
+    const out = join(dir, 'dr3');
+    expect(existsSync(join(out, 'dr3-cql-returns.png'))).toBe(true);
+    expect(existsSync(join(out, 'dr3-features-cartpole.png'))).toBe(false);
+  });
+
   it('usage errors exit 2 with one line', async () => {
     for (const [argv, pattern] of [
       [['experiment', 'dr3', '--seeds', '0'], /--seeds must be at least 1, got 0/],
       [['experiment', 'dr3', '--seeds', 'two'], /--seeds must be an integer, got "two"/],
       [['experiment', 'dr4'], /unknown experiment "dr4"; did you mean "dr3"/],
       [['experiment'], /missing required argument 'name'/],
+      [['experiment', 'dr3', '--only', 'sac'], /--only: unknown part "sac" \(choose evaluation or cql\)/],
+      [['experiment', 'dr3', '--cql-dataset', 'pendulum-mixed-v0'], /--cql-dataset: "pendulum-mixed-v0" is not a CartPole recipe .*cartpole-random-v0/],
     ] as const) {
       const res = await runCli([...argv]);
       expect({ code: res.code, stderrLines: lines(res.stderr).length, stdout: res.stdout }).toEqual({ code: 2, stderrLines: 1, stdout: '' });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { closestMatches } from '@bellman/core';
 import { writeFileAtomic } from '@bellman/core/node';
-import { makeRecipe } from '@bellman/datasets';
+import { listRecipes, makeRecipe } from '@bellman/datasets';
 import { parseBackend, parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { resolveDataset } from '../datasets.js';
@@ -18,6 +18,8 @@ export interface ExperimentCliOptions {
   json?: boolean;
   seeds?: string;
   out?: string;
+  only?: string;
+  cqlDataset?: string;
   backend?: string;
   dataDir?: string;
 }
@@ -42,7 +44,7 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   const seeds = parseOptionalInteger('--seeds', opts.seeds, { min: 1, max: 100 }) ?? base.seeds;
   const backend = parseBackend(opts.backend);
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-dr3-quick' : 'runs/experiment-dr3'));
-  const config: Dr3ExperimentConfig = { ...base, seeds };
+  const config = selectDr3Parts({ ...base, seeds }, opts);
   await ctx.backend(backend);
   await ctx.announceBackend();
 
@@ -51,10 +53,12 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   reporter.say(
     `DR3 experiment${opts.quick ? ' (quick)' : ''}: ${workload.runs} runs, ${workload.steps} gradient steps in all; seeds 0..${seeds - 1}; DR3 coefficient ${config.coefficient}`,
   );
-  reporter.say(
-    `  offline evaluation (sarsa, td, td+dr3) on ${evaluation.tasks.join(', ')}: ${evaluation.steps} steps, batch ${evaluation.batchSize}, ` +
-      `critic [${evaluation.hiddenSizes.join(', ')}], lr ${evaluation.learningRate}, probe every ${evaluation.probeEvery}`,
-  );
+  if (evaluation.tasks.length > 0) {
+    reporter.say(
+      `  offline evaluation (sarsa, td, td+dr3) on ${evaluation.tasks.join(', ')}: ${evaluation.steps} steps, batch ${evaluation.batchSize}, ` +
+        `critic [${evaluation.hiddenSizes.join(', ')}], lr ${evaluation.learningRate}, probe every ${evaluation.probeEvery}`,
+    );
+  }
   if (config.cql) {
     const c = config.cql;
     reporter.say(`  cql-discrete (alpha ${c.alpha}) vs cql+dr3 on ${c.dataset}: ${c.steps} steps, batch ${c.batchSize}, Q-network [${c.hiddenSizes.join(', ')}], ${c.evalEpisodes} eval episodes`);
@@ -81,6 +85,29 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   reporter.say(`plots: ${plots.join(', ')}`);
   if (opts.json) reporter.result({ methods: result.methods });
   return 0;
+}
+
+export const DR3_PARTS: readonly string[] = ['evaluation', 'cql'];
+
+/** Applies `--only` and `--cql-dataset` to a DR3 config; a bad value is a usage error. */
+export function selectDr3Parts(config: Dr3ExperimentConfig, opts: Pick<ExperimentCliOptions, 'only' | 'cqlDataset'>): Dr3ExperimentConfig {
+  let selected = config;
+  if (opts.cqlDataset !== undefined) {
+    const cartpoleRecipes = listRecipes()
+      .map((recipe) => recipe.name)
+      .filter((recipe) => recipe.startsWith('cartpole-'));
+    if (!cartpoleRecipes.includes(opts.cqlDataset)) {
+      throw new UsageError(`--cql-dataset: "${opts.cqlDataset}" is not a CartPole recipe (the CQL part runs in CartPole-v1; choose one of ${cartpoleRecipes.join(', ')})`);
+    }
+    if (!selected.cql) throw new UsageError('--cql-dataset: this configuration has no CQL part');
+    selected = { ...selected, cql: { ...selected.cql, dataset: opts.cqlDataset } };
+  }
+  if (opts.only !== undefined) {
+    if (opts.only === 'evaluation') selected = { ...selected, cql: null };
+    else if (opts.only === 'cql') selected = { ...selected, evaluation: { ...selected.evaluation, tasks: [] } };
+    else throw new UsageError(`--only: unknown part "${opts.only}" (choose ${DR3_PARTS.join(' or ')})`);
+  }
+  return selected;
 }
 
 function fmt(x: number | undefined, digits = 2): string {
