@@ -240,11 +240,12 @@ function envWorkload(id) {
   };
 }
 
-function vectorCartPole(n) {
+function vectorCartPole(n, copy = true) {
   return async () => {
     const envs = await loadEnvs();
     if (typeof envs.SyncVectorEnv !== 'function') throw new Skip('@bellman/envs has no SyncVectorEnv export');
-    const vec = new envs.SyncVectorEnv(Array.from({ length: n }, () => () => envs.make('CartPole-v1')));
+    // copy false: step() returns the env's own batch arrays, overwritten by the next step.
+    const vec = new envs.SyncVectorEnv(Array.from({ length: n }, () => () => envs.make('CartPole-v1')), { copy });
     vec.reset({ seed: 0 });
     const rng = new Rng(0);
     const actions = new Int32Array(n);
@@ -459,6 +460,7 @@ async function allWorkloads() {
   }
   for (const id of ids) list.push({ name: `env-${id}`, make: envWorkload(id), kind: 'env' });
   list.push({ name: 'vector-cartpole-16', make: vectorCartPole(16), kind: 'env' });
+  list.push({ name: 'vector-cartpole-16-nocopy', make: vectorCartPole(16, false), kind: 'env' });
   return list;
 }
 
