@@ -381,108 +381,80 @@ function simdMatMul(simd: SimdRoutines, backend: WasmBackendLike, a: TensorInfo,
   return out;
 }
 
+/** Replaces wasm's kernel `name` by `wrap(stock kernel)`, keeping the stock setup and dispose functions. */
+function wrapWasmKernel(name: string, wrap: (stock: KernelFn) => KernelFn): void {
+  const stock = tf.getKernel(name, 'wasm');
+  if (!stock) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
+    kernelFunc: wrap(stock.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc,
+  });
+}
+
 /** Register every patch and fused kernel for the wasm backend (idempotent). */
 export function registerWasmKernelPatches(): void {
   if (patchedBackends.has('wasm')) return;
   patchedBackends.add('wasm');
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (original) {
-    const plainMatMul = original.kernelFunc as unknown as KernelFn;
-    tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel({
-      kernelName: 'BatchMatMul',
-      backendName: 'wasm',
-      setupFunc: original.setupFunc,
-      disposeFunc: original.disposeFunc,
-      kernelFunc: ((args: KernelArgs) => {
-        const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-        const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-        const backend = args.backend as WasmBackendLike;
-        const simd = gemmRoutines(backend);
-        if (simd && a.dtype === 'float32' && b.dtype === 'float32' && singleBatch(a) && singleBatch(b)) {
-          return simdMatMul(simd, backend, a, b, Boolean(transposeA), Boolean(transposeB));
-        }
-        if ((!transposeA && !transposeB) || !options.explicitTranspose || a.dtype !== 'float32' || b.dtype !== 'float32') return plainMatMul(args);
-        if (transposeA && !transposeB && options.packSmallerOperand && packsLessSwapped(a, b)) return swappedProduct(a, b, backend, plainMatMul, args.attrs);
-        const aPlain = transposeA ? transposedLastTwo(a, backend) : a;
-        const bPlain = transposeB ? transposedLastTwo(b, backend) : b;
-        const out = plainMatMul({
-          inputs: { a: aPlain, b: bPlain },
-          backend,
-          attrs: { ...args.attrs, transposeA: false, transposeB: false },
-        });
-        if (transposeA) backend.disposeData(aPlain.dataId);
-        if (transposeB) backend.disposeData(bPlain.dataId);
-        return out;
-      }) as unknown as tf.KernelFunc,
+  wrapWasmKernel('BatchMatMul', (plainMatMul) => (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    const backend = args.backend as WasmBackendLike;
+    const simd = gemmRoutines(backend);
+    if (simd && a.dtype === 'float32' && b.dtype === 'float32' && singleBatch(a) && singleBatch(b)) {
+      return simdMatMul(simd, backend, a, b, Boolean(transposeA), Boolean(transposeB));
+    }
+    if ((!transposeA && !transposeB) || !options.explicitTranspose || a.dtype !== 'float32' || b.dtype !== 'float32') return plainMatMul(args);
+    if (transposeA && !transposeB && options.packSmallerOperand && packsLessSwapped(a, b)) return swappedProduct(a, b, backend, plainMatMul, args.attrs);
+    const aPlain = transposeA ? transposedLastTwo(a, backend) : a;
+    const bPlain = transposeB ? transposedLastTwo(b, backend) : b;
+    const out = plainMatMul({
+      inputs: { a: aPlain, b: bPlain },
+      backend,
+      attrs: { ...args.attrs, transposeA: false, transposeB: false },
     });
-  }
+    if (transposeA) backend.disposeData(aPlain.dataId);
+    if (transposeB) backend.disposeData(bPlain.dataId);
+    return out;
+  });
   // wasm's OneHot writes integer bits whatever the dtype, so a float32 one-hot reads as 1.4e-45:
   // non-int32 one-hots are filled here over the wasm heap.
-  const oneHot = tf.getKernel('OneHot', 'wasm');
-  if (oneHot) {
-    const intOneHot = oneHot.kernelFunc as unknown as KernelFn;
-    tf.unregisterKernel('OneHot', 'wasm');
-    tf.registerKernel({
-      kernelName: 'OneHot',
-      backendName: 'wasm',
-      setupFunc: oneHot.setupFunc,
-      disposeFunc: oneHot.disposeFunc,
-      kernelFunc: ((args: KernelArgs) => {
-        const { dtype = 'int32', depth, onValue = 1, offValue = 0 } = (args.attrs ?? {}) as {
-          dtype?: string;
-          depth: number;
-          onValue?: number;
-          offValue?: number;
-        };
-        if (dtype === 'int32') return intOneHot(args);
-        const backend = args.backend as WasmBackendLike;
-        const { indices } = args.inputs as { indices: TensorInfo };
-        const ids = backend.readSync(indices.dataId);
-        const out = backend.makeOutput([...indices.shape, depth], dtype);
-        const values = backend.typedArrayFromHeap(out);
-        values.fill(offValue);
-        for (let row = 0; row < ids.length; row++) {
-          const id = ids[row]!;
-          if (id >= 0 && id < depth) values[row * depth + id] = onValue;
-        }
-        return out;
-      }) as unknown as tf.KernelFunc,
-    });
-  }
-  const identity = tf.getKernel('Identity', 'wasm');
-  if (identity) {
-    const copyingIdentity = identity.kernelFunc as unknown as KernelFn;
-    tf.unregisterKernel('Identity', 'wasm');
-    tf.registerKernel({
-      kernelName: 'Identity',
-      backendName: 'wasm',
-      kernelFunc: ((args: KernelArgs) => {
-        const { x } = args.inputs as { x: TensorInfo };
-        if (!options.shareIdentity || x.dtype === 'string') return copyingIdentity(args);
-        // Tensors are immutable, so a clone may share the data; the reference count keeps it alive.
-        (args.backend as WasmBackendLike).incRef(x.dataId);
-        return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
-      }) as unknown as tf.KernelFunc,
-    });
-  }
-  const slice = tf.getKernel('Slice', 'wasm');
-  if (slice) {
-    const copyingSlice = slice.kernelFunc as unknown as KernelFn;
-    tf.unregisterKernel('Slice', 'wasm');
-    tf.registerKernel({
-      kernelName: 'Slice',
-      backendName: 'wasm',
-      setupFunc: slice.setupFunc,
-      disposeFunc: slice.disposeFunc,
-      kernelFunc: ((args: KernelArgs) => {
-        const { x } = args.inputs as { x: TensorInfo };
-        const { begin, size } = (args.attrs ?? {}) as { begin: number | number[]; size?: number | number[] };
-        if (!options.heapSlice || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length > 2) return copyingSlice(args);
-        return heapSlice(args.backend as WasmBackendLike, x, begin, size);
-      }) as unknown as tf.KernelFunc,
-    });
-  }
+  wrapWasmKernel('OneHot', (intOneHot) => (args) => {
+    const { dtype = 'int32', depth, onValue = 1, offValue = 0 } = (args.attrs ?? {}) as {
+      dtype?: string;
+      depth: number;
+      onValue?: number;
+      offValue?: number;
+    };
+    if (dtype === 'int32') return intOneHot(args);
+    const backend = args.backend as WasmBackendLike;
+    const { indices } = args.inputs as { indices: TensorInfo };
+    const ids = backend.readSync(indices.dataId);
+    const out = backend.makeOutput([...indices.shape, depth], dtype);
+    const values = backend.typedArrayFromHeap(out);
+    values.fill(offValue);
+    for (let row = 0; row < ids.length; row++) {
+      const id = ids[row]!;
+      if (id >= 0 && id < depth) values[row * depth + id] = onValue;
+    }
+    return out;
+  });
+  wrapWasmKernel('Identity', (copyingIdentity) => (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!options.shareIdentity || x.dtype === 'string') return copyingIdentity(args);
+    // Tensors are immutable, so a clone may share the data; the reference count keeps it alive.
+    (args.backend as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  });
+  wrapWasmKernel('Slice', (copyingSlice) => (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { begin, size } = (args.attrs ?? {}) as { begin: number | number[]; size?: number | number[] };
+    if (!options.heapSlice || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length > 2) return copyingSlice(args);
+    return heapSlice(args.backend as WasmBackendLike, x, begin, size);
+  });
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({
       kernelName: 'UnsortedSegmentSum',
