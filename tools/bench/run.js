@@ -25,6 +25,8 @@ function usage() {
     '  --torch-script P    path of torch_reference.py (default $BELLMAN_TORCH_REFERENCE or ' + DEFAULT_TORCH_SCRIPT + ')',
     '  --torch-learners P  path of torch_learners.py, the learner-* reference (default $BELLMAN_TORCH_LEARNERS or ' + DEFAULT_TORCH_LEARNERS_SCRIPT + ')',
     '  --python P          python interpreter for the reference (default /usr/bin/python3)',
+    '  --torch-plain-malloc  run PyTorch with glibc malloc as configured in the environment (default: mmap',
+    '                      threshold raised to 16 MiB, which makes PyTorch 2-3x faster here; see docs/performance.md)',
     '  --ablation          time the training workloads under each kernel setting (stock tfjs first)',
     '  --ablation-rounds N rounds over the settings, each taking seconds / N per setting; the fastest is reported (default 3)',
     '  --list              print the workload names and exit',
@@ -40,6 +42,7 @@ function parseArgs(argv) {
     torchScript: DEFAULT_TORCH_SCRIPT,
     torchLearnersScript: DEFAULT_TORCH_LEARNERS_SCRIPT,
     python: '/usr/bin/python3',
+    torchPlainMalloc: false,
     list: false,
     ablation: false,
     ablationRounds: 3,
@@ -58,6 +61,7 @@ function parseArgs(argv) {
     else if (arg === '--torch-script') opts.torchScript = value();
     else if (arg === '--torch-learners') opts.torchLearnersScript = value();
     else if (arg === '--python') opts.python = value();
+    else if (arg === '--torch-plain-malloc') opts.torchPlainMalloc = true;
     else if (arg === '--list') opts.list = true;
     else if (arg === '--ablation') opts.ablation = true;
     else if (arg === '--ablation-rounds') opts.ablationRounds = Number(value());
@@ -491,7 +495,7 @@ function timeLoop(step, seconds) {
 function runTorch(opts, script, names) {
   if (!existsSync(script)) return { error: `torch reference script not found at ${script}` };
   const args = [script, '--threads', '1', '--seconds', String(opts.seconds), '--workload', ...names];
-  const res = spawnSync(opts.python, args, { encoding: 'utf8' });
+  const res = spawnSync(opts.python, args, { encoding: 'utf8', env: torchEnvironment(opts) });
   if (res.error) return { error: `could not run ${opts.python}: ${res.error.message}` };
   if (res.status !== 0) return { error: `${opts.python} ${script} exited with ${res.status}: ${lastLine(res.stderr)}` };
   const out = {};
@@ -502,6 +506,17 @@ function runTorch(opts, script, names) {
     console.log(line);
   }
   return { results: out };
+}
+
+/**
+ * glibc serves every allocation above its mmap threshold (128 KiB at first) with a fresh mmap, so a
+ * PyTorch update that frees and re-allocates 256 KiB activations page-faults them in on every step;
+ * the threshold only grows after a larger block is freed. A fixed 16 MiB threshold keeps those
+ * blocks in the heap, as jemalloc or tcmalloc would, and gives PyTorch's steady-state speed.
+ */
+function torchEnvironment(opts) {
+  if (opts.torchPlainMalloc) return process.env;
+  return { MALLOC_MMAP_THRESHOLD_: String(16 << 20), MALLOC_TRIM_THRESHOLD_: String(64 << 20), ...process.env };
 }
 
 function lastLine(text) {
