@@ -41,7 +41,7 @@ const SUITES = {
       'mountaincarcontinuous-mixed-v0',
       'mountaincarcontinuous-expert-v0',
     ],
-    steps: 1000,
+    steps: 5000,
   },
   online: {
     // Setups, by name (`--algos` picks among them): the learner, its env, the return that counts
