@@ -1,5 +1,6 @@
 export { Rng, toRng } from './rng.js';
 export type { RngState } from './rng.js';
+export { encodeBase64, decodeBase64, float32ToBase64, base64ToFloat32 } from './bytes.js';
 export { Box, Discrete, spaceFromJSON, flatSize } from './spaces.js';
 export type { Space, SpaceSpec, AnySpace } from './spaces.js';
 export type {

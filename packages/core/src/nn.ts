@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ADAM_KERNEL, DENSE_KERNEL, LERP_KERNEL, hasFusedKernel } from './kernels.js';
+import { decodeBase64, encodeBase64 } from './bytes.js';
 import type { Rng } from './rng.js';
 import type { Metrics, SerializedTensor } from './types.js';
 
@@ -345,11 +346,11 @@ export function serializeTensor(t: tf.Tensor): SerializedTensor {
   const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
   const data = t.dataSync() as Float32Array | Int32Array;
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return { shape: [...t.shape], dtype, data: bytesToBase64(bytes) };
+  return { shape: [...t.shape], dtype, data: encodeBase64(bytes) };
 }
 
 export function deserializeTensor(s: SerializedTensor): tf.Tensor {
-  const bytes = base64ToBytes(s.data);
+  const bytes = decodeBase64(s.data);
   const values = s.dtype === 'int32' ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) : new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   return tf.tensor(values, s.shape, s.dtype);
 }
@@ -363,23 +364,3 @@ function assignSerialized(variable: tf.Variable, s: SerializedTensor, key: strin
   t.dispose();
 }
 
-function bytesToBase64(bytes: Uint8Array): string {
-  if (typeof Buffer !== 'undefined') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-  return btoa(s);
-}
-
-function base64ToBytes(b64: string): Uint8Array {
-  if (typeof Buffer !== 'undefined') {
-    const buf = Buffer.from(b64, 'base64');
-    // Copy into a fresh, 4-byte-aligned buffer.
-    const out = new Uint8Array(buf.length);
-    out.set(buf);
-    return out;
-  }
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}

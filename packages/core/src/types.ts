@@ -13,6 +13,11 @@ export interface ResetOptions {
   options?: {
     /** Start from this physical state (the layout `getState()` returns). */
     state?: ArrayLike<number>;
+    /**
+     * With `state`: continue an episode that had already run this many steps, so that a time
+     * limit cuts it where it would have without the interruption (a resumed training run).
+     */
+    elapsedSteps?: number;
     [key: string]: unknown;
   };
 }

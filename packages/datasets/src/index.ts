@@ -1,5 +1,5 @@
 export { ReplayBuffer } from './replay.js';
-export type { ReplayBufferOptions, TransitionRows } from './replay.js';
+export type { ReplayBufferOptions, ReplayBufferState, TransitionRows } from './replay.js';
 export { createTransitionBatch, createWindowBatch } from './batch.js';
 export type { SampledTransitionBatch } from './batch.js';
 export { OfflineDataset, normalizeObservations, NORMALIZATION_EPSILON } from './offline.js';

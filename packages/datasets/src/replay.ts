@@ -1,4 +1,4 @@
-import type { Rng } from '@bellman/core';
+import { base64ToFloat32, decodeBase64, encodeBase64, float32ToBase64, type Rng } from '@bellman/core';
 import { checkCount, copyTransition, reuseTransitionBatch, type SampledTransitionBatch } from './batch.js';
 
 export interface ReplayBufferOptions {
@@ -25,6 +25,29 @@ export interface TransitionRows {
   terminals: ArrayLike<number | boolean>;
   /** 1 (or true) where a time limit cut the episode; only matters for next-action links. */
   truncations?: ArrayLike<number | boolean>;
+}
+
+/**
+ * Everything a ReplayBuffer holds, as plain JSON data (the rows in use, base64-encoded), so that
+ * a checkpoint of an online run can carry its replay memory.
+ */
+export interface ReplayBufferState {
+  capacity: number;
+  observationDim: number;
+  actionDim: number;
+  storeNextActions: boolean;
+  count: number;
+  cursor: number;
+  /** float32 rows [0, count), base64. */
+  observations: string;
+  actions: string;
+  rewards: string;
+  nextObservations: string;
+  terminals: string;
+  /** uint8 rows [0, count), base64. */
+  ended: string;
+  nextActions: string | null;
+  nextActionMask: string | null;
 }
 
 /**
@@ -77,6 +100,67 @@ export class ReplayBuffer {
   clear(): void {
     this.count = 0;
     this.cursor = 0;
+  }
+
+  /**
+   * The buffer's contents and position. Rows [0, count) are the ones in use: the ring fills from
+   * row 0 and, once full, every row is.
+   */
+  getState(): ReplayBufferState {
+    const n = this.count;
+    const od = this.observationDim;
+    const ad = this.actionDim;
+    return {
+      capacity: this.capacity,
+      observationDim: od,
+      actionDim: ad,
+      storeNextActions: this.storeNextActions,
+      count: n,
+      cursor: this.cursor,
+      observations: float32ToBase64(this.observations.subarray(0, n * od)),
+      actions: float32ToBase64(this.actions.subarray(0, n * ad)),
+      rewards: float32ToBase64(this.rewards.subarray(0, n)),
+      nextObservations: float32ToBase64(this.nextObservations.subarray(0, n * od)),
+      terminals: float32ToBase64(this.terminals.subarray(0, n)),
+      ended: encodeBase64(this.ended.subarray(0, n)),
+      nextActions: this.nextActions ? float32ToBase64(this.nextActions.subarray(0, n * ad)) : null,
+      nextActionMask: this.nextActionMask ? float32ToBase64(this.nextActionMask.subarray(0, n)) : null,
+    };
+  }
+
+  /** Take over a state from `getState()` of a buffer with the same capacity and dimensions. */
+  setState(state: ReplayBufferState): void {
+    for (const key of ['capacity', 'observationDim', 'actionDim', 'storeNextActions'] as const) {
+      if (state[key] !== this[key]) throw new RangeError(`ReplayBuffer.setState: the state has ${key} ${String(state[key])}, this buffer ${String(this[key])}`);
+    }
+    const n = state.count;
+    if (!Number.isInteger(n) || n < 0 || n > this.capacity) throw new RangeError(`ReplayBuffer.setState: count ${String(n)} is outside [0, ${this.capacity}]`);
+    const expectedCursor = n < this.capacity ? n : state.cursor;
+    if (!Number.isInteger(state.cursor) || state.cursor < 0 || state.cursor >= this.capacity || state.cursor !== expectedCursor) {
+      throw new RangeError(`ReplayBuffer.setState: cursor ${String(state.cursor)} does not fit count ${n} and capacity ${this.capacity}`);
+    }
+    const od = this.observationDim;
+    const ad = this.actionDim;
+    const fill = (target: Float32Array, data: string, rows: number, name: string): void => {
+      const values = base64ToFloat32(data, `ReplayBuffer.setState: ${name}`);
+      if (values.length !== rows) throw new RangeError(`ReplayBuffer.setState: ${name} has ${values.length} values, ${n} rows need ${rows}`);
+      target.set(values);
+    };
+    fill(this.observations, state.observations, n * od, 'observations');
+    fill(this.actions, state.actions, n * ad, 'actions');
+    fill(this.rewards, state.rewards, n, 'rewards');
+    fill(this.nextObservations, state.nextObservations, n * od, 'nextObservations');
+    fill(this.terminals, state.terminals, n, 'terminals');
+    const ended = decodeBase64(state.ended);
+    if (ended.length !== n) throw new RangeError(`ReplayBuffer.setState: ended has ${ended.length} values, ${n} rows need ${n}`);
+    this.ended.set(ended);
+    if (this.nextActions && this.nextActionMask) {
+      if (state.nextActions === null || state.nextActionMask === null) throw new RangeError('ReplayBuffer.setState: the state has no next actions');
+      fill(this.nextActions, state.nextActions, n * ad, 'nextActions');
+      fill(this.nextActionMask, state.nextActionMask, n, 'nextActionMask');
+    }
+    this.count = n;
+    this.cursor = state.cursor;
   }
 
   /** Append one transition, overwriting the oldest when full. */

@@ -8,6 +8,27 @@ function addStep(buffer: ReplayBuffer, k: number, terminated = false, truncated 
 }
 
 describe('ReplayBuffer', () => {
+  it('getState / setState carries contents, ring position and next-action links through JSON', () => {
+    for (const steps of [3, 12]) {
+      const a = new ReplayBuffer({ capacity: 5, observationDim: 2, actionDim: 2, storeNextActions: true });
+      for (let k = 0; k < steps; k++) addStep(a, k, k === 6);
+      const b = new ReplayBuffer({ capacity: 5, observationDim: 2, actionDim: 2, storeNextActions: true });
+      b.setState(JSON.parse(JSON.stringify(a.getState())));
+      expect(b.size).toBe(a.size);
+      for (let i = 0; i < a.size; i++) expect(b.get(i)).toEqual(a.get(i));
+      // the same draws, and the next write lands on the same row (and links to its predecessor)
+      expect(b.sampleTransitions(7, new Rng(2))).toEqual(a.sampleTransitions(7, new Rng(2)));
+      addStep(a, steps);
+      addStep(b, steps);
+      for (let i = 0; i < a.size; i++) expect(b.get(i)).toEqual(a.get(i));
+    }
+    const other = new ReplayBuffer({ capacity: 6, observationDim: 2, actionDim: 2, storeNextActions: true });
+    const small = new ReplayBuffer({ capacity: 5, observationDim: 2, actionDim: 2, storeNextActions: true });
+    expect(() => other.setState(small.getState())).toThrow('ReplayBuffer.setState: the state has capacity 5, this buffer 6');
+    const state = { ...small.getState(), count: 2, cursor: 2 };
+    expect(() => small.setState(state)).toThrow('ReplayBuffer.setState: observations has 0 values, 2 rows need 4');
+  });
+
   it('wraps around, keeping the newest capacity transitions in order', () => {
     const buffer = new ReplayBuffer({ capacity: 5, observationDim: 2, actionDim: 2 });
     for (let k = 0; k < 3; k++) addStep(buffer, k);

@@ -83,9 +83,17 @@ export class TimeLimit<O = Float32Array, A = Action> extends Wrapper<O, A> imple
     return this.elapsed;
   }
 
+  /** `options.elapsedSteps` (with `options.state`) continues an episode part-way through its time limit. */
   override reset(opts?: ResetOptions): ResetResult<O> {
+    const elapsed = opts?.options?.elapsedSteps;
+    if (elapsed !== undefined) {
+      if (opts?.options?.state === undefined) throw new TypeError('TimeLimit: reset options.elapsedSteps needs options.state (the state to continue from)');
+      if (!Number.isInteger(elapsed) || elapsed < 0 || elapsed >= this.maxEpisodeSteps) {
+        throw new RangeError(`TimeLimit: reset options.elapsedSteps must be an integer in [0, ${this.maxEpisodeSteps}), got ${String(elapsed)}`);
+      }
+    }
     const result = this.env.reset(opts);
-    this.elapsed = 0;
+    this.elapsed = elapsed ?? 0;
     return result;
   }
 

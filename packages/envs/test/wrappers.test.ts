@@ -22,6 +22,24 @@ describe('TimeLimit', () => {
     expect(() => new TimeLimit(new PendulumEnv(), 1.5)).toThrow(/maxEpisodeSteps must be a positive integer, got 1.5/);
   });
 
+  it('continues an episode from a saved state and step count (options.elapsedSteps)', () => {
+    const env = new TimeLimit(new PendulumEnv(), 5);
+    env.reset({ seed: 4 });
+    env.step(Float32Array.of(1));
+    env.step(Float32Array.of(-1));
+    const state = env.getState();
+    const rest = [0.5, 0.2, -2].map((a) => env.step(Float32Array.of(a)));
+    expect(rest.map((r) => r.truncated)).toEqual([false, false, true]);
+
+    const resumed = new TimeLimit(new PendulumEnv(), 5);
+    resumed.reset({ options: { state, elapsedSteps: 2 } });
+    expect(resumed.elapsedSteps).toBe(2);
+    const again = [0.5, 0.2, -2].map((a) => resumed.step(Float32Array.of(a)));
+    expect(again).toEqual(rest);
+    expect(() => resumed.reset({ options: { elapsedSteps: 1 } })).toThrow(/elapsedSteps needs options.state/);
+    expect(() => resumed.reset({ options: { state, elapsedSteps: 5 } })).toThrow(/elapsedSteps must be an integer in \[0, 5\), got 5/);
+  });
+
   it('marks a step that both terminates and hits the limit as truncated too', () => {
     const env = new TimeLimit(new CartPoleEnv(), 1);
     env.reset({ options: { state: [2.39, 1, 0, 0] } });

@@ -35,7 +35,7 @@ export {
 export type { ContinuousSARSAConfig, ContinuousFQEConfig, ContinuousFQEInit, ContinuousTDEvaluationConfig, ContinuousActionSampler } from './sarsa-continuous.js';
 export type { TDRegressionConfig } from './td-evaluation.js';
 export { NStepAccumulator, nStepOf } from './n-step.js';
-export type { NStepLearner, TransitionSink } from './n-step.js';
+export type { NStepLearner, NStepPendingState, TransitionSink } from './n-step.js';
 export { SAC, SAC_DEFAULTS, SoftActorCritic, SOFT_ACTOR_CRITIC_SCHEMA, sacDefinition } from './sac.js';
 export type { SACConfig, SoftActorCriticConfig } from './sac.js';
 export { CQL, CQL_DEFAULTS, cqlDefinition } from './cql.js';
@@ -68,9 +68,9 @@ export { registerLearner, listAlgorithms, getLearnerDefinition, createLearner, l
 export type { AlgorithmInfo, SnapshotExtras } from './registry.js';
 export { evaluatePolicy, meanStd } from './evaluate.js';
 export type { EvaluateOptions, EvaluationResult } from './evaluate.js';
-export { MemoryCheckpointStore, MetricWindow } from './trainer-common.js';
-export type { EvalRecord, TrainerSummary, TrainerEvent, TrainerCheckpoint, CheckpointStore, TrainerOptions, TrainerProgressState } from './trainer-common.js';
+export { DivergenceError, MemoryCheckpointStore, MetricWindow, Q_BOUND_FACTOR } from './trainer-common.js';
+export type { EvalRecord, TrainerSummary, TrainerEvent, TrainerCheckpoint, CheckpointStore, TrainerOptions, TrainerProgressState, MetricWindowState } from './trainer-common.js';
 export { OfflineTrainer } from './offline-trainer.js';
 export type { OfflineTrainerOptions, OfflineTrainerState, TransitionSource } from './offline-trainer.js';
 export { OnlineTrainer } from './online-trainer.js';
-export type { OnlineTrainerOptions, OnlineTrainerState, TransitionBuffer } from './online-trainer.js';
+export type { OnlineTrainerOptions, OnlineTrainerState, OnlineEpisodeState, TransitionBuffer } from './online-trainer.js';

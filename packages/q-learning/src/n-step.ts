@@ -38,6 +38,13 @@ export interface TransitionSink {
   ): void;
 }
 
+/** One pending step of an NStepAccumulator, as JSON data. */
+export interface NStepPendingState {
+  observation: number[];
+  action: number | number[];
+  reward: number;
+}
+
 interface Pending {
   observation: Float32Array;
   action: number | Float32Array;
@@ -82,6 +89,20 @@ export class NStepAccumulator implements TransitionSink {
     }
     if (this.pending.length === this.nStep) this.emitOldest(nextObservation, false, truncated);
     if (truncated) this.pending = [];
+  }
+
+  /** The pending steps as JSON data (an online checkpoint taken mid-episode keeps them). */
+  getState(): NStepPendingState[] {
+    return this.pending.map((p) => ({ observation: Array.from(p.observation), action: typeof p.action === 'number' ? p.action : Array.from(p.action), reward: p.reward }));
+  }
+
+  setState(state: readonly NStepPendingState[]): void {
+    if (state.length >= this.nStep) throw new RangeError(`NStepAccumulator.setState: ${state.length} pending steps, at most ${this.nStep - 1} can wait`);
+    this.pending = state.map((p) => ({
+      observation: Float32Array.from(p.observation),
+      action: typeof p.action === 'number' ? p.action : Float32Array.from(p.action),
+      reward: p.reward,
+    }));
   }
 
   /** Forget pending steps (a new episode starts without the previous one ending). */

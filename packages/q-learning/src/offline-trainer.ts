@@ -51,6 +51,7 @@ export class OfflineTrainer extends TrainerCore<OfflineTrainerState> {
       const sessionStart = now();
       while (this.step < this.totalSteps && !this.stopping) {
         const batch = this.dataset.sampleTransitions(this.batchSize, this.sampleRng);
+        this.observeRewards(batch.rewards);
         const metrics = this.learner.update(batch);
         this.step += 1;
         this.recordMetrics(metrics);

@@ -1,7 +1,7 @@
 import { Rng, flatSize, spaceFromJSON, type Action, type Env, type Metrics, type RngState, type TransitionBatch } from '@bellman/core';
-import { ReplayBuffer } from '@bellman/datasets';
+import { ReplayBuffer, type ReplayBufferState } from '@bellman/datasets';
 import { isEnvStepAware } from './learner-base.js';
-import { NStepAccumulator, nStepOf, type NStepLearner, type TransitionSink } from './n-step.js';
+import { NStepAccumulator, nStepOf, type NStepLearner, type NStepPendingState, type TransitionSink } from './n-step.js';
 import {
   TrainerCore,
   checkPositiveInteger,
@@ -15,6 +15,9 @@ import {
 export interface TransitionBuffer extends TransitionSink {
   readonly size: number;
   sampleTransitions(n: number, rng: Rng): TransitionBatch;
+  /** With both of these, checkpoints carry the buffer's contents (ReplayBuffer has them). */
+  getState?(): ReplayBufferState;
+  setState?(state: ReplayBufferState): void;
 }
 
 export interface OnlineTrainerOptions extends TrainerOptions {
@@ -37,11 +40,26 @@ export interface OnlineTrainerOptions extends TrainerOptions {
   gradientSteps?: number;
 }
 
-/** What an online checkpoint stores besides the learner. The replay buffer is not stored. */
+/** The episode in progress when a checkpoint was taken. */
+export interface OnlineEpisodeState {
+  /** The collection env's physical state (`env.getState()`). */
+  envState: number[];
+  /** Steps and return so far in this episode. */
+  length: number;
+  return: number;
+  /** n-step transitions waiting for later rewards. */
+  pending: NStepPendingState[];
+}
+
+/** What an online checkpoint stores besides the learner. */
 export interface OnlineTrainerState extends TrainerProgressState {
   episodes: number;
   actionRng: RngState;
   sampleRng: RngState;
+  /** The replay buffer, when it can give its state (null otherwise). */
+  buffer?: ReplayBufferState | null;
+  /** The episode being collected, when the env can give its state (null otherwise). */
+  episode?: OnlineEpisodeState | null;
 }
 
 /**
@@ -50,9 +68,12 @@ export interface OnlineTrainerState extends TrainerProgressState {
  * the learner), transitions stored with `terminated` (not `truncated`) as the bootstrapping flag,
  * updates after warm-up, periodic evaluation, logging and checkpoints.
  *
- * Resuming restores the learner and the trainer's counters and random streams but not the replay
- * buffer: collection restarts with a fresh episode and updates wait until the buffer again holds
- * max(warmupSteps, batchSize) transitions.
+ * Checkpoints hold the learner, the trainer's counters and random streams, the replay buffer
+ * and the episode in progress (the env's `getState()`, continued with
+ * `reset({options: {state, elapsedSteps}})`), so that a resumed run reaches exactly what an
+ * uninterrupted one does. A custom `buffer` without getState/setState is not stored, and an env
+ * without getState cannot continue its episode: then collection restarts with a fresh episode and
+ * updates wait until the buffer again holds max(warmupSteps, batchSize) transitions.
  */
 export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
   private readonly envFactory: () => Env;
@@ -66,6 +87,13 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
   private readonly envSeedBase: number;
   private episodes = 0;
   private running = false;
+  // The episode being collected: fields, so that a checkpoint taken mid-episode can hold it.
+  private collectEnv: Env | null = null;
+  private sink: TransitionSink | null = null;
+  private episodeReturn = 0;
+  private episodeLength = 0;
+  /** An episode to continue, from a checkpoint. */
+  private restoredEpisode: OnlineEpisodeState | null = null;
 
   constructor(options: OnlineTrainerOptions) {
     super('online', options, { factory: options.envFactory });
@@ -103,17 +131,17 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
     if (this.running) throw new Error('OnlineTrainer: run() is already in progress');
     this.running = true;
     const env = this.envFactory();
+    this.collectEnv = env;
     try {
       const sessionStart = now();
       const updateThreshold = Math.max(this.warmupSteps, this.batchSize);
-      let observation = this.resetEnv(env);
-      let episodeReturn = 0;
-      let episodeLength = 0;
       let lastMetrics: Metrics = {};
       // A learner with nStep > 1 learns from n-step transitions: aggregate them before storing.
       const nStep = nStepOf(this.learner);
-      const sink: TransitionSink =
-        nStep > 1 ? new NStepAccumulator(nStep, (this.learner as unknown as NStepLearner).gamma, this.buffer) : this.buffer;
+      const accumulator = nStep > 1 ? new NStepAccumulator(nStep, (this.learner as unknown as NStepLearner).gamma, this.buffer) : null;
+      const sink: TransitionSink = accumulator ?? this.buffer;
+      this.sink = sink;
+      let observation = this.startEpisode(env, accumulator);
       while (this.step < this.totalSteps && !this.stopping) {
         if (isEnvStepAware(this.learner)) this.learner.onEnvStep(this.step);
         const action: Action =
@@ -122,17 +150,18 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
             : this.learner.act(observation, { deterministic: false, rng: this.actionRng });
         const result = env.step(action);
         sink.add(observation, action, result.reward, result.observation, result.terminated, result.truncated);
-        episodeReturn += result.reward;
-        episodeLength += 1;
+        this.observeRewards([result.reward]);
+        this.episodeReturn += result.reward;
+        this.episodeLength += 1;
         observation = result.observation;
         this.step += 1;
         if (result.terminated || result.truncated) {
+          const episodeReturn = this.episodeReturn;
+          const episodeLength = this.episodeLength;
           this.logger?.log(this.step, { episode_return: episodeReturn, episode_length: episodeLength });
           this.emit({ type: 'episode', step: this.step, totalSteps: this.totalSteps, episodeReturn, episodeLength });
           this.episodes += 1;
           observation = this.resetEnv(env);
-          episodeReturn = 0;
-          episodeLength = 0;
         }
         if (this.step % this.updateEvery === 0 && this.buffer.size >= updateThreshold) {
           for (let g = 0; g < this.gradientSteps; g++) {
@@ -146,8 +175,23 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
       return await this.finish(sessionStart);
     } finally {
       env.close();
+      this.collectEnv = null;
+      this.sink = null;
       this.running = false;
     }
+  }
+
+  /** Continue the checkpointed episode when there is one, else start the next episode. */
+  private startEpisode(env: Env, accumulator: NStepAccumulator | null): Float32Array {
+    const saved = this.restoredEpisode;
+    this.restoredEpisode = null;
+    if (!saved) return this.resetEnv(env);
+    const options = saved.length > 0 ? { state: saved.envState, elapsedSteps: saved.length } : { state: saved.envState };
+    const { observation } = env.reset({ options });
+    this.episodeReturn = saved.return;
+    this.episodeLength = saved.length;
+    accumulator?.setState(saved.pending);
+    return observation;
   }
 
   /** Load a checkpoint from `checkpointPath` and continue to `steps` (see the class note on the buffer). */
@@ -162,7 +206,21 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
   }
 
   private resetEnv(env: Env): Float32Array {
+    this.episodeReturn = 0;
+    this.episodeLength = 0;
     return env.reset({ seed: (this.envSeedBase + this.episodes) % 2 ** 31 }).observation;
+  }
+
+  /** The episode in progress, when the env can say where it is. */
+  private episodeState(): OnlineEpisodeState | null {
+    const env = this.collectEnv;
+    if (!env || typeof env.getState !== 'function') return null;
+    return {
+      envState: Array.from(env.getState()),
+      length: this.episodeLength,
+      return: this.episodeReturn,
+      pending: this.sink instanceof NStepAccumulator ? this.sink.getState() : [],
+    };
   }
 
   protected trainerState(): OnlineTrainerState {
@@ -171,6 +229,8 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
       episodes: this.episodes,
       actionRng: this.actionRng.getState(),
       sampleRng: this.sampleRng.getState(),
+      buffer: this.buffer.getState && this.buffer.setState ? this.buffer.getState() : null,
+      episode: this.episodeState(),
     };
   }
 
@@ -178,7 +238,15 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
     this.checkProgressState(state, path);
     this.actionRng.setState(state.actionRng);
     this.sampleRng.setState(state.sampleRng);
+    if (state.buffer && this.buffer.setState) {
+      try {
+        this.buffer.setState(state.buffer);
+      } catch (err) {
+        throw new Error(`checkpoint ${path}: its replay buffer does not fit this trainer's (${(err as Error).message}); resume with the same --buffer-size and env`);
+      }
+    }
     this.restoreProgressState(state);
     this.episodes = state.episodes ?? 0;
+    this.restoredEpisode = state.buffer && this.buffer.setState ? (state.episode ?? null) : null;
   }
 }

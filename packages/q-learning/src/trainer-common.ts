@@ -32,7 +32,23 @@ export type TrainerEvent =
   | { type: 'update'; step: number; totalSteps: number; metrics: Metrics }
   | { type: 'evaluation'; step: number; totalSteps: number; evaluation: EvalRecord }
   | { type: 'checkpoint'; step: number; totalSteps: number; path: string }
-  | { type: 'episode'; step: number; totalSteps: number; episodeReturn: number; episodeLength: number };
+  | { type: 'episode'; step: number; totalSteps: number; episodeReturn: number; episodeLength: number }
+  /** Something looks wrong but training goes on (said once per run), e.g. Q values past any possible return. */
+  | { type: 'warning'; step: number; totalSteps: number; message: string };
+
+/** A training metric became NaN or infinite: the run stops, keeping what was logged before. */
+export class DivergenceError extends Error {
+  constructor(
+    readonly algo: string,
+    /** The update that produced the value. */
+    readonly step: number,
+    readonly metric: string,
+    readonly value: number,
+  ) {
+    super(`${algo} diverged at step ${step}: metric "${metric}" is ${value}`);
+    this.name = 'DivergenceError';
+  }
+}
 
 /** The payload of a trainer checkpoint: the learner and the trainer's own state. */
 export interface TrainerCheckpoint<S = unknown> {
@@ -83,9 +99,11 @@ export interface TrainerOptions {
   /** Log the mean of each training metric over this many steps (default 100). */
   logEvery?: number;
   logger?: Logger;
-  /** Save a checkpoint here every `checkpointEvery` steps, when stopped, and at the end. */
+  /** Save a checkpoint here every `checkpointEvery` steps, after every evaluation, when stopped, and at the end. */
   checkpointPath?: string;
   checkpointEvery?: number;
+  /** Extra fields for every checkpoint's meta (env id, dataset, ...), so that a checkpoint written mid-run is complete. */
+  checkpointMeta?: Record<string, unknown>;
   /**
    * Also save a checkpoint here whenever an evaluation sets a new best mean return: the policy to
    * keep when learning is unstable (online DQN can lose a solved task a few thousand steps later).
@@ -94,6 +112,11 @@ export interface TrainerOptions {
   /** Required with checkpointPath in the browser entry; the node entry defaults to files. */
   checkpointStore?: CheckpointStore;
   onProgress?: (event: TrainerEvent) => void;
+}
+
+export interface MetricWindowState {
+  sums: Record<string, number>;
+  counts: Record<string, number>;
 }
 
 /** Averages metrics over a logging window. */
@@ -110,6 +133,16 @@ export class MetricWindow {
 
   get empty(): boolean {
     return Object.keys(this.counts).length === 0;
+  }
+
+  /** Sums and counts so far, as JSON data (a checkpoint taken between two logging steps keeps them). */
+  getState(): MetricWindowState {
+    return { sums: { ...this.sums }, counts: { ...this.counts } };
+  }
+
+  setState(state: MetricWindowState): void {
+    this.sums = { ...state.sums };
+    this.counts = { ...state.counts };
   }
 
   /** The means so far; clears the window. */
@@ -140,7 +173,12 @@ export interface TrainerProgressState {
   evalHistory: EvalRecord[];
   bestEval: EvalRecord | null;
   wallSeconds: number;
+  /** Metrics of the steps since the last logged row (absent in checkpoints of older versions). */
+  metricWindow?: MetricWindowState;
 }
+
+/** Q values this many times past the largest possible discounted return trigger the divergence warning. */
+export const Q_BOUND_FACTOR = 10;
 
 export abstract class TrainerCore<S> {
   protected readonly learner: Learner;
@@ -157,6 +195,7 @@ export abstract class TrainerCore<S> {
   /** An evaluation set a new best that is not saved yet. */
   private bestUnsaved = false;
   protected readonly checkpointEvery: number;
+  protected readonly checkpointMeta: Record<string, unknown>;
   protected readonly checkpointStore: CheckpointStore | undefined;
   protected readonly onProgress: ((event: TrainerEvent) => void) | undefined;
   protected readonly window = new MetricWindow();
@@ -168,6 +207,9 @@ export abstract class TrainerCore<S> {
   private stopRequested = false;
   private lastPause = 0;
   private evalEnv: Env | null = null;
+  /** Largest |reward| the learner has been trained on so far (from batches, or env steps online). */
+  private maxAbsReward = 0;
+  private warnedAboutValues = false;
 
   protected constructor(
     protected readonly kind: 'offline' | 'online',
@@ -195,6 +237,7 @@ export abstract class TrainerCore<S> {
     this.checkpointEvery = options.checkpointEvery ?? 0;
     checkPositiveInteger(owner, 'checkpointEvery', this.checkpointEvery, true);
     if (this.checkpointEvery > 0 && !this.checkpointPath) throw new TypeError(`${owner}: checkpointEvery needs a checkpointPath`);
+    this.checkpointMeta = { ...(options.checkpointMeta ?? {}) };
     this.bestCheckpointPath = options.bestCheckpointPath;
     this.checkpointStore = options.checkpointStore;
     for (const [field, path] of [['checkpointPath', this.checkpointPath], ['bestCheckpointPath', this.bestCheckpointPath]] as const) {
@@ -228,12 +271,50 @@ export abstract class TrainerCore<S> {
     this.onProgress?.(event);
   }
 
-  /** Add one update's metrics to the logging window; a non-finite value stops the run with an error. */
+  /**
+   * Add one update's metrics to the logging window. A non-finite value stops the run with a
+   * DivergenceError, after logging the window of the steps before it (so nothing logged is lost).
+   */
   protected recordMetrics(metrics: Metrics): void {
     for (const [k, v] of Object.entries(metrics)) {
-      if (!Number.isFinite(v)) throw new Error(`${this.learner.algo} diverged at step ${this.step}: metric "${k}" is ${v}`);
+      if (Number.isFinite(v)) continue;
+      if (!this.window.empty) this.logger?.log(this.step - 1, this.window.flush());
+      throw new DivergenceError(this.learner.algo, this.step, k, v);
     }
     this.window.add(metrics);
+    this.checkValueScale(metrics);
+  }
+
+  /** Rewards the learner trains on, for the value-scale check. */
+  protected observeRewards(rewards: ArrayLike<number>): void {
+    let m = this.maxAbsReward;
+    for (let i = 0; i < rewards.length; i++) {
+      const a = Math.abs(rewards[i]!);
+      if (a > m) m = a;
+    }
+    this.maxAbsReward = m;
+  }
+
+  /**
+   * Warn once when the critic's mean Q is Q_BOUND_FACTOR times past max|r| / (1 - gamma), the
+   * largest discounted return any policy could earn on the rewards seen: the critic is diverging.
+   */
+  private checkValueScale(metrics: Metrics): void {
+    if (this.warnedAboutValues || metrics.qMean === undefined || this.maxAbsReward === 0) return;
+    const gamma = (this.learner as { config?: { gamma?: unknown } }).config?.gamma;
+    if (typeof gamma !== 'number' || !(gamma >= 0 && gamma < 1)) return;
+    const bound = this.maxAbsReward / (1 - gamma);
+    if (Math.abs(metrics.qMean) <= Q_BOUND_FACTOR * bound) return;
+    this.warnedAboutValues = true;
+    this.emit({
+      type: 'warning',
+      step: this.step,
+      totalSteps: this.totalSteps,
+      message:
+        `${this.learner.algo} may be diverging: mean Q is ${metrics.qMean.toPrecision(3)} at step ${this.step}, ` +
+        `more than ${Q_BOUND_FACTOR}x the largest possible discounted return max|r|/(1-gamma) = ${bound.toPrecision(3)} ` +
+        `(max|r| ${this.maxAbsReward.toPrecision(3)}, gamma ${gamma}); try a lower learning rate`,
+    });
   }
 
   protected flushMetrics(): void {
@@ -264,16 +345,19 @@ export abstract class TrainerCore<S> {
   protected async periodic(): Promise<void> {
     if (this.step % this.logEvery === 0) this.flushMetrics();
     if (this.step >= this.totalSteps) return;
-    if (this.canEvaluate && this.evalEvery > 0 && this.step % this.evalEvery === 0) this.evaluateNow();
+    const evaluated = this.canEvaluate && this.evalEvery > 0 && this.step % this.evalEvery === 0;
+    if (evaluated) this.evaluateNow();
     await this.saveBestIfUnsaved();
-    if (this.checkpointEvery > 0 && this.step % this.checkpointEvery === 0) await this.saveCheckpoint();
+    const due = evaluated || (this.checkpointEvery > 0 && this.step % this.checkpointEvery === 0);
+    if (this.checkpointPath && due) await this.saveCheckpoint();
     await this.pause();
   }
 
   /** Final evaluation (unless stopped) and checkpoint; closes an eval env the trainer made. */
   protected async finish(sessionStart: number): Promise<TrainerSummary> {
-    this.flushMetrics();
     const stopped = this.stopping && this.step < this.totalSteps;
+    // A stopped run's checkpoint keeps the partial window, so that a resume logs the same rows.
+    if (!stopped || !this.checkpointPath) this.flushMetrics();
     if (!stopped && this.canEvaluate && this.evalHistory[this.evalHistory.length - 1]?.step !== this.step) this.evaluateNow();
     await this.saveBestIfUnsaved();
     this.previousWallSeconds += (now() - sessionStart) / 1000;
@@ -303,6 +387,7 @@ export abstract class TrainerCore<S> {
       evalHistory: this.evalHistory,
       bestEval: this.bestEval,
       wallSeconds: this.previousWallSeconds,
+      metricWindow: this.window.getState(),
     };
   }
 
@@ -319,6 +404,7 @@ export abstract class TrainerCore<S> {
     this.evalHistory = [...(state.evalHistory ?? [])];
     this.bestEval = state.bestEval ?? null;
     this.previousWallSeconds = state.wallSeconds ?? 0;
+    this.window.setState(state.metricWindow ?? { sums: {}, counts: {} });
   }
 
   /** The subclass's state to checkpoint (plain JSON data). */
@@ -334,7 +420,7 @@ export abstract class TrainerCore<S> {
 
   protected async saveCheckpoint(path: string = this.checkpointPath!): Promise<void> {
     const checkpoint: TrainerCheckpoint<S> = { trainer: this.kind, learner: this.learner.save(), state: this.trainerState() };
-    await this.checkpointStore!.save(path, checkpoint, { algo: this.learner.algo, trainer: this.kind, step: this.step, steps: this.totalSteps });
+    await this.checkpointStore!.save(path, checkpoint, { ...this.checkpointMeta, algo: this.learner.algo, trainer: this.kind, step: this.step, steps: this.totalSteps });
     this.emit({ type: 'checkpoint', step: this.step, totalSteps: this.totalSteps, path });
   }
 
