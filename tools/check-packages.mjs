@@ -36,7 +36,9 @@ function binOf(pkg, name) {
 /** Runs a command to its end: its exit code, stdout and both streams together. */
 function run(command, args, options = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    // No colours: the output is parsed (publint colours it when CI is set) and shown indented.
+    const env = { ...process.env, NO_COLOR: '1' };
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env, ...options });
     let stdout = '';
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -53,11 +55,12 @@ const indent = (text) => text.replace(/^/gm, '    ');
 
 /**
  * attw problems that do not apply to these packages. node10 resolution (TypeScript's
- * `moduleResolution: node`, the CommonJS resolver of Node 10) ignores `exports`, so no subpath
- * such as `@bellman/core/node` or `@bellman/cli/bin` can resolve under it: that needs Node 12.7+
- * and a node16/nodenext/bundler resolution, and these packages need Node >= 20.19 anyway. The
- * root entry point is still checked under node10 (through `main` and `types`); every other
- * resolution mode is checked for every entry point.
+ * `moduleResolution: node`, modelled on Node 10's require) ignores `exports`, so no subpath such
+ * as `@bellman/core/node` or `@bellman/cli/bin` can resolve under it; subpath exports need Node
+ * 12.7+ and TypeScript's node16/nodenext/bundler resolution, and Bellman needs Node >= 20.19. (A
+ * project still on node10 reaches the root entry points only; `typesVersions` could map the
+ * subpaths for it.) The root entry point is still checked under node10, through `main` and
+ * `types`, and every other resolution mode is checked for every entry point.
  */
 function ignored(problem) {
   return problem.resolutionKind === 'node10' && problem.entrypoint !== '.'
@@ -74,7 +77,11 @@ mkdirSync(join(work, 'tarballs'), { recursive: true });
 
 const publint = binOf('publint', 'publint');
 const attw = binOf('@arethetypeswrong/cli', 'attw');
+const started = Date.now();
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 const failures = [];
+/** publint suggestion -> the packages it was made for. */
+const suggestions = new Map();
 const packages = [];
 
 /** Packs one package and runs publint and attw on the tarball; returns what to print. */
@@ -92,9 +99,11 @@ async function checkPackage(dir) {
     run(process.execPath, [publint, 'run', tarball, '--strict']),
     run(process.execPath, [attw, tarball, '--format', 'json']),
   ]);
-  const suggestions = /^Suggestions:/m.test(lint.out) ? ' (with suggestions, shown below)' : '';
-  log.push(`${pkg.name}: publint ${lint.code === 0 ? `ok${suggestions}` : 'FAILED'}`);
-  if (lint.code !== 0 || suggestions) log.push(indent(lint.out.split('\n').filter((l) => !/^(Running publint|Unpacking|Linting)/.test(l)).join('\n')));
+  // Suggestions do not fail the check; each distinct one is printed once, at the end.
+  const found = lint.out.split(/^Suggestions:\n/m)[1]?.split('\n').map((l) => l.replace(/^\d+\. /, '')) ?? [];
+  for (const text of found) suggestions.set(text, [...(suggestions.get(text) ?? []), pkg.name]);
+  log.push(`${pkg.name}: publint ${lint.code === 0 ? 'ok' : 'FAILED'}${found.length ? ` (${found.length} suggestion${found.length > 1 ? 's' : ''})` : ''}`);
+  if (lint.code !== 0) log.push(indent(lint.out.split('\n').filter((l) => !/^(Running publint|Unpacking|Linting)/.test(l)).join('\n')));
   if (lint.code !== 0) failures.push(`${pkg.name}: publint`);
 
   let problems;
@@ -107,7 +116,12 @@ async function checkPackage(dir) {
   if (real === undefined || real.length > 0) {
     failures.push(`${pkg.name}: attw`);
     log.push(`${pkg.name}: attw FAILED`);
-    for (const { kind, ...where } of real ?? []) log.push(`    ${kind} ${JSON.stringify(where)}`);
+    for (const p of real ?? []) {
+      const where = p.entrypoint !== undefined
+        ? `"${p.entrypoint}" under ${p.resolutionKind}`
+        : `${p.typesFileName ?? ''} for ${p.implementationFileName ?? ''}`;
+      log.push(`    ${p.kind}: ${where}`);
+    }
     log.push(indent((await run(process.execPath, [attw, tarball, '--no-color', '--no-emoji'])).out));
   } else {
     const skipped = problems.filter(ignored).map((p) => p.entrypoint);
@@ -128,6 +142,7 @@ for (const result of await Promise.all(packageDirs.map(checkPackage))) {
 }
 
 // Consumers: the unpacked tarballs in a project's node_modules, importing every entry point.
+const consumersStarted = Date.now();
 const consumer = join(work, 'consumer');
 const entryPoints = [];
 for (const { pkg, tarball } of packages) {
@@ -176,12 +191,15 @@ if (tsc.code !== 0) {
     failures.push('consumers: require');
     console.log(`CJS consumer: require() FAILED\n${indent(node.out)}`);
   } else {
-    console.log(`CJS consumer: require() ok: ${node.out.split('\n').at(-1)}`);
+    console.log(`CJS consumer: require() ok: ${node.out.split('\n').at(-1)} (consumers: ${seconds(consumersStarted)})`);
   }
 }
 
+for (const [text, names] of suggestions) {
+  console.log(`publint suggests, for ${names.length === packages.length ? 'every package' : names.join(', ')}: ${text}`);
+}
 if (failures.length > 0) {
   console.error(`\ncheck-packages: ${failures.length} failed: ${failures.join('; ')}`);
   process.exit(1);
 }
-console.log(`\ncheck-packages: ${packages.length} packages ok`);
+console.log(`\ncheck-packages: ${packages.length} packages ok in ${seconds(started)}`);
