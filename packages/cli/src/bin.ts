@@ -1,5 +1,10 @@
 #!/usr/bin/env node
+import { exitOnClosedPipe } from './io.js';
 import { run } from './program.js';
+
+// `bellman ... | head -1`: a reader that stops early ends the command, without a stack trace.
+exitOnClosedPipe(process.stdout, 'stdout');
+exitOnClosedPipe(process.stderr, 'stderr');
 
 run(process.argv.slice(2)).then(
   (code) => {

@@ -14,6 +14,30 @@ export interface CliIo {
   cwd: string;
 }
 
+/**
+ * End the process quietly when the reader of `stream` has gone away (`bellman envs | head -1`):
+ * the next write then fails with EPIPE, which Node reports as an 'error' event on the stream and,
+ * unhandled, as a crash with a stack trace. A closed pipe is the reader saying it has read
+ * enough, not a failure: the command ends there, silently, with exit code 0 (so that a
+ * `set -o pipefail` pipeline passes). Other write errors print one line and exit 1.
+ */
+export function exitOnClosedPipe(stream: NodeJS.WriteStream, name: string, exit: (code: number) => void = (code) => process.exit(code)): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') {
+      exit(0);
+      return;
+    }
+    if (stream !== process.stderr) {
+      try {
+        process.stderr.write(`bellman: error: cannot write to ${name}: ${err.message}\n`);
+      } catch {
+        // nowhere left to say it
+      }
+    }
+    exit(1);
+  });
+}
+
 export function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { CommandContext } from './context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, oneLine } from './errors.js';
 import { processIo } from './io.js';
@@ -28,12 +28,20 @@ export interface TrainCliOptions {
   dataDir?: string;
 }
 
+/** commander's description of an option, with "(required)" after those that must be given. */
+function describeOption(this: Help, option: Option): string {
+  const text = Help.prototype.optionDescription.call(this, option);
+  return option.mandatory ? `${text} (required)` : text;
+}
+
 function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Command {
   const { io } = ctx;
   const program = new Command('bellman');
   program
     .description('Reinforcement learning on TensorFlow.js: environments, offline datasets, training, evaluation and plots.')
     .version(VERSION, '-V, --version')
+    // inherited by every command defined below
+    .configureHelp({ optionDescription: describeOption })
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
@@ -101,7 +109,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .description('train an agent offline on a dataset (or online with --online) and evaluate it')
     .argument('<algo>', 'algorithm (see `bellman algos`)')
     .requiredOption('--env <id>', 'environment id (see `bellman envs`)')
-    .option('--dataset <recipe|path>', 'dataset recipe name or HDF5 file (offline training)')
+    .option('--dataset <recipe|path>', 'dataset recipe name or HDF5 file (required unless --online)')
     .requiredOption('--steps <n>', 'gradient steps (offline) or environment steps (online)')
     .option('--seed <n>', 'seed for the learner, sampling and evaluation', '0')
     .option('--out <dir>', 'run directory (default runs/<algo>-<env>)')
@@ -171,7 +179,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .command('plot')
     .description('plot learning and loss curves of one or more run directories')
     .argument('<run-dir...>', 'run directories (holding metrics.jsonl) or metrics.jsonl files')
-    .option('--out <prefix>', 'output prefix: writes <prefix>.svg/.png and <prefix>-losses.svg/.png (default <first run>/curve)')
+    .option('--out <prefix>', 'output prefix: writes <prefix>.svg/.png and <prefix>-losses.svg/.png (default <first run>/plot, which leaves the curve.svg/.png of `bellman train` alone; <file>-curve when the first run is a metrics file)')
     .option('--title <text>', 'plot title')
     .action(async (runs: string[], opts: { out?: string; title?: string }) => {
       const { plotCommand } = await import('./commands/plot.js');

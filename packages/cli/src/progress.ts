@@ -20,7 +20,8 @@ export interface ProgressOptions {
 
 /**
  * A progress bar on an interactive terminal; outside one (pipes, CI logs) plain lines at most
- * every 10% of the work or every few seconds, so that logs stay readable.
+ * every 10% of the work or every few seconds, so that logs stay readable, and one last line, once,
+ * when the task stops.
  */
 export function startProgress(reporter: Reporter, label: string, total: number, options: ProgressOptions = {}): Progress {
   if (reporter.interactive) return new BarProgress(reporter, label, total);
@@ -76,8 +77,12 @@ class LineProgress implements Progress {
   }
 
   update(value: number, detail?: string): void {
+    if (this.stopped) return;
     this.latestValue = value;
     if (detail !== undefined) this.latestDetail = detail;
+    // The line of the finished work waits for stop(), so that it is printed once and carries what
+    // comes after the last step (a training run's final evaluation).
+    if (value >= this.total) return;
     const fraction = this.total > 0 ? value / this.total : 1;
     const interval = this.options.lineIntervalMs ?? 5000;
     const step = this.options.lineFraction ?? 0.1;
@@ -88,7 +93,7 @@ class LineProgress implements Progress {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    // a last line when the work or its status (e.g. the final evaluation) moved since the previous one
+    // the last line: the finished work (or where it stopped), unless the previous line said it all
     if (this.latestValue !== this.lastValue || this.latestDetail !== this.lastDetail) this.line(this.latestValue, this.now());
   }
 

@@ -105,6 +105,16 @@ export function checkAlgorithm(algo: string): void {
   throw new UsageError(`unknown algorithm "${algo}"${hint} (available: ${names.join(', ')})`);
 }
 
+/** Throws a UsageError when `algo` needs init fields a command line cannot give (fqe: the policy to evaluate). */
+export function checkTrainable(algo: string): void {
+  const needs = listAlgorithms().find((a) => a.algo === algo)?.requiredInit ?? [];
+  if (needs.length === 0) return;
+  throw new UsageError(
+    `${algo} is API only: it needs ${needs.map((f) => `init.${f}`).join(' and ')}, which \`bellman train\` cannot give; ` +
+      `build it with createLearner('${algo}', { observationSpace, actionSpace, ${needs.join(', ')} }) from @bellman/q-learning`,
+  );
+}
+
 /** A fresh env by id; an unknown id is a usage error carrying the registry's suggestions. */
 export function makeEnv(envId: string): Env<Float32Array, Action> {
   return fromUserInput(() => make(envId));
@@ -133,24 +143,28 @@ export function checkSpaces(resolved: ResolvedDataset, env: Env<Float32Array, Ac
   }
 }
 
-/** The short status a progress bar shows: the latest losses and evaluation. */
-class ProgressDetail {
+/**
+ * The short status a progress bar shows: the latest loss, the latest evaluation with the step it
+ * was made at (`eval 212.3 ± 10.1 @ 400`) and, online, the return of the latest episode.
+ */
+export class ProgressDetail {
   private loss: string | undefined;
   private evalText: string | undefined;
+  private episodeText: string | undefined;
 
   onEvent(event: TrainerEvent): void {
     if (event.type === 'update') {
       const key = Object.keys(event.metrics).find((k) => /loss/i.test(k));
       if (key) this.loss = `${key} ${event.metrics[key]!.toPrecision(3)}`;
     } else if (event.type === 'evaluation') {
-      this.evalText = `eval ${event.evaluation.returnMean.toFixed(1)} ± ${event.evaluation.returnStd.toFixed(1)}`;
+      this.evalText = `eval ${event.evaluation.returnMean.toFixed(1)} ± ${event.evaluation.returnStd.toFixed(1)} @ ${event.step}`;
     } else if (event.type === 'episode') {
-      this.evalText = `episode return ${event.episodeReturn.toFixed(1)}`;
+      this.episodeText = `episode return ${event.episodeReturn.toFixed(1)}`;
     }
   }
 
   toString(): string {
-    return [this.loss, this.evalText].filter(Boolean).join(' | ');
+    return [this.loss, this.evalText, this.episodeText].filter(Boolean).join(' | ');
   }
 }
 
@@ -169,6 +183,7 @@ function truncateMetrics(path: string, step: number): void {
  */
 export async function trainRun(ctx: CommandContext, reporter: Reporter, options: TrainRunOptions): Promise<TrainRunResult> {
   checkAlgorithm(options.algo);
+  checkTrainable(options.algo);
   const env = makeEnv(options.envId);
   env.close();
   if (options.online && options.dataset !== undefined) throw new UsageError('--online trains by interacting with the env: drop --dataset');

@@ -2,7 +2,7 @@
  * Algorithms by name, so that a command line or a checkpoint can build any learner.
  * Built-in algorithms are listed in BUILTIN_LEARNERS; `registerLearner` adds others at run time.
  */
-import { closestMatches, spaceFromJSON, type Learner, type LearnerSnapshot } from '@bellman/core';
+import { closestMatches, spaceFromJSON, type Learner, type LearnerSnapshot, type SpaceSpec } from '@bellman/core';
 import { bcDefinition } from './bc.js';
 import { discreteCqlDefinition } from './cql-discrete.js';
 import { dqnDefinition } from './dqn.js';
@@ -73,17 +73,33 @@ const BUILTIN_LEARNERS: readonly LearnerDefinition[] = [
   td3bcDefinition,
 ];
 
+/** The init fields some built-in algorithms cannot be built without: FQE evaluates the policy it is given. */
+const BUILTIN_REQUIRED_INIT: Readonly<Record<string, readonly string[]>> = {
+  fqe: ['evaluationPolicy'],
+  'fqe-continuous': ['evaluationPolicy'],
+};
+
 const definitions = new Map<string, LearnerDefinition>();
-for (const def of BUILTIN_LEARNERS) registerLearner(def);
+const requiredInits = new Map<string, readonly string[]>();
+for (const def of BUILTIN_LEARNERS) registerLearner(def, { requiredInit: BUILTIN_REQUIRED_INIT[def.algo] ?? [] });
+
+export interface RegisterLearnerOptions {
+  /**
+   * The fields of LearnerInit, beyond the spaces, config and seed, that `create` cannot do
+   * without (FQE: `evaluationPolicy`). Listed by `listAlgorithms`; default none.
+   */
+  requiredInit?: readonly string[];
+}
 
 /** Add an algorithm. Names are case-sensitive and must be unique. */
-export function registerLearner<C extends object>(definition: LearnerDefinition<C>): void {
+export function registerLearner<C extends object>(definition: LearnerDefinition<C>, options: RegisterLearnerOptions = {}): void {
   const { algo } = definition;
   if (!/^[a-z0-9][a-z0-9+_.-]*$/.test(algo)) {
     throw new Error(`registerLearner: algo name "${algo}" must be lower-case letters, digits and + _ . -`);
   }
   if (definitions.has(algo)) throw new Error(`registerLearner: an algorithm named "${algo}" is already registered`);
   definitions.set(algo, definition as LearnerDefinition);
+  requiredInits.set(algo, Object.freeze([...(options.requiredInit ?? [])]));
 }
 
 export interface AlgorithmInfo {
@@ -91,13 +107,55 @@ export interface AlgorithmInfo {
   description: string;
   actionKinds: readonly ActionKind[];
   defaults: Readonly<object>;
+  /**
+   * Init fields the algorithm cannot be built without besides the spaces, config and seed (FQE's
+   * `evaluationPolicy`); empty for most. What gives only those (a command line) cannot build it.
+   */
+  requiredInit: readonly string[];
 }
 
 /** The registered algorithms, sorted by name. */
 export function listAlgorithms(): AlgorithmInfo[] {
   return [...definitions.values()]
-    .map(({ algo, description, actionKinds, defaults }) => ({ algo, description, actionKinds, defaults }))
+    .map(({ algo, description, actionKinds, defaults }) => ({ algo, description, actionKinds, defaults, requiredInit: requiredInits.get(algo) ?? [] }))
     .sort((a, b) => a.algo.localeCompare(b.algo));
+}
+
+const KIND_NAMES: Readonly<Record<ActionKind, string>> = { box: 'Box', discrete: 'Discrete' };
+
+/** The name shared by an algorithm's implementations for either kind of action space: cql for cql-discrete, sarsa for sarsa-continuous. */
+function familyName(algo: string): string {
+  return algo.replace(/-(discrete|continuous)$/, '');
+}
+
+/**
+ * Throws when `def` cannot take this action space, naming what can: the algorithm's counterpart
+ * for that kind of space (cql-discrete for cql on Discrete actions, sarsa-continuous for sarsa on
+ * Box actions, ...), else every algorithm that takes it. Spaces of unknown kind are left to `create`.
+ */
+function checkActionKind(def: LearnerDefinition, actionSpace: unknown): void {
+  const spec = (actionSpace && typeof (actionSpace as { toJSON?: unknown }).toJSON === 'function' ? (actionSpace as { toJSON(): SpaceSpec }).toJSON() : actionSpace) as
+    | { kind?: unknown }
+    | undefined;
+  const kind = spec?.kind;
+  if (kind !== 'box' && kind !== 'discrete') return;
+  if (def.actionKinds.includes(kind)) return;
+  let shown: string;
+  try {
+    shown = String(spaceFromJSON(spec as SpaceSpec));
+  } catch {
+    shown = JSON.stringify(spec);
+  }
+  const supported = def.actionKinds.map((k) => KIND_NAMES[k]).join(' and ');
+  const others = [...definitions.values()].filter((d) => d.algo !== def.algo && d.actionKinds.includes(kind)).map((d) => d.algo).sort();
+  const twins = others.filter((a) => familyName(a) === familyName(def.algo));
+  const hint =
+    twins.length > 0
+      ? `; for ${KIND_NAMES[kind]} action spaces use ${twins.join(' or ')}`
+      : others.length > 0
+        ? `; algorithms for ${KIND_NAMES[kind]} action spaces: ${others.join(', ')}`
+        : '';
+  throw new TypeError(`${def.algo} supports ${supported} action spaces, got ${shown}${hint}`);
 }
 
 export function getLearnerDefinition(algo: string): LearnerDefinition {
@@ -111,7 +169,9 @@ export function getLearnerDefinition(algo: string): LearnerDefinition {
 
 /** Build a learner by algorithm name; the config is validated by the algorithm. */
 export function createLearner(algo: string, init: LearnerInit): Learner {
-  return getLearnerDefinition(algo).create(init);
+  const def = getLearnerDefinition(algo);
+  checkActionKind(def, init?.actionSpace);
+  return def.create(init);
 }
 
 /** What a snapshot cannot hold (live objects such as regularizers), passed again when rebuilding. */
@@ -126,6 +186,7 @@ export function learnerFromSnapshot(snapshot: LearnerSnapshot, extras: SnapshotE
     throw new TypeError('learnerFromSnapshot: expected a learner snapshot with an "algo" field');
   }
   const def = getLearnerDefinition(snapshot.algo);
+  checkActionKind(def, snapshot.actionSpace);
   const learner = def.create({
     ...extras,
     observationSpace: spaceFromJSON(snapshot.observationSpace),

@@ -1,0 +1,98 @@
+// What the registry says when an algorithm cannot take the action space it is given, and which
+// algorithms need more than spaces, a config and a seed to be built.
+import { Box, Discrete, initBackend } from '@bellman/core';
+import { BC, createLearner, learnerFromSnapshot, listAlgorithms, registerLearner, type LearnerDefinition } from '../src/index.js';
+
+beforeAll(async () => {
+  await initBackend({ backend: 'cpu' });
+});
+
+const OBS = new Box(-1, 1, [3]);
+const DISCRETE = new Discrete(2);
+const BOX = new Box(-2, 2, [1]);
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    const learner = fn() as { dispose?: () => void };
+    learner?.dispose?.();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('an algorithm on the wrong kind of action space', () => {
+  it.each([
+    ['cql', DISCRETE, 'cql supports Box action spaces, got Discrete(2); for Discrete action spaces use cql-discrete'],
+    ['cql-discrete', BOX, 'cql-discrete supports Discrete action spaces, got Box(-2, 2, [1]); for Box action spaces use cql'],
+    ['sarsa', BOX, 'sarsa supports Discrete action spaces, got Box(-2, 2, [1]); for Box action spaces use sarsa-continuous'],
+    ['sarsa-continuous', DISCRETE, 'sarsa-continuous supports Box action spaces, got Discrete(2); for Discrete action spaces use sarsa'],
+    ['fqe', BOX, 'fqe supports Discrete action spaces, got Box(-2, 2, [1]); for Box action spaces use fqe-continuous'],
+    ['fqe-continuous', DISCRETE, 'fqe-continuous supports Box action spaces, got Discrete(2); for Discrete action spaces use fqe'],
+  ])('%s names its counterpart', (algo, actionSpace, message) => {
+    const err = errorOf(() => createLearner(algo, { observationSpace: OBS, actionSpace }));
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.message).toBe(message);
+    // the same from a JSON spec of the space
+    expect(errorOf(() => createLearner(algo, { observationSpace: OBS.toJSON(), actionSpace: actionSpace.toJSON() })).message).toBe(message);
+  });
+
+  it('an algorithm without a counterpart lists the ones that take the space, iql among them', () => {
+    const dqn = errorOf(() => createLearner('dqn', { observationSpace: OBS, actionSpace: BOX })).message;
+    const forBox = listAlgorithms()
+      .filter((a) => a.actionKinds.includes('box'))
+      .map((a) => a.algo);
+    expect(dqn).toBe(`dqn supports Discrete action spaces, got Box(-2, 2, [1]); algorithms for Box action spaces: ${forBox.join(', ')}`);
+    expect(forBox).toEqual(expect.arrayContaining(['bc', 'cql', 'iql', 'sac']));
+    expect(errorOf(() => createLearner('sac', { observationSpace: OBS, actionSpace: DISCRETE })).message).toMatch(
+      /^sac supports Box action spaces, got Discrete\(2\); algorithms for Discrete action spaces: bc, cql-discrete, dqn, fqe, iql, sarsa$/,
+    );
+  });
+
+  it('every single-kind algorithm names at least one that takes the other kind', () => {
+    for (const { algo, actionKinds } of listAlgorithms()) {
+      if (actionKinds.length !== 1) continue;
+      const other = actionKinds[0] === 'box' ? DISCRETE : BOX;
+      expect(errorOf(() => createLearner(algo, { observationSpace: OBS, actionSpace: other })).message).toMatch(/; (for (Box|Discrete) action spaces use |algorithms for (Box|Discrete) action spaces: )[a-z]/);
+    }
+  });
+
+  it('iql takes both kinds; an unknown kind of space keeps its own message', () => {
+    for (const actionSpace of [DISCRETE, BOX]) createLearner('iql', { observationSpace: OBS, actionSpace, config: { hiddenSizes: [4] } }).dispose();
+    expect(errorOf(() => createLearner('iql', { observationSpace: OBS, actionSpace: { kind: 'interval' } as never })).message).toBe(
+      'iql supports Discrete and Box action spaces, got {"kind":"interval"}',
+    );
+  });
+
+  it('learnerFromSnapshot checks the same way', () => {
+    const bc = createLearner('bc', { observationSpace: OBS, actionSpace: DISCRETE, config: { hiddenSizes: [4] } });
+    const snapshot = { ...bc.save(), algo: 'cql' };
+    bc.dispose();
+    expect(errorOf(() => learnerFromSnapshot(snapshot)).message).toBe('cql supports Box action spaces, got Discrete(2); for Discrete action spaces use cql-discrete');
+  });
+
+  it('an algorithm registered at run time is found as a counterpart', () => {
+    const boxOnly: LearnerDefinition = { algo: 'hint-test-continuous', description: 'test', actionKinds: ['box'], defaults: {}, create: (init) => new BC(init) };
+    const discreteOnly: LearnerDefinition = { algo: 'hint-test', description: 'test', actionKinds: ['discrete'], defaults: {}, create: (init) => new BC(init) };
+    registerLearner(boxOnly);
+    registerLearner(discreteOnly);
+    expect(errorOf(() => createLearner('hint-test', { observationSpace: OBS, actionSpace: BOX })).message).toMatch(/; for Box action spaces use hint-test-continuous$/);
+  });
+});
+
+describe('algorithms that need more than spaces, a config and a seed', () => {
+  it('fqe and fqe-continuous list evaluationPolicy; the others nothing', () => {
+    const needs = Object.fromEntries(listAlgorithms().map((a) => [a.algo, a.requiredInit]));
+    expect(needs.fqe).toEqual(['evaluationPolicy']);
+    expect(needs['fqe-continuous']).toEqual(['evaluationPolicy']);
+    for (const [algo, fields] of Object.entries(needs)) if (!algo.startsWith('fqe')) expect(fields).toEqual([]);
+    // and indeed cannot be built without it
+    expect(() => createLearner('fqe', { observationSpace: OBS, actionSpace: DISCRETE })).toThrow(/evaluationPolicy/);
+    expect(() => createLearner('fqe-continuous', { observationSpace: OBS, actionSpace: BOX })).toThrow(/evaluationPolicy/);
+  });
+
+  it('registerLearner takes requiredInit for algorithms added at run time', () => {
+    registerLearner({ algo: 'needs-test', description: 'test', actionKinds: ['discrete'], defaults: {}, create: (init) => new BC(init) }, { requiredInit: ['teacher'] });
+    expect(listAlgorithms().find((a) => a.algo === 'needs-test')?.requiredInit).toEqual(['teacher']);
+  });
+});
