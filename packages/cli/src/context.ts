@@ -10,7 +10,11 @@ export class CommandContext {
   private backendReady: Promise<{ name: string; reason: string }> | undefined;
   private backendAnnounced = false;
 
-  constructor(readonly io: CliIo) {}
+  /** `argv`: the arguments after the program name, as given (the resume hint repeats them). */
+  constructor(
+    readonly io: CliIo,
+    readonly argv: readonly string[] = [],
+  ) {}
 
   reporter(json = false): Reporter {
     return new Reporter(this.io, json);

@@ -2,6 +2,7 @@ import { Command, CommanderError, Help, Option } from 'commander';
 import { CommandContext } from './context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, oneLine } from './errors.js';
 import { processIo } from './io.js';
+import { DEFAULT_CHECKPOINT_EVERY } from './defaults.js';
 import type { CliIo } from './io.js';
 
 export const VERSION = '0.1.0';
@@ -24,6 +25,7 @@ export interface TrainCliOptions {
   updateEvery?: string;
   gradientSteps?: string;
   bufferSize?: string;
+  checkpointEvery?: string;
   resume?: boolean;
   dataDir?: string;
 }
@@ -124,7 +126,8 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--update-every <n>', 'online: env steps between rounds of updates (default 1)')
     .option('--gradient-steps <n>', 'online: updates per round (default 1)')
     .option('--buffer-size <n>', 'online: replay capacity (default min(steps, 1e6))')
-    .option('--resume', 'continue from <out>/checkpoint.json')
+    .option('--checkpoint-every <n>', `write <out>/checkpoint.json every n steps, besides after every evaluation and at the end (default ${DEFAULT_CHECKPOINT_EVERY}; 0: only those)`)
+    .option('--resume', 'continue from <out>/checkpoint.json (the same command with --resume continues a stopped or killed run)')
     .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
     .action(async (algo: string, opts: TrainCliOptions) => {
       const { trainCommand } = await import('./commands/train.js');
@@ -194,7 +197,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
  * code: 0 on success, 2 on a usage error (one line on stderr), 1 on any other failure.
  */
 export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  const ctx = new CommandContext(io);
+  const ctx = new CommandContext(io, argv);
   let exitCode = EXIT_OK;
   const program = buildProgram(ctx, (code) => {
     exitCode = code;

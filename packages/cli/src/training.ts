@@ -1,14 +1,18 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { closestMatches, type Action, type Env, type Learner, type Space } from '@bellman/core';
-import { CsvLogger, JsonlLogger, MultiLogger, loadCheckpoint, readJsonlMetrics, saveCheckpoint, writeFileAtomic } from '@bellman/core/node';
+import { CsvLogger, JsonlLogger, MultiLogger, readJsonlMetrics, writeFileAtomic } from '@bellman/core/node';
 import { make } from '@bellman/envs';
-import { createLearner, listAlgorithms, type TrainerEvent, type TrainerSummary } from '@bellman/q-learning';
+import { DivergenceError, createLearner, listAlgorithms, type TrainerEvent, type TrainerSummary } from '@bellman/q-learning';
 import { OfflineTrainer, OnlineTrainer } from '@bellman/q-learning/node';
 import type { BackendChoice } from './args.js';
 import type { CommandContext } from './context.js';
 import { resolveDataset, type ResolvedDataset } from './datasets.js';
+import { DEFAULT_CHECKPOINT_EVERY } from './defaults.js';
 import { UsageError, fromUserInput } from './errors.js';
+import { resumeCommand, watchInterrupts, type InterruptWatch, type StopSignal } from './interrupt.js';
+import { checkOutputDirectory } from './paths.js';
+import { cutMetrics, planResume, removeStaleTempFiles } from './run-folder.js';
 import type { Reporter } from './io.js';
 import { plotMetrics } from './plot.js';
 import { startProgress } from './progress.js';
@@ -24,6 +28,8 @@ export interface TrainRunOptions {
   seed: number;
   /** Absolute run directory. */
   outDir: string;
+  /** --out as the user typed it, for messages (default: outDir). */
+  outArg?: string;
   config: Record<string, unknown>;
   evalEvery?: number;
   evalEpisodes: number;
@@ -36,6 +42,10 @@ export interface TrainRunOptions {
   dataDir?: string;
   /** Plot the learning curve after training (default true). */
   plot?: boolean;
+  /** Write the checkpoint every this many steps besides evaluations (default DEFAULT_CHECKPOINT_EVERY; 0: only those). */
+  checkpointEvery?: number;
+  /** The command that resumes this run, printed when a signal stops it (default: a `bellman train` command built from these options). */
+  resumeCommand?: string;
 }
 
 export interface OnlineOptions {
@@ -81,6 +91,8 @@ export interface TrainRunResult {
   wallSeconds: number;
   backend: string;
   out: RunFiles;
+  /** The signal that stopped the run early (its checkpoint is written), or null when it ran to the end. */
+  interrupted: StopSignal | null;
 }
 
 export function runFiles(dir: string): RunFiles {
@@ -168,15 +180,6 @@ export class ProgressDetail {
   }
 }
 
-/** Drop logged rows past the checkpoint's step: they will be produced again by the resumed run. */
-function truncateMetrics(path: string, step: number): void {
-  if (!existsSync(path)) return;
-  const kept = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() && (JSON.parse(line) as { step: number }).step <= step);
-  writeFileAtomic(path, kept.length ? `${kept.join('\n')}\n` : '');
-}
-
 /**
  * Train one learner as `bellman train` does: validates the names, loads the dataset, trains with
  * progress, writes metrics (JSONL and CSV), checkpoint, config and curves under `outDir`.
@@ -194,12 +197,23 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
     throw new UsageError(`${offlineUse.map((k) => ONLINE_FLAGS[k]).join(', ')} only apply to --online training`);
   }
   const files = runFiles(options.outDir);
-  let resumeStep: number | undefined;
-  if (options.resume) {
-    if (!existsSync(files.checkpoint)) throw new UsageError(`--resume: no checkpoint at ${files.checkpoint}`);
-    const meta = fromUserInput(() => loadCheckpoint(files.checkpoint).meta, '--resume');
-    resumeStep = typeof meta.step === 'number' ? meta.step : undefined;
-  }
+  checkOutputDirectory(options.outArg ?? options.outDir, '--out', { cwd: ctx.io.cwd });
+  const checkpointEvery = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+  if (options.online) checkReplayCapacity(options, onlineOptions);
+  const plan = options.resume
+    ? planResume({
+        dir: files.dir,
+        checkpoint: files.checkpoint,
+        config: files.config,
+        algo: options.algo,
+        envId: options.envId,
+        seed: options.seed,
+        online: options.online,
+        steps: options.steps,
+        batchSize: options.batchSize,
+        defaultBatchSize: DEFAULT_BATCH_SIZE,
+      })
+    : null;
   const backend = await ctx.backend(options.backend);
   // The learner is built on the env's spaces before the dataset loads, so that a bad --config
   // fails at once; the dataset must then have the same spaces (checkSpaces).
@@ -217,7 +231,10 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   }
   await ctx.announceBackend();
 
+  // Every input is checked: from here on the run folder is written.
   mkdirSync(files.dir, { recursive: true });
+  const staleFiles = removeStaleTempFiles(files.dir);
+  if (staleFiles > 0) reporter.note(`removed ${staleFiles} temporary file${staleFiles === 1 ? '' : 's'} left in ${files.dir} by an interrupted write`);
   const datasetStats = resolved?.dataset.statistics();
   const runConfig = {
     algo: options.algo,
@@ -236,10 +253,20 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   };
   writeFileAtomic(files.config, `${JSON.stringify(runConfig, null, 2)}\n`);
 
-  if (resumeStep !== undefined) truncateMetrics(files.metrics, resumeStep);
-  const csv = new CsvLogger(files.metricsCsv);
-  if (options.resume && existsSync(files.metrics)) for (const row of readJsonlMetrics(files.metrics)) csv.log(row.step, rowMetrics(row));
-  const logger = new MultiLogger([new JsonlLogger(files.metrics, { append: options.resume }), csv]);
+  const continuing = plan?.kind === 'checkpoint';
+  if (plan?.kind === 'restart') reporter.note(plan.notice);
+  if (!continuing) {
+    // A new run replaces whatever run the folder held: none of its checkpoints may pass for this one's.
+    for (const path of [files.checkpoint, files.bestCheckpoint]) rmSync(path, { force: true });
+  }
+  let checkpointWritten = continuing;
+  if (plan?.kind === 'checkpoint') {
+    const cut = cutMetrics(files.metrics, plan.step);
+    if (cut.tornLine) reporter.note(`${files.metrics}: cut off a half-written last line (the run was stopped while writing it)`);
+  }
+  // The CSV is rebuilt from the JSONL rows, so that both hold exactly the rows up to the checkpoint.
+  const csv = new CsvLogger(files.metricsCsv, { rows: continuing && existsSync(files.metrics) ? readJsonlMetrics(files.metrics) : [] });
+  const logger = new MultiLogger([new JsonlLogger(files.metrics, { append: continuing }), csv]);
 
   const label = `${options.algo} ${options.envId}`;
   const progress = startProgress(reporter, label, options.steps);
@@ -252,7 +279,15 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
     logger,
     checkpointPath: files.checkpoint,
     bestCheckpointPath: files.bestCheckpoint,
+    checkpointEvery,
+    // The checkpoint names its env and dataset, so that `bellman eval` needs only the file.
+    checkpointMeta: { env: options.envId, dataset: runConfig.dataset, seed: options.seed },
     onProgress: (event: TrainerEvent) => {
+      if (event.type === 'warning') {
+        reporter.note(`warning: ${event.message}`);
+        return;
+      }
+      if (event.type === 'checkpoint' && event.path === files.checkpoint) checkpointWritten = true;
       detail.onEvent(event);
       if (event.type !== 'checkpoint') progress.update(event.step, detail.toString());
     },
@@ -260,28 +295,38 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
     ...(options.evalEvery !== undefined ? { evalEvery: options.evalEvery } : {}),
   };
   let summary: TrainerSummary;
+  let watch: InterruptWatch | undefined;
   try {
     const trainer = resolved
       ? new OfflineTrainer({ ...common, dataset: resolved.dataset, envFactory: () => make(options.envId) })
       : new OnlineTrainer({ ...common, ...onlineOptions, envFactory: () => make(options.envId) });
-    summary = await (options.resume ? trainer.resume(files.checkpoint) : trainer.run());
+    watch = watchInterrupts(() => trainer.stop(), (line) => reporter.note(line));
+    summary = await (continuing ? trainer.resume(files.checkpoint) : trainer.run());
   } catch (err) {
+    if (err instanceof DivergenceError) {
+      throw new TrainingDiverged(
+        `${err.message}; metrics up to step ${err.step - 1} are in ${files.metrics}` +
+          (checkpointWritten ? ` and the last good checkpoint in ${files.checkpoint}` : '') +
+          '; try a lower learning rate (--config \'{"learningRate": ...}\')',
+        { cause: err },
+      );
+    }
     if (options.resume) throw fromResume(err);
     throw err;
   } finally {
+    watch?.dispose();
     progress.stop();
     await logger.close();
     learner.dispose();
   }
-
-  // The checkpoint names its env and dataset, so that `bellman eval` needs only the file.
-  for (const path of [files.checkpoint, files.bestCheckpoint]) {
-    if (!existsSync(path)) continue;
-    const saved = loadCheckpoint<unknown>(path);
-    saveCheckpoint(path, saved.payload, { ...saved.meta, env: options.envId, dataset: runConfig.dataset, seed: options.seed });
+  const interrupted = watch?.signal ?? null;
+  if (interrupted) {
+    reporter.say(
+      `stopped at step ${summary.steps} of ${options.steps}; checkpoint written to ${files.checkpoint}. Resume with: ${options.resumeCommand ?? trainCommandLine(options)}`,
+    );
   }
 
-  if (options.plot !== false) {
+  if (options.plot !== false && !interrupted) {
     await plotMetrics([{ path: files.metrics, label: options.algo }], join(files.dir, 'curve'), {
       title: `${options.algo} on ${options.envId}`,
       referenceLines: datasetStats ? [{ label: 'dataset mean return', value: datasetStats.returnMean }] : [],
@@ -303,12 +348,51 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
     wallSeconds: summary.wallSeconds,
     backend,
     out: files,
+    interrupted,
   };
 }
 
-function rowMetrics(row: Record<string, number>): Record<string, number> {
-  const { step: _step, ...rest } = row;
-  return rest;
+/** Training stopped because a loss or another metric became NaN or infinite. */
+export class TrainingDiverged extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TrainingDiverged';
+  }
+}
+
+/** The trainers' batch size when --batch-size is not given. */
+const DEFAULT_BATCH_SIZE = 256;
+const DEFAULT_WARMUP_STEPS = 1000;
+
+/** Online training needs a replay buffer that can hold max(warm-up, batch) transitions before its first update. */
+function checkReplayCapacity(options: TrainRunOptions, online: OnlineOptions): void {
+  const capacity = online.bufferCapacity ?? Math.min(options.steps, 1_000_000);
+  const warmup = online.warmupSteps ?? DEFAULT_WARMUP_STEPS;
+  const batch = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (capacity >= Math.max(warmup, batch)) return;
+  const source = online.bufferCapacity !== undefined ? `--buffer-size ${capacity}` : `the replay buffer (min(--steps, 1e6) = ${capacity})`;
+  const needs = warmup >= batch ? `${online.warmupSteps !== undefined ? '--warmup-steps' : 'the warm-up (default'} ${warmup}${online.warmupSteps !== undefined ? '' : ')'}` : `--batch-size ${batch}`;
+  throw new UsageError(
+    `${source} cannot hold the ${Math.max(warmup, batch)} transitions ${needs} needs before the first update: ` +
+      `raise --steps or --buffer-size, or lower --warmup-steps and --batch-size`,
+  );
+}
+
+/** A `bellman train` command that continues the run these options describe. */
+function trainCommandLine(o: TrainRunOptions): string {
+  const args = ['train', o.algo, '--env', o.envId];
+  if (o.dataset !== undefined) args.push('--dataset', o.dataset);
+  if (o.online) args.push('--online');
+  args.push('--steps', String(o.steps), '--seed', String(o.seed), '--out', o.outDir, '--eval-episodes', String(o.evalEpisodes));
+  if (o.evalEvery !== undefined) args.push('--eval-every', String(o.evalEvery));
+  if (o.batchSize !== undefined) args.push('--batch-size', String(o.batchSize));
+  if (Object.keys(o.config).length > 0) args.push('--config', JSON.stringify(o.config));
+  const flags: [keyof OnlineOptions, string][] = Object.entries(ONLINE_FLAGS) as [keyof OnlineOptions, string][];
+  for (const [key, flag] of flags) if (o.onlineOptions?.[key] !== undefined) args.push(flag, String(o.onlineOptions[key]));
+  if (o.checkpointEvery !== undefined) args.push('--checkpoint-every', String(o.checkpointEvery));
+  if (o.backend !== 'auto') args.push('--backend', o.backend);
+  if (o.dataDir !== undefined) args.push('--data-dir', o.dataDir);
+  return resumeCommand(args);
 }
 
 /** A checkpoint that does not fit this run (other batch size, seed, trainer) is the user's to fix. */

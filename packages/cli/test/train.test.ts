@@ -134,6 +134,6 @@ describe('train, eval, resume', () => {
     args[args.indexOf('--batch-size') + 1] = '64';
     const res = await runCli(args, { cwd: dir });
     expect(res.code).toBe(2);
-    expect(lines(res.stderr).filter((l) => l.startsWith('bellman: error:'))).toEqual([expect.stringMatching(/--resume: .*batchSize 32.*64/)]);
+    expect(lines(res.stderr).filter((l) => l.startsWith("bellman: error:"))).toEqual([expect.stringMatching(/--resume: .*--batch-size 32, not 64/)]);
   });
 });

@@ -25,36 +25,65 @@ export class JsonlLogger implements Logger {
   close(): void {}
 }
 
+export interface CsvLoggerOptions {
+  /** Rows already logged (a resumed run's): the file starts with them. */
+  rows?: readonly MetricRow[];
+}
+
 /**
- * Writes a CSV whose columns are every metric seen so far. The file is rewritten atomically on
- * each flush, so that a column added mid-run keeps the table rectangular.
+ * Writes a CSV whose columns are every metric seen so far. A row with only known columns is
+ * appended; a row that brings a new column rewrites the file atomically, so that the table stays
+ * rectangular. The file is a function of the rows alone: a run rebuilt from its JSONL rows and
+ * continued gives the same bytes as one that never stopped.
  */
 export class CsvLogger implements Logger {
   private readonly rows: MetricRow[] = [];
   private readonly columns = new Set<string>(['step']);
-  private pending = 0;
+  /** Rows (from the start) that are on disk with the current columns. */
+  private written = 0;
 
   constructor(
     readonly path: string,
-    private readonly flushEvery = 1,
-  ) {}
-
-  log(step: number, metrics: Metrics): void {
-    this.rows.push({ step, ...metrics });
-    for (const k of Object.keys(metrics)) this.columns.add(k);
-    if (++this.pending >= this.flushEvery) this.flush();
+    options: CsvLoggerOptions = {},
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    for (const row of options.rows ?? []) this.add(row);
+    if (this.rows.length > 0) this.rewrite();
   }
 
+  log(step: number, metrics: Metrics): void {
+    const before = this.columns.size;
+    this.add({ step, ...metrics });
+    if (this.columns.size !== before || this.written === 0) this.rewrite();
+    else {
+      appendFileSync(this.path, `${this.line(this.rows[this.rows.length - 1]!)}\n`);
+      this.written = this.rows.length;
+    }
+  }
+
+  /** Write the whole file now (it is kept up to date on every log; this is for an empty run). */
   flush(): void {
-    const cols = [...this.columns];
-    const lines = [cols.join(',')];
-    for (const row of this.rows) lines.push(cols.map((c) => (row[c] === undefined ? '' : String(row[c]))).join(','));
-    writeFileAtomic(this.path, `${lines.join('\n')}\n`);
-    this.pending = 0;
+    this.rewrite();
   }
 
   close(): void {
-    this.flush();
+    if (this.written !== this.rows.length || this.rows.length === 0) this.rewrite();
+  }
+
+  private add(row: MetricRow): void {
+    this.rows.push(row);
+    for (const k of Object.keys(row)) this.columns.add(k);
+  }
+
+  private line(row: MetricRow): string {
+    return [...this.columns].map((c) => (row[c] === undefined ? '' : String(row[c]))).join(',');
+  }
+
+  private rewrite(): void {
+    const lines = [[...this.columns].join(',')];
+    for (const row of this.rows) lines.push(this.line(row));
+    writeFileAtomic(this.path, `${lines.join('\n')}\n`);
+    this.written = this.rows.length;
   }
 }
 

@@ -4,6 +4,7 @@ import type { CommandContext } from '../context.js';
 import { QUICKSTART_ALGOS, QUICKSTART_DATASET, QUICKSTART_ENV } from '../defaults.js';
 import { plotMetrics } from '../plot.js';
 import { formatTable, fmtNumber } from '../table.js';
+import { SIGNAL_EXIT_CODES } from '../interrupt.js';
 import { trainRun, type TrainRunResult } from '../training.js';
 import { summaryLine } from './train.js';
 
@@ -46,6 +47,7 @@ export async function quickstartCommand(
       resume: false,
       dataDir: opts.dataDir,
     });
+    if (result.interrupted) return SIGNAL_EXIT_CODES[result.interrupted];
     reporter.say(summaryLine(result));
     results.push(result);
   }

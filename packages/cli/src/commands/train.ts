@@ -1,6 +1,7 @@
 import { parseBackend, parseConfigOption, parseInteger, parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import type { TrainCliOptions } from '../program.js';
+import { SIGNAL_EXIT_CODES, resumeCommand } from '../interrupt.js';
 import { fmtNumber } from '../table.js';
 import { trainRun, type TrainRunResult } from '../training.js';
 
@@ -13,6 +14,7 @@ export async function trainCommand(ctx: CommandContext, algo: string, opts: Trai
   const evalEvery = parseOptionalInteger('--eval-every', opts.evalEvery, { min: 0 });
   const evalEpisodes = parseInteger('--eval-episodes', opts.evalEpisodes ?? '10', { min: 1 });
   const batchSize = parseOptionalInteger('--batch-size', opts.batchSize, { min: 1 });
+  const checkpointEvery = parseOptionalInteger('--checkpoint-every', opts.checkpointEvery, { min: 0 });
   const online = {
     warmupSteps: parseOptionalInteger('--warmup-steps', opts.warmupSteps, { min: 0 }),
     updateEvery: parseOptionalInteger('--update-every', opts.updateEvery, { min: 1 }),
@@ -40,7 +42,11 @@ export async function trainCommand(ctx: CommandContext, algo: string, opts: Trai
     onlineOptions: online,
     resume: Boolean(opts.resume),
     dataDir: opts.dataDir,
+    checkpointEvery,
+    outArg: opts.out,
+    resumeCommand: resumeCommand(ctx.argv),
   });
+  if (result.interrupted) return SIGNAL_EXIT_CODES[result.interrupted];
   reporter.say(summaryLine(result));
   reporter.say(`wrote ${result.out.dir}/{metrics.jsonl,metrics.csv,checkpoint.json,best-checkpoint.json,config.json,curve.svg,curve.png}`);
   if (opts.json) reporter.result(result);
