@@ -63,13 +63,14 @@ describe('plots', () => {
     ]);
   });
 
-  it('`bellman plot` writes curve files into the first run directory', async () => {
+  it('`bellman plot` writes plot files into the first run directory, beside (not over) its curve files', async () => {
     const dir = tempDir();
     writeRun(join(dir, 'r1'), 'bc', [1, 2, 3, 4]);
     const res = await runCli(['plot', 'r1'], { cwd: dir });
     expect(res.code).toBe(0);
-    expect(lines(res.stdout)).toEqual([`wrote ${join(dir, 'r1', 'curve.svg')}`, `wrote ${join(dir, 'r1', 'curve.png')}`, `wrote ${join(dir, 'r1', 'curve-losses.svg')}`, `wrote ${join(dir, 'r1', 'curve-losses.png')}`]);
-    expect(existsSync(join(dir, 'r1', 'curve.png'))).toBe(true);
+    expect(lines(res.stdout)).toEqual([`wrote ${join(dir, 'r1', 'plot.svg')}`, `wrote ${join(dir, 'r1', 'plot.png')}`, `wrote ${join(dir, 'r1', 'plot-losses.svg')}`, `wrote ${join(dir, 'r1', 'plot-losses.png')}`]);
+    expect(existsSync(join(dir, 'r1', 'plot.png'))).toBe(true);
+    expect(existsSync(join(dir, 'r1', 'curve.png'))).toBe(false);
   });
 
   it('`bellman plot` on a directory without metrics is a usage error', async () => {
