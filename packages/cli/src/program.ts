@@ -126,7 +126,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--update-every <n>', 'online: env steps between rounds of updates (default 1)')
     .option('--gradient-steps <n>', 'online: updates per round (default 1)')
     .option('--buffer-size <n>', 'online: replay capacity (default min(steps, 1e6))')
-    .option('--checkpoint-every <n>', `write <out>/checkpoint.json every n steps, besides after every evaluation and at the end (default ${DEFAULT_CHECKPOINT_EVERY}; 0: only those)`)
+    .option('--checkpoint-every <n>', `write <out>/checkpoint.json every n steps, besides after every evaluation and at the end (default ${DEFAULT_CHECKPOINT_EVERY.offline} offline, ${DEFAULT_CHECKPOINT_EVERY.online} online; 0: only those)`)
     .option('--resume', 'continue from <out>/checkpoint.json (the same command with --resume continues a stopped or killed run)')
     .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
     .action(async (algo: string, opts: TrainCliOptions) => {
