@@ -3,6 +3,7 @@ import { loadRecipe, recipeCachePath, writeMinari } from '@bellman/datasets/node
 import { parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { checkRecipeName, resolveDataset, type ResolvedDataset } from '../datasets.js';
+import { checkOutputDirectory, checkOutputFile } from '../paths.js';
 import { formatTable, fmtNumber, shortSpace } from '../table.js';
 
 /** `bellman dataset list`: the built-in recipes. */
@@ -27,11 +28,15 @@ export async function datasetMakeCommand(
   checkRecipeName(recipe);
   const seed = parseOptionalInteger('--seed', opts.seed, { min: 0 });
   const seedOption = seed === undefined ? {} : { seed };
+  // Generation can take a while: a --out (or cache directory) that cannot be written fails first.
+  if (opts.out !== undefined) checkOutputFile(opts.out, '--out', { cwd: ctx.io.cwd });
+  else if (opts.dataDir !== undefined) checkOutputDirectory(opts.dataDir, '--data-dir', { cwd: ctx.io.cwd });
+  else checkOutputDirectory(ctx.dataDir(), ctx.io.env.BELLMAN_DATA_DIR?.trim() ? 'BELLMAN_DATA_DIR' : 'the recipe cache', { cwd: ctx.io.cwd });
   const started = Date.now();
   let out: string;
   let dataset: OfflineDataset;
   reporter.say(`generating ${recipe}${seed === undefined ? '' : ` with seed ${seed}`} ...`);
-  if (opts.out) {
+  if (opts.out !== undefined) {
     out = resolvePath(ctx.io.cwd, opts.out);
     dataset = makeRecipe(recipe, seedOption);
     await writeMinari(out, dataset, { datasetId: recipe, envId: recipeInfo(recipe).envId });

@@ -1,12 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { LearnerSnapshot } from '@bellman/core';
+import { spaceFromJSON, type Action, type Env, type LearnerSnapshot, type Space, type SpaceSpec } from '@bellman/core';
 import { loadCheckpoint } from '@bellman/core/node';
 import { evaluatePolicy, learnerFromSnapshot } from '@bellman/q-learning';
 import { parseBackend, parseInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError, fromUserInput } from '../errors.js';
-import { fmtNumber } from '../table.js';
+import { fmtNumber, shortSpace } from '../table.js';
 import { makeEnv } from '../training.js';
 
 /** The learner inside a checkpoint: a trainer checkpoint ({learner, state}) or a bare learner snapshot. */
@@ -15,6 +15,51 @@ function snapshotOf(payload: unknown, path: string): LearnerSnapshot {
   if (p && typeof p === 'object' && p.learner && typeof p.learner === 'object') return p.learner;
   if (p && typeof p === 'object' && typeof p.algo === 'string') return payload as LearnerSnapshot;
   throw new UsageError(`checkpoint ${path} holds no learner snapshot`);
+}
+
+/**
+ * The checkpoint file named on the command line: a file, or a run directory written by
+ * `bellman train`, whose checkpoint.json is used. `shown` is how messages name it.
+ */
+function checkpointFile(cwd: string, arg: string): { path: string; shown: string } {
+  const path = resolvePath(cwd, arg);
+  if (!existsSync(path)) throw new UsageError(`checkpoint ${arg} does not exist`);
+  if (!statSync(path).isDirectory()) return { path, shown: arg };
+  const file = join(path, 'checkpoint.json');
+  if (existsSync(file) && statSync(file).isFile()) return { path: file, shown: join(arg, 'checkpoint.json') };
+  const best = existsSync(join(path, 'best-checkpoint.json')) ? ` (it has best-checkpoint.json: pass ${join(arg, 'best-checkpoint.json')})` : '';
+  throw new UsageError(`${arg} is a directory without checkpoint.json: pass a checkpoint file or a run directory written by \`bellman train\`${best}`);
+}
+
+/** A space the snapshot stores, rebuilt; a malformed one is a usage error naming the checkpoint. */
+function snapshotSpace(spec: SpaceSpec | undefined, which: string, shown: string): Space<unknown> {
+  if (!spec || typeof spec !== 'object' || typeof (spec as { kind?: unknown }).kind !== 'string') {
+    throw new UsageError(`checkpoint ${shown} holds no ${which} space in its learner snapshot`);
+  }
+  return fromUserInput(() => spaceFromJSON(spec), `checkpoint ${shown}: ${which} space`);
+}
+
+function sameSpace(a: Space<unknown>, b: Space<unknown>): boolean {
+  const sa = a.toJSON();
+  const sb = b.toJSON();
+  if (sa.kind === 'discrete' || sb.kind === 'discrete') return sa.kind === sb.kind && JSON.stringify(sa) === JSON.stringify(sb);
+  return JSON.stringify(sa.shape) === JSON.stringify(sb.shape);
+}
+
+/**
+ * The learner was built on the spaces of the env it was trained on: the env it is evaluated in
+ * must have the same ones, else the first observation fails deep inside the network.
+ */
+function checkEnvMatches(snapshot: LearnerSnapshot, shown: string, trainedOn: string | undefined, env: Env<Float32Array, Action>, envId: string, given: boolean): void {
+  const observations = snapshotSpace(snapshot.observationSpace, 'observation', shown);
+  const actions = snapshotSpace(snapshot.actionSpace, 'action', shown);
+  if (sameSpace(observations, env.observationSpace) && sameSpace(actions, env.actionSpace)) return;
+  const spaces = (o: Space<unknown>, a: Space<unknown>) => `observations ${shortSpace(o)}, actions ${shortSpace(a)}`;
+  const source = trainedOn ? `was trained on ${trainedOn}` : 'was trained on an env it does not name';
+  throw new UsageError(
+    `checkpoint ${shown} ${source} (${spaces(observations, actions)}) but ${given ? '--env ' : ''}${envId} has ${spaces(env.observationSpace, env.actionSpace)}: ` +
+      `the checkpoint's env and spaces do not match the env given`,
+  );
 }
 
 /** The env a checkpoint was trained on: its meta, else the config.json beside it. */
@@ -42,15 +87,21 @@ export async function evalCommand(
   const episodes = parseInteger('--episodes', opts.episodes ?? '10', { min: 1 });
   const seed = parseInteger('--seed', opts.seed ?? '1000', { min: 0 });
   const backend = parseBackend(opts.backend);
-  const path = resolvePath(ctx.io.cwd, checkpoint);
-  if (!existsSync(path)) throw new UsageError(`checkpoint ${checkpoint} does not exist`);
+  const { path, shown } = checkpointFile(ctx.io.cwd, checkpoint);
   const file = fromUserInput(() => loadCheckpoint<unknown>(path));
-  const envId = opts.env ?? envOf(file.meta, path);
-  if (!envId) throw new UsageError(`checkpoint ${checkpoint} does not say which env it was trained on: pass --env <id>`);
+  const snapshot = snapshotOf(file.payload, shown);
+  const trainedOn = envOf(file.meta ?? {}, path);
+  const envId = opts.env ?? trainedOn;
+  if (!envId) throw new UsageError(`checkpoint ${shown} does not say which env it was trained on: pass --env <id>`);
   const env = makeEnv(envId);
+  try {
+    checkEnvMatches(snapshot, shown, trainedOn, env, envId, opts.env !== undefined);
+  } catch (err) {
+    env.close();
+    throw err;
+  }
   await ctx.backend(backend);
-  const snapshot = snapshotOf(file.payload, checkpoint);
-  const learner = fromUserInput(() => learnerFromSnapshot(snapshot), `checkpoint ${checkpoint}`);
+  const learner = fromUserInput(() => learnerFromSnapshot(snapshot), `checkpoint ${shown}`);
   await ctx.announceBackend();
   const started = Date.now();
   try {
