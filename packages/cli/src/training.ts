@@ -215,20 +215,19 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
       })
     : null;
   const backend = await ctx.backend(options.backend);
-  // The learner is built on the env's spaces before the dataset loads, so that a bad --config
-  // fails at once; the dataset must then have the same spaces (checkSpaces).
+  // A learner is built on the env's spaces (and dropped) before the dataset loads, so that a bad
+  // --config fails at once; the dataset must then have the same spaces (checkSpaces). The one that
+  // trains gets the dataset's episode statistics too (IQL's rewardScale 'auto' reads them).
+  const learnerInit = { observationSpace: env.observationSpace, actionSpace: env.actionSpace, config: options.config, seed: options.seed };
+  const configSource = Object.keys(options.config).length > 0 ? '--config' : undefined;
+  fromUserInput(() => createLearner(options.algo, learnerInit), configSource).dispose();
+  const resolved: ResolvedDataset | undefined =
+    options.dataset === undefined ? undefined : await resolveDataset(ctx, options.dataset, reporter, { dataDir: options.dataDir });
+  if (resolved) checkSpaces(resolved, env, options.envId);
   const learner: Learner = fromUserInput(
-    () => createLearner(options.algo, { observationSpace: env.observationSpace, actionSpace: env.actionSpace, config: options.config, seed: options.seed }),
-    Object.keys(options.config).length > 0 ? '--config' : undefined,
+    () => createLearner(options.algo, resolved ? { ...learnerInit, episodeStatistics: resolved.dataset.statistics() } : learnerInit),
+    configSource,
   );
-  let resolved: ResolvedDataset | undefined;
-  try {
-    resolved = options.dataset === undefined ? undefined : await resolveDataset(ctx, options.dataset, reporter, { dataDir: options.dataDir });
-    if (resolved) checkSpaces(resolved, env, options.envId);
-  } catch (err) {
-    learner.dispose();
-    throw err;
-  }
   await ctx.announceBackend();
 
   // Every input is checked: from here on the run folder is written.

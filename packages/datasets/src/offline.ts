@@ -155,7 +155,7 @@ export class OfflineDataset implements Dataset {
   private readonly sampleable: Int32Array | null;
   private readonly episodeSeeds: (number | undefined)[];
   private readonly returnsToGoCache = new Map<number, Float32Array>();
-  private statisticsCache: DatasetStatistics | null = null;
+  private statisticsCache: (DatasetStatistics & { lengthMax: number }) | null = null;
 
   private constructor(parts: Parts) {
     this.observationSpace = parts.observationSpace;
@@ -479,7 +479,11 @@ export class OfflineDataset implements Dataset {
     };
   }
 
-  statistics(): DatasetStatistics {
+  /**
+   * Counts, episode returns, rewards and observation moments; `lengthMax` is the longest
+   * episode's length in transitions (0 without episodes), which IQL's `rewardScale: 'auto'` reads.
+   */
+  statistics(): DatasetStatistics & { lengthMax: number } {
     if (this.statisticsCache) return this.statisticsCache;
     const returns = this.episodeReturns();
     const ret = meanStd(returns);
@@ -500,6 +504,7 @@ export class OfflineDataset implements Dataset {
       returnStd: ret.std,
       returnMin: returns.length ? returns.reduce((a, b) => Math.min(a, b), Infinity) : 0,
       returnMax: returns.length ? returns.reduce((a, b) => Math.max(a, b), -Infinity) : 0,
+      lengthMax: this.episodeLengths().reduce((a, b) => Math.max(a, b), 0),
       rewardSum,
       rewardMean: rew.mean,
       rewardStd: rew.std,

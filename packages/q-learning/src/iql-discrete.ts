@@ -7,7 +7,8 @@
  *   value         V(s)             one output (value)
  *   policy        logits(s)        one output per action (actor); pi(a|s) = softmax(logits(s))[a]
  *
- * Per update, on a batch (s, a, r, s', d), in this order (r below is the reward times `rewardScale`):
+ * Per update, on a batch (s, a, r, s', d), in this order (r below is the reward times the reward
+ * scale: `rewardScale`, or with 'auto', the default, `autoRewardScale` of the dataset's statistics):
  *   value:   u = min_j Qtarget_j(s, a) - V(s),  L_V = mean |tau - 1(u < 0)| * u^2   (expectile tau)
  *   critic:  y = r + gamma * (1 - d) * V(s')   (V before this update's value step)
  *            L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2   (+ regularizer penalties)
@@ -26,10 +27,18 @@
  * those of continuous IQL (IQL_DEFAULTS).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type Discrete, type Metrics } from '@bellman/core';
-import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { Adam, Mlp, type ActOptions, type Action, type Discrete, type LearnerSnapshot, type Metrics } from '@bellman/core';
+import { BaseLearner, type LearnerDefinition, type LearnerInit } from './learner-base.js';
 import { argmax, forwardOne, readAndDispose, sampleFromLogits, type BatchTensors } from './learner-utils.js';
-import { IQL_DEFAULTS, IQL_SCHEMA, expectileLoss, type IQLConfig } from './iql.js';
+import {
+  IQL_DEFAULTS,
+  REWARD_SCALE_WEIGHT,
+  expectileLoss,
+  iqlLearnerSpec,
+  rewardScaleVariable,
+  withRewardScaleWeight,
+  type IQLConfig,
+} from './iql.js';
 import { mse, renameLoss } from './twin-critic.js';
 
 /** The same fields as continuous IQL: typed against IQLConfig, so a field added there must be added here. */
@@ -55,9 +64,11 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
   private readonly actorOptimizer: Adam;
   private readonly criticOptimizer: Adam;
   private readonly valueOptimizer: Adam;
+  /** The reward scale in use (config number or 'auto' scale), saved with the weights. */
+  private readonly rewardScaleVar: tf.Variable;
 
   constructor(init: LearnerInit<DiscreteIQLConfig>) {
-    super(learnerSpec('iql', 'IQL', IQL_SCHEMA, IQL_DEFAULTS, ['discrete']), init);
+    super(iqlLearnerSpec(init, ['discrete']), init);
     const { hiddenSizes, actorLearningRate, criticLearningRate, valueLearningRate } = this.config;
     this.numActions = (this.actionSpace as Discrete).n;
     const net = (outputDim: number) => new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim }, this.rng);
@@ -76,6 +87,17 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
     this.actorOptimizer = this.addOptimizer('actor', new Adam(this.actor.variables, { learningRate: actorLearningRate }));
     this.criticOptimizer = this.addOptimizer('critic', new Adam([...critic1.variables, ...critic2.variables], { learningRate: criticLearningRate }));
     this.valueOptimizer = this.addOptimizer('value', new Adam(this.value.variables, { learningRate: valueLearningRate }));
+    this.rewardScaleVar = this.addVariable(REWARD_SCALE_WEIGHT, rewardScaleVariable(this.config, init.episodeStatistics));
+  }
+
+  /** The factor rewards are multiplied by in the TD target (float32): the config's number, or what 'auto' gave. */
+  get rewardScale(): number {
+    return this.rewardScaleVar.dataSync()[0]!;
+  }
+
+  /** As BaseLearner's, and a snapshot from before the reward scale was saved gets its config's number. */
+  override load(snapshot: LearnerSnapshot): void {
+    super.load(withRewardScaleWeight(snapshot));
   }
 
   private v(observations: tf.Tensor2D): tf.Tensor1D {
@@ -83,7 +105,7 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
   }
 
   protected trainStep(batch: BatchTensors): Metrics {
-    const { gamma, rewardScale, tau, expectile, beta, maxWeight } = this.config;
+    const { gamma, tau, expectile, beta, maxWeight } = this.config;
     const s = batch.observations;
     const sNext = batch.nextObservations;
     const oneHot = batch.actionOneHot;
@@ -94,7 +116,7 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
     // Qt = min_j Qtarget_j(s, a); A = Qt - V(s); y = r + gamma * (1 - d) * V(s').
     const qTarget = tf.tidy(() => tf.minimum(taken(this.targets[0].forward(s), oneHot), taken(this.targets[1].forward(s), oneHot)) as tf.Tensor1D);
     const advantage = tf.tidy(() => tf.sub(qTarget, this.v(s)) as tf.Tensor1D);
-    const y = tf.tidy(() => tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.v(sNext)))) as tf.Tensor1D);
+    const y = tf.tidy(() => tf.add(tf.mul(this.rewardScaleVar, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.v(sNext)))) as tf.Tensor1D);
 
     const metrics: Metrics = {};
     const probe: Metrics = {};

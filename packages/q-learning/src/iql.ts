@@ -3,7 +3,8 @@
  * the value updates.
  *
  * Per update, on a batch (s, a, r, s', d), in this order:
- * (r below is the reward times `rewardScale`, 1 by default)
+ * (r below is the reward times the reward scale: `rewardScale`, or with 'auto', the default, the
+ * scale `autoRewardScale` derives from the dataset's episode statistics)
  *   value:   u = min_j Qtarget_j(s, a) - V(s),  L_V = mean |tau - 1(u < 0)| * u^2   (expectile tau)
  *   critic:  y = r + gamma * (1 - d) * V(s')   (V before this update's value step)
  *            L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2   (+ regularizer penalties)
@@ -18,9 +19,19 @@
  * the next state-action the policy would take.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ConfigSchema, type Metrics } from '@bellman/core';
+import {
+  Adam,
+  ConfigError,
+  Mlp,
+  serializeTensor,
+  variableFrom,
+  type ConfigSchema,
+  type FieldSpec,
+  type LearnerSnapshot,
+  type Metrics,
+} from '@bellman/core';
 import { AdvantageWeightedLearner } from './advantage-weighted.js';
-import { learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { learnerSpec, type ActionKind, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { normalNoise } from './gaussian-policy.js';
 import { ACTOR_CRITIC_SCHEMA, POSITIVE_NUMBER, mse, renameLoss } from './twin-critic.js';
@@ -39,8 +50,12 @@ export interface IQLConfig {
   actorLearningRate: number;
   criticLearningRate: number;
   valueLearningRate: number;
-  /** Rewards are multiplied by this in the TD target (Q is then on the scaled reward's scale). */
-  rewardScale: number;
+  /**
+   * Rewards are multiplied by a scale in the TD target (Q is then on the scaled reward's scale):
+   * this number, or with 'auto' (the default) L / (max episode return - min episode return) of
+   * the dataset handed in as `episodeStatistics`, L its longest episode (`autoRewardScale`).
+   */
+  rewardScale: 'auto' | number;
 }
 
 export const IQL_DEFAULTS: Readonly<IQLConfig> = Object.freeze({
@@ -53,11 +68,11 @@ export const IQL_DEFAULTS: Readonly<IQLConfig> = Object.freeze({
   actorLearningRate: 3e-4,
   criticLearningRate: 3e-4,
   valueLearningRate: 3e-4,
-  rewardScale: 1,
+  rewardScale: 'auto',
 });
 
-/** The schema of IQL on either action space (iql-discrete.ts uses it too). */
-export const IQL_SCHEMA: ConfigSchema<IQLConfig> = {
+/** The fields of IQL's schema other than `rewardScale`, on either action space. */
+const IQL_SCHEMA_FIELDS: Omit<ConfigSchema<IQLConfig>, 'rewardScale'> = {
   ...ACTOR_CRITIC_SCHEMA,
   expectile: { type: 'number', min: 0, max: 1, exclusiveMin: true },
   beta: { type: 'number', min: 0 },
@@ -65,8 +80,76 @@ export const IQL_SCHEMA: ConfigSchema<IQLConfig> = {
   actorLearningRate: POSITIVE_NUMBER,
   criticLearningRate: POSITIVE_NUMBER,
   valueLearningRate: POSITIVE_NUMBER,
-  rewardScale: POSITIVE_NUMBER,
 };
+
+const AUTO: FieldSpec = { type: 'enum', values: ['auto'] };
+
+/**
+ * The LearnerSpec of IQL on `actionKinds` (iql-discrete.ts uses it too). `rewardScale` is "auto"
+ * or a number greater than 0; a config schema field has one type, so it is checked here and the
+ * schema gets the field spec of the type given.
+ */
+export function iqlLearnerSpec(init: LearnerInit<IQLConfig>, actionKinds: readonly ActionKind[]): LearnerSpec<IQLConfig> {
+  const config = init.config;
+  const given = config && typeof config === 'object' && !Array.isArray(config) ? (config as Record<string, unknown>).rewardScale : undefined;
+  if (given !== undefined && given !== 'auto' && !(typeof given === 'number' && Number.isFinite(given) && given > 0)) {
+    throw new ConfigError('IQL', 'rewardScale', `"rewardScale" must be "auto" or a number greater than 0, got ${JSON.stringify(given)}`);
+  }
+  const schema: ConfigSchema<IQLConfig> = { ...IQL_SCHEMA_FIELDS, rewardScale: typeof given === 'number' ? POSITIVE_NUMBER : AUTO };
+  return learnerSpec('iql', 'IQL', schema, IQL_DEFAULTS, actionKinds);
+}
+
+/** What `rewardScale: 'auto'` reads (LearnerInit's `episodeStatistics`). */
+export type EpisodeStatistics = NonNullable<LearnerInit['episodeStatistics']>;
+
+/**
+ * The reward scale of `rewardScale: 'auto'`: L / (returnMax - returnMin), L = lengthMax, so that
+ * the dataset's episode returns span L, one unit of reward per step. The IQL authors scale D4RL
+ * locomotion rewards by 1000 / (max return - min return), 1000 being those tasks' episode
+ * length: this is their scale there, and the same per-step scale on shorter tasks (Pendulum's
+ * 200 steps). 1 without statistics (online training) or when every episode returns the same
+ * (one episode, say): there is no spread to scale by.
+ */
+export function autoRewardScale(statistics: EpisodeStatistics | undefined): number {
+  if (statistics === undefined) return 1;
+  const { returnMin, returnMax, lengthMax } = statistics;
+  for (const [name, value] of [['returnMin', returnMin], ['returnMax', returnMax], ['lengthMax', lengthMax]] as const) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new TypeError(`iql: episodeStatistics.${name} must be a finite number, got ${JSON.stringify(value)} (an OfflineDataset's statistics() has it)`);
+    }
+  }
+  if (returnMax < returnMin) throw new RangeError(`iql: episodeStatistics.returnMax (${returnMax}) is below returnMin (${returnMin})`);
+  const spread = returnMax - returnMin;
+  if (spread === 0) return 1;
+  if (!Number.isInteger(lengthMax) || lengthMax < 1) throw new RangeError(`iql: episodeStatistics.lengthMax must be a positive integer, got ${lengthMax}`);
+  return lengthMax / spread;
+}
+
+/** The reward scale an IQL learner starts with: the config's number, or the 'auto' scale of the statistics. */
+export function resolveRewardScale(rewardScale: 'auto' | number, statistics: EpisodeStatistics | undefined): number {
+  return rewardScale === 'auto' ? autoRewardScale(statistics) : rewardScale;
+}
+
+/** Name of the saved reward scale among a snapshot's weights. */
+export const REWARD_SCALE_WEIGHT = 'rewardScale';
+
+/**
+ * Snapshots saved before the reward scale was a weight have a numeric `rewardScale` in their
+ * config and no such weight: the weight is that number.
+ */
+export function withRewardScaleWeight(snapshot: LearnerSnapshot): LearnerSnapshot {
+  const scale = (snapshot?.config as { rewardScale?: unknown } | undefined)?.rewardScale;
+  if (!snapshot?.weights || REWARD_SCALE_WEIGHT in snapshot.weights || typeof scale !== 'number') return snapshot;
+  const t = tf.scalar(scale);
+  const weight = serializeTensor(t);
+  t.dispose();
+  return { ...snapshot, weights: { ...snapshot.weights, [REWARD_SCALE_WEIGHT]: weight } };
+}
+
+/** A learner's reward-scale variable: a float32 scalar, not trained, saved with the weights. */
+export function rewardScaleVariable(config: IQLConfig, statistics: EpisodeStatistics | undefined): tf.Variable {
+  return variableFrom(tf.scalar(resolveRewardScale(config.rewardScale, statistics)), false);
+}
 
 /** Expectile loss of residuals u: mean |tau - 1(u < 0)| * u^2. */
 export function expectileLoss(u: tf.Tensor, expectile: number): tf.Scalar {
@@ -82,12 +165,25 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
   /** V(s). */
   readonly value: Mlp;
   private readonly valueOptimizer: Adam;
+  /** The reward scale in use (config number or 'auto' scale), saved with the weights. */
+  private readonly rewardScaleVar: tf.Variable;
 
   constructor(init: LearnerInit<IQLConfig>) {
-    super(learnerSpec('iql', 'IQL', IQL_SCHEMA, IQL_DEFAULTS, ['box']), init, 2);
+    super(iqlLearnerSpec(init, ['box']), init, 2);
     const { hiddenSizes, valueLearningRate } = this.config;
     this.value = this.addNetwork('value', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: 1 }, this.rng));
     this.valueOptimizer = this.addOptimizer('value', new Adam(this.value.variables, { learningRate: valueLearningRate }));
+    this.rewardScaleVar = this.addVariable(REWARD_SCALE_WEIGHT, rewardScaleVariable(this.config, init.episodeStatistics));
+  }
+
+  /** The factor rewards are multiplied by in the TD target (float32): the config's number, or what 'auto' gave. */
+  get rewardScale(): number {
+    return this.rewardScaleVar.dataSync()[0]!;
+  }
+
+  /** As BaseLearner's, and a snapshot from before the reward scale was saved gets its config's number. */
+  override load(snapshot: LearnerSnapshot): void {
+    super.load(withRewardScaleWeight(snapshot));
   }
 
   private v(observations: tf.Tensor2D): tf.Tensor1D {
@@ -95,7 +191,7 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
   }
 
   protected trainStep(batch: BatchTensors): Metrics {
-    const { gamma, rewardScale, tau, expectile, beta, maxWeight } = this.config;
+    const { gamma, tau, expectile, beta, maxWeight } = this.config;
     const s = batch.observations;
     const a = batch.actions;
     const sNext = batch.nextObservations;
@@ -104,7 +200,7 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
     // Qt = min_j Qtarget_j(s, a); A = Qt - V(s); y = r + gamma * (1 - d) * V(s').
     const qTarget = tf.tidy(() => this.critics.targetMin(s, a));
     const advantage = tf.tidy(() => tf.sub(qTarget, this.v(s)) as tf.Tensor1D);
-    const y = tf.tidy(() => tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.v(sNext)))) as tf.Tensor1D);
+    const y = tf.tidy(() => tf.add(tf.mul(this.rewardScaleVar, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.v(sNext)))) as tf.Tensor1D);
     // a' ~ pi(.|s') for phi(s', a') only; the noise is drawn every update so that adding a probe or a
     // regularizer leaves the learner's random stream unchanged.
     const nextNoise = normalNoise(this.rng, batch.size, this.actionDim);

@@ -52,6 +52,12 @@ export interface LearnerInit<C extends object = Record<string, unknown>> {
   featureProbe?: FeatureProbe;
   /** Observation statistics for learners that normalise inputs (TD3+BC); `dataset.statistics()` fits. */
   normalization?: { observationMean: ArrayLike<number>; observationStd: ArrayLike<number> };
+  /**
+   * The offline dataset's episode returns and lengths, for learners whose reward scale adapts to
+   * the data (IQL's `rewardScale: 'auto'`); an OfflineDataset's `statistics()` fits. Learners
+   * that read it save what they derived from it, so a snapshot does not need it again.
+   */
+  episodeStatistics?: { returnMin: number; returnMax: number; lengthMax: number };
 }
 
 /** What a value-based learner's critic loss gets back from `BaseLearner.regularize`. */
