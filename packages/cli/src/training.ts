@@ -42,7 +42,7 @@ export interface TrainRunOptions {
   dataDir?: string;
   /** Plot the learning curve after training (default true). */
   plot?: boolean;
-  /** Write the checkpoint every this many steps besides evaluations (default DEFAULT_CHECKPOINT_EVERY; 0: only those). */
+  /** Write the checkpoint every this many steps besides evaluations (default DEFAULT_CHECKPOINT_EVERY for the mode; 0: only those). */
   checkpointEvery?: number;
   /** The command that resumes this run, printed when a signal stops it (default: a `bellman train` command built from these options). */
   resumeCommand?: string;
@@ -198,7 +198,7 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   }
   const files = runFiles(options.outDir);
   checkOutputDirectory(options.outArg ?? options.outDir, '--out', { cwd: ctx.io.cwd });
-  const checkpointEvery = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+  const checkpointEvery = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY[options.online ? 'online' : 'offline'];
   if (options.online) checkReplayCapacity(options, onlineOptions);
   const plan = options.resume
     ? planResume({
