@@ -225,7 +225,8 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
     options.dataset === undefined ? undefined : await resolveDataset(ctx, options.dataset, reporter, { dataDir: options.dataDir });
   if (resolved) checkSpaces(resolved, env, options.envId);
   const learner: Learner = fromUserInput(
-    () => createLearner(options.algo, resolved ? { ...learnerInit, episodeStatistics: resolved.dataset.statistics() } : learnerInit),
+    // the dataset's statistics: episode returns for IQL's reward scale, observation moments for TD3+BC's normalisation
+    () => createLearner(options.algo, resolved ? { ...learnerInit, episodeStatistics: resolved.dataset.statistics(), normalization: resolved.dataset.statistics() } : learnerInit),
     configSource,
   );
   await ctx.announceBackend();
