@@ -134,7 +134,8 @@ export function makeEnv(envId: string): Env<Float32Array, Action> {
 
 const describeSpace = shortSpace;
 
-function sameSpace(a: Space<unknown>, b: Space<unknown>): boolean {
+/** Spaces a learner can move between: the same kind, and the same n (Discrete) or shape (Box; bounds may differ). */
+export function sameSpace(a: Space<unknown>, b: Space<unknown>): boolean {
   const sa = a.toJSON();
   const sb = b.toJSON();
   if (sa.kind !== sb.kind) return false;

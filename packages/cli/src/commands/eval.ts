@@ -7,7 +7,7 @@ import { parseBackend, parseInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError, fromUserInput } from '../errors.js';
 import { fmtNumber, shortSpace } from '../table.js';
-import { makeEnv } from '../training.js';
+import { makeEnv, sameSpace } from '../training.js';
 
 /** The learner inside a checkpoint: a trainer checkpoint ({learner, state}) or a bare learner snapshot. */
 function snapshotOf(payload: unknown, path: string): LearnerSnapshot {
@@ -37,13 +37,6 @@ function snapshotSpace(spec: SpaceSpec | undefined, which: string, shown: string
     throw new UsageError(`checkpoint ${shown} holds no ${which} space in its learner snapshot`);
   }
   return fromUserInput(() => spaceFromJSON(spec), `checkpoint ${shown}: ${which} space`);
-}
-
-function sameSpace(a: Space<unknown>, b: Space<unknown>): boolean {
-  const sa = a.toJSON();
-  const sb = b.toJSON();
-  if (sa.kind === 'discrete' || sb.kind === 'discrete') return sa.kind === sb.kind && JSON.stringify(sa) === JSON.stringify(sb);
-  return JSON.stringify(sa.shape) === JSON.stringify(sb.shape);
 }
 
 /**
