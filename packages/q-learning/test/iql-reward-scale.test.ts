@@ -143,7 +143,7 @@ describe('the saved reward scale', () => {
       const a = make(STATS);
       for (let i = 0; i < 2; i++) a.update(batch());
       const snapshot = JSON.parse(JSON.stringify(a.save())) as LearnerSnapshot;
-      expect(snapshot.config.rewardScale).toBe('auto');
+      expect((snapshot.config as { rewardScale?: unknown }).rewardScale).toBe('auto');
       expect(snapshot.weights.rewardScale?.shape).toEqual([]);
 
       const restored = learnerFromSnapshot(snapshot) as IQL | DiscreteIQL; // built without statistics: 1, then loaded
