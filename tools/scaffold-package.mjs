@@ -18,10 +18,10 @@ const entries = { index: 'src/index.ts', ...Object.fromEntries(extra.map(([k, v]
 const exportsMap = {};
 for (const key of Object.keys(entries)) {
   const sub = key === 'index' ? '.' : `./${key}`;
+  // each condition with its own types: CommonJS TypeScript users need the .d.cts
   exportsMap[sub] = {
-    types: `./dist/${key}.d.ts`,
-    import: `./dist/${key}.js`,
-    require: `./dist/${key}.cjs`,
+    import: { types: `./dist/${key}.d.ts`, default: `./dist/${key}.js` },
+    require: { types: `./dist/${key}.d.cts`, default: `./dist/${key}.cjs` },
   };
 }
 exportsMap['./package.json'] = './package.json';
