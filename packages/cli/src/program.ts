@@ -4,6 +4,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, oneLine } from './erro
 import { processIo } from './io.js';
 import { DEFAULT_CHECKPOINT_EVERY } from './defaults.js';
 import type { CliIo } from './io.js';
+import type { ExperimentCliOptions } from './commands/experiment.js';
 
 export const VERSION = '0.1.0';
 
@@ -166,6 +167,13 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .description('run a paper-reproduction experiment and write its plots: dr3 (SARSA vs TD feature co-adaptation, CQL vs CQL+DR3)')
     .argument('<name>', 'experiment name: dr3')
     .option('--quick', 'small steps and one seed (about a minute), for smoke tests')
+    .option('--updates <n>', 'dr3: updates of each evaluation run (sarsa, td, td+dr3; default 3000)')
+    .option('--probe-every <n>', 'dr3: probe the critic every n updates, after log-spaced early probes (default: 1% of --updates, at least 100)')
+    .option('--cql-updates <n>', 'dr3: updates of each CQL run (default 3000)')
+    .option('--tasks <list>', 'dr3: evaluation tasks, comma-separated (cartpole, pendulum; default both)')
+    .option('--gamma <g>', 'dr3: discount (default 0.99)')
+    .option('--critic-layers <n>', 'dr3: hidden layers of 256 units in the evaluation critics (default 2)')
+    .option('--target-update-interval <n>', 'dr3: updates between target-network copies in the evaluation part (default 100; 1: no target network)')
     .option('--json', 'end stdout with one JSON line of results; progress goes to stderr')
     .option('--seeds <n>', 'number of seeds (0..n-1)')
     .option('--out <dir>', 'output directory (default runs/experiment-<name>)')
@@ -173,7 +181,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--cql-dataset <recipe>', 'dr3: CartPole recipe of the CQL part (default cartpole-medium-v0)')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
     .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
-    .action(async (name: string, opts: { quick?: boolean; json?: boolean; seeds?: string; out?: string; only?: string; cqlDataset?: string; backend?: string; dataDir?: string }) => {
+    .action(async (name: string, opts: ExperimentCliOptions) => {
       const { experimentCommand } = await import('./commands/experiment.js');
       done(await experimentCommand(ctx, name, opts));
     });

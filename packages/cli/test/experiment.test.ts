@@ -5,9 +5,9 @@ import { makeRecipe } from '@bellman/datasets';
 import { MEDIUM_NOISE } from '@bellman/envs';
 import type { Box } from '@bellman/core';
 import { CommandContext } from '../src/context.js';
-import { dr3Command } from '../src/commands/experiment.js';
+import { applyDr3Scale, dr3Command } from '../src/commands/experiment.js';
 import { expertAction, mediumActionProbabilities, mediumActionSampler } from '../src/experiments/behaviour.js';
-import { DR3_FULL, meanCosine, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
+import { DR3_FULL, meanCosine, probeSteps, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
 import type { CliIo } from '../src/index.js';
 import { lines, runCli, tempDir } from './helpers.js';
 
@@ -16,7 +16,7 @@ const TINY: Dr3ExperimentConfig = {
   ...DR3_FULL,
   seeds: 1,
   datasetTransitions: 600,
-  evaluation: { ...DR3_FULL.evaluation, steps: 12, batchSize: 32, probeEvery: 4, hiddenSizes: [16, 16] },
+  evaluation: { ...DR3_FULL.evaluation, steps: 12, batchSize: 32, probeEvery: 4, probeBatchSize: 64, hiddenSizes: [16, 16] },
   cql: { ...DR3_FULL.cql!, steps: 12, batchSize: 32, probeEvery: 4, hiddenSizes: [16, 16], evalEpisodes: 1 },
 };
 
@@ -56,21 +56,58 @@ describe('bellman experiment dr3', () => {
     }
     for (const m of methods.filter((x) => x.name.startsWith('cql'))) expect(Number.isFinite(m.evalReturnMean)).toBe(true);
     for (const m of methods.filter((x) => !x.name.startsWith('cql'))) expect(m.evalReturnMean).toBeUndefined();
-    // The first probe comes before any update: the same seed gives TD and TD+DR3 the same
-    // weights and batch (and the same a' draws), so they start equal; DR3 then changes the path.
+    // The first probe comes before any update, on the fixed probe batch: the same seed gives every
+    // evaluation method the same weights, so all three start equal; the updates then part them.
     const get = (task: string, name: string) => methods.find((m) => m.task === task && m.name === name)!;
-    expect(get('cartpole', 'td+dr3').dotStart).toBe(get('cartpole', 'td').dotStart);
+    for (const task of ['cartpole', 'pendulum']) {
+      expect(get(task, 'td+dr3').dotStart).toBe(get(task, 'td').dotStart);
+      expect(get(task, 'sarsa').dotStart).toBe(get(task, 'td').dotStart);
+    }
     expect(get('cartpole', 'td+dr3').dotEnd).not.toBe(get('cartpole', 'td').dotEnd);
     expect(get('cartpole', 'cql+dr3').dotStart).toBe(get('cartpole', 'cql').dotStart);
 
     const out = join(dir, 'dr3');
-    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { runs: { probes: unknown[] }[] };
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { runs: { method: string; probes: { step: number }[] }[] };
     expect(results.runs).toHaveLength(8);
-    expect(results.runs[0]!.probes).toHaveLength(3);
+    // evaluation runs: log-spaced probes, then every probeEvery; CQL runs: every probeEvery inside the update
+    expect(results.runs[0]!.probes.map((p) => p.step)).toEqual([0, 1, 2, 3, 4, 8, 12]);
+    expect(results.runs.find((r) => r.method === 'cql')!.probes.map((p) => p.step)).toEqual([0, 4, 8]);
     for (const name of ['dr3-features-cartpole', 'dr3-features-pendulum', 'dr3-features-cql', 'dr3-cql-returns']) {
       expect(existsSync(join(out, `${name}.svg`))).toBe(true);
       expect(existsSync(join(out, `${name}.png`))).toBe(true);
     }
+  });
+
+  it('a second invocation reuses the runs finished with the same settings, and trains those whose settings changed', async () => {
+    const dir = tempDir();
+    const first = captureIo(dir);
+    const evaluationOnly = { ...TINY, cql: null, evaluation: { ...TINY.evaluation, tasks: ['pendulum' as const] } };
+    expect(await dr3Command(new CommandContext(first.io), { json: true, backend: 'cpu', out: 'dr3' }, evaluationOnly)).toBe(0);
+    const again = captureIo(dir);
+    expect(await dr3Command(new CommandContext(again.io), { json: true, backend: 'cpu', out: 'dr3' }, evaluationOnly)).toBe(0);
+    expect(lines(again.stderr()).filter((l) => l.startsWith('reusing'))).toEqual(
+      ['pendulum-sarsa-seed0', 'pendulum-td-seed0', 'pendulum-td-dr3-seed0'].map((id) => `reusing ${id} from ${join(dir, 'dr3', 'runs')} (finished earlier with the same settings)`),
+    );
+    expect(lines(again.stdout())).toEqual(lines(first.stdout()));
+    const longer = captureIo(dir);
+    expect(await dr3Command(new CommandContext(longer.io), { json: true, backend: 'cpu', out: 'dr3', updates: '16' }, evaluationOnly)).toBe(0);
+    expect(longer.stderr()).not.toContain('reusing');
+    expect(JSON.parse(lines(longer.stdout())[0]!)).toMatchObject({ updates: 16, cqlUpdates: null });
+  });
+
+  it('probeSteps: 0, ten a decade up to probeEvery, then every probeEvery, and the last update', () => {
+    expect(probeSteps(1000, 100)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, 40, 50, 63, 79, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+    expect(probeSteps(250, 100)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, 40, 50, 63, 79, 100, 200, 250]);
+  });
+
+  it('--updates, --critic-layers, --gamma, --target-update-interval, --tasks and --cql-updates set the scale and the conditions', () => {
+    const config = applyDr3Scale(DR3_FULL, { updates: '100000', criticLayers: '4', gamma: '0.999', targetUpdateInterval: '1', tasks: 'pendulum', cqlUpdates: '20000' });
+    expect(config.evaluation).toMatchObject({ steps: 100_000, probeEvery: 1000, hiddenSizes: [256, 256, 256, 256], targetUpdateInterval: 1, tasks: ['pendulum'] });
+    expect(config.gamma).toBe(0.999);
+    expect(config.cql).toMatchObject({ steps: 20_000, probeEvery: 200 });
+    expect(() => applyDr3Scale(DR3_FULL, { gamma: '1' })).toThrow('--gamma must be a number in [0, 1), got "1"');
+    expect(() => applyDr3Scale(DR3_FULL, { tasks: 'cartpole,hopper' })).toThrow('--tasks: unknown task "hopper" (choose from cartpole, pendulum)');
+    expect(() => applyDr3Scale({ ...DR3_FULL, cql: null }, { cqlUpdates: '5' })).toThrow('--cql-updates: this configuration has no CQL part');
   });
 
   it('--only cql --cql-dataset runs the CQL part alone on the chosen recipe', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closestMatches } from '@bellman/core';
 import { writeFileAtomic } from '@bellman/core/node';
@@ -7,7 +7,8 @@ import { parseBackend, parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { resolveDataset } from '../datasets.js';
 import { UsageError } from '../errors.js';
-import { DR3_FULL, DR3_QUICK, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3ExperimentResult, type Dr3RunResult } from '../experiments/dr3.js';
+import { DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3ExperimentResult, type Dr3RunResult, type Dr3Task } from '../experiments/dr3.js';
+import { checkOutputDirectory } from '../paths.js';
 import { writeDr3Plots } from '../experiments/dr3-plots.js';
 import { startProgress } from '../progress.js';
 import { fmtNumber, formatTable } from '../table.js';
@@ -15,6 +16,13 @@ import { fmtNumber, formatTable } from '../table.js';
 /** Options of `bellman experiment <name>` as commander parses them. */
 export interface ExperimentCliOptions {
   quick?: boolean;
+  updates?: string;
+  probeEvery?: string;
+  cqlUpdates?: string;
+  tasks?: string;
+  gamma?: string;
+  criticLayers?: string;
+  targetUpdateInterval?: string;
   json?: boolean;
   seeds?: string;
   out?: string;
@@ -44,7 +52,8 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   const seeds = parseOptionalInteger('--seeds', opts.seeds, { min: 1, max: 100 }) ?? base.seeds;
   const backend = parseBackend(opts.backend);
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-dr3-quick' : 'runs/experiment-dr3'));
-  const config = selectDr3Parts({ ...base, seeds }, opts);
+  const config = applyDr3Scale(selectDr3Parts({ ...base, seeds }, opts), opts);
+  checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
   await ctx.backend(backend);
   await ctx.announceBackend();
 
@@ -71,6 +80,12 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
     },
     startRun: (label, steps) => startProgress(reporter, label, steps),
     finishRun: (run) => reporter.say(runLine(run)),
+    loadRun: (id, key) => {
+      const saved = readSavedRun(join(outDir, 'runs', `${id}.json`), key);
+      if (saved) reporter.say(`reusing ${id} from ${join(outDir, 'runs')} (finished earlier with the same settings)`);
+      return saved;
+    },
+    saveRun: (id, key, run) => writeFileAtomic(join(outDir, 'runs', `${id}.json`), `${JSON.stringify({ key, run })}\n`),
   });
 
   mkdirSync(outDir, { recursive: true });
@@ -83,8 +98,53 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   reporter.say('');
   reporter.say(`${result.wallSeconds.toFixed(1)}s; wrote ${resultsPath}`);
   reporter.say(`plots: ${plots.join(', ')}`);
-  if (opts.json) reporter.result({ methods: result.methods });
+  if (opts.json) reporter.result({ updates: config.evaluation.steps, cqlUpdates: config.cql?.steps ?? null, methods: result.methods });
   return 0;
+}
+
+/** A run saved by an earlier invocation, when its settings key is this one's. */
+function readSavedRun(path: string, key: string): Dr3RunResult | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as { key?: string; run?: Dr3RunResult };
+    return saved.key === key ? saved.run : undefined;
+  } catch {
+    // a file cut short by a kill: the run is trained again and the file rewritten
+    return undefined;
+  }
+}
+
+/**
+ * The scale and the conditions of the evaluation part from the command line: --updates,
+ * --probe-every, --tasks, --gamma, --critic-layers (of 256 units), --target-update-interval; and
+ * --cql-updates for the CQL part. Each is checked; unset ones keep the preset's value.
+ */
+export function applyDr3Scale(config: Dr3ExperimentConfig, opts: ExperimentCliOptions): Dr3ExperimentConfig {
+  const evaluation = { ...config.evaluation };
+  const updates = parseOptionalInteger('--updates', opts.updates, { min: 1 });
+  if (updates !== undefined) evaluation.steps = updates;
+  const probeEvery = parseOptionalInteger('--probe-every', opts.probeEvery, { min: 1 });
+  // long runs probe every 1% by default: 100 points after the log-spaced early ones
+  evaluation.probeEvery = probeEvery ?? (updates !== undefined ? Math.max(config.evaluation.probeEvery, Math.ceil(updates / 100)) : evaluation.probeEvery);
+  const layers = parseOptionalInteger('--critic-layers', opts.criticLayers, { min: 1, max: 16 });
+  if (layers !== undefined) evaluation.hiddenSizes = Array.from({ length: layers }, () => config.evaluation.hiddenSizes[0] ?? 256);
+  const targetUpdateInterval = parseOptionalInteger('--target-update-interval', opts.targetUpdateInterval, { min: 1 });
+  if (targetUpdateInterval !== undefined) evaluation.targetUpdateInterval = targetUpdateInterval;
+  if (opts.tasks !== undefined) {
+    const tasks = opts.tasks.split(',').map((t) => t.trim());
+    const known = Object.keys(DR3_TASKS);
+    for (const t of tasks) if (!known.includes(t)) throw new UsageError(`--tasks: unknown task "${t}" (choose from ${known.join(', ')})`);
+    evaluation.tasks = tasks as Dr3Task[];
+  }
+  let gamma = config.gamma;
+  if (opts.gamma !== undefined) {
+    gamma = Number(opts.gamma);
+    if (!(opts.gamma.trim() !== '' && gamma >= 0 && gamma < 1)) throw new UsageError(`--gamma must be a number in [0, 1), got "${opts.gamma}"`);
+  }
+  const cqlUpdates = parseOptionalInteger('--cql-updates', opts.cqlUpdates, { min: 1 });
+  if (cqlUpdates !== undefined && !config.cql) throw new UsageError('--cql-updates: this configuration has no CQL part (drop --only evaluation)');
+  const cql = config.cql && cqlUpdates !== undefined ? { ...config.cql, steps: cqlUpdates, probeEvery: Math.max(config.cql.probeEvery, Math.ceil(cqlUpdates / 100)) } : config.cql;
+  return { ...config, gamma, evaluation, cql };
 }
 
 export const DR3_PARTS: readonly string[] = ['evaluation', 'cql'];

@@ -29,15 +29,18 @@ function colorScale(methods: readonly Dr3Method[]): { domain: string[]; range: s
 }
 
 /**
- * Three panels for one task against the training step, one line per method (means over seeds):
- * phi(s,a).phi(s',a'), the mean cosine between the two feature vectors, and srank.
+ * Four panels for one task against the training step, one line per method (means over seeds):
+ * phi(s,a).phi(s',a'), the mean cosine between the two feature vectors, srank and mean Q. `logSteps`
+ * puts the steps on a log axis (symlog, so that step 0 stays on it), for runs of many updates.
  */
-export function featureCurvesSpec(result: Dr3ExperimentResult, task: Dr3Task, methods: readonly Dr3Method[]): TopLevelSpec {
+export function featureCurvesSpec(result: Dr3ExperimentResult, task: Dr3Task, methods: readonly Dr3Method[], logSteps = false): TopLevelSpec {
   const values = meanCurves(result.runs).filter((c) => c.task === task && methods.includes(c.method) && Number.isFinite(c.featureDot));
   const present = methods.filter((m) => values.some((v) => v.method === m));
   const color = { field: 'method', type: 'nominal' as const, title: 'method', scale: colorScale(present) };
   const strokeDash = { field: 'method', type: 'nominal' as const, title: 'method', scale: { domain: [...present], range: present.map((m) => METHOD_DASHES[m]) } };
-  const x = { field: 'step', type: 'quantitative' as const, title: 'gradient step' };
+  const x = logSteps
+    ? { field: 'step', type: 'quantitative' as const, title: 'gradient step (log scale)', scale: { type: 'symlog' as const, constant: 1 } }
+    : { field: 'step', type: 'quantitative' as const, title: 'gradient step' };
   const seeds = result.config.seeds;
   const dataset = task === 'cartpole' && methods.some((m) => m.startsWith('cql')) ? result.config.cql?.dataset : DR3_TASKS[task].dataset;
   return {
@@ -62,6 +65,12 @@ export function featureCurvesSpec(result: Dr3ExperimentResult, task: Dr3Task, me
         height: 140,
         mark: { type: 'line', strokeWidth: 2 },
         encoding: { x, y: { field: 'srank', type: 'quantitative', title: 'srank (delta 0.01)', scale: { zero: false } }, color, strokeDash },
+      },
+      {
+        width: 460,
+        height: 140,
+        mark: { type: 'line', strokeWidth: 2 },
+        encoding: { x, y: { field: 'qMean', type: 'quantitative', title: 'mean Q(s, a)' }, color, strokeDash },
       },
     ],
     config: { font: FONT, view: { stroke: '#ddd' }, axis: { gridColor: '#eee' }, legend: { orient: 'bottom' } },
@@ -108,7 +117,7 @@ export function cqlReturnsSpec(result: Dr3ExperimentResult): TopLevelSpec | unde
 export async function writeDr3Plots(result: Dr3ExperimentResult, dir: string): Promise<string[]> {
   const written: string[] = [];
   for (const task of result.config.evaluation.tasks) {
-    written.push(...(await writePlot(featureCurvesSpec(result, task, ['sarsa', 'td', 'td+dr3']), join(dir, `dr3-features-${task}`))));
+    written.push(...(await writePlot(featureCurvesSpec(result, task, ['sarsa', 'td', 'td+dr3'], true), join(dir, `dr3-features-${task}`))));
   }
   if (result.config.cql) {
     written.push(...(await writePlot(featureCurvesSpec(result, 'cartpole', ['cql', 'cql+dr3']), join(dir, 'dr3-features-cql'))));

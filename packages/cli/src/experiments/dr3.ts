@@ -4,9 +4,11 @@
  * 1. Offline evaluation of the behaviour policy of a controller-generated dataset, three ways:
  *    'sarsa' backs up Q(s', a'_data); 'td' backs up Q(s', a') with a' drawn afresh from the same
  *    behaviour distribution (FQE in sample mode); 'td+dr3' is 'td' with the DR3 penalty
- *    c0 * mean phi(s,a).phi(s',a'). A feature probe records phi(s,a).phi(s',a') and srank
- *    (delta 0.01) every `probeEvery` updates. The paper's finding: the dot product grows under TD
- *    and stays flat under SARSA; DR3 holds it down.
+ *    c0 * mean phi(s,a).phi(s',a'). The critic is probed on one fixed batch of the dataset (the
+ *    same rows for every method and seed, a' the data's next action): phi(s,a).phi(s',a'), their
+ *    cosine, srank (delta 0.01) and mean Q, at log-spaced updates early on and every `probeEvery`
+ *    updates after. The learners train on their fastest path (no probe inside the update). The
+ *    paper's finding: the dot product grows under TD and stays flat under SARSA; DR3 holds it down.
  * 2. Discrete CQL with and without DR3 on a CartPole dataset: final evaluation return over seeds.
  *
  * Every run of a seed samples the same sequence of batches (the sampler's rng depends on the seed
@@ -15,7 +17,8 @@
 import { Rng, type Action, type Box, type Discrete, type Env, type FeatureProbe, type Learner, type Metrics, type Regularizer } from '@bellman/core';
 import type { OfflineDataset } from '@bellman/datasets';
 import { make } from '@bellman/envs';
-import { ContinuousFQE, ContinuousSARSA, DiscreteCQL, FQE, SARSA, evaluatePolicy, meanStd } from '@bellman/q-learning';
+import * as tf from '@tensorflow/tfjs';
+import { ContinuousFQE, ContinuousSARSA, ContinuousTDEvaluator, DiscreteCQL, FQE, SARSA, TDEvaluator, evaluatePolicy, meanStd } from '@bellman/q-learning';
 import { dr3, featureProbe } from '@bellman/regularizers';
 import { mediumActionProbabilities, mediumActionSampler } from './behaviour.js';
 
@@ -37,7 +40,10 @@ export interface Dr3EvaluationSettings {
   tasks: Dr3Task[];
   steps: number;
   batchSize: number;
+  /** Probe every this many updates (and at log-spaced updates before that). */
   probeEvery: number;
+  /** Rows of the fixed probe batch. */
+  probeBatchSize: number;
   hiddenSizes: number[];
   learningRate: number;
   targetUpdateInterval: number;
@@ -77,7 +83,7 @@ export const DR3_FULL: Readonly<Dr3ExperimentConfig> = Object.freeze<Dr3Experime
   coefficient: 0.03,
   srankDelta: 0.01,
   gamma: 0.99,
-  evaluation: { tasks: ['cartpole', 'pendulum'], steps: 3000, batchSize: 256, probeEvery: 100, hiddenSizes: [256, 256], learningRate: 3e-4, targetUpdateInterval: 100 },
+  evaluation: { tasks: ['cartpole', 'pendulum'], steps: 3000, batchSize: 256, probeEvery: 100, probeBatchSize: 1024, hiddenSizes: [256, 256], learningRate: 3e-4, targetUpdateInterval: 100 },
   cql: {
     envId: 'CartPole-v1',
     dataset: 'cartpole-medium-v0',
@@ -96,11 +102,14 @@ export const DR3_FULL: Readonly<Dr3ExperimentConfig> = Object.freeze<Dr3Experime
 export const DR3_QUICK: Readonly<Dr3ExperimentConfig> = Object.freeze({
   ...DR3_FULL,
   seeds: 1,
-  evaluation: { ...DR3_FULL.evaluation, steps: 300, batchSize: 128, probeEvery: 50, hiddenSizes: [64, 64] },
+  evaluation: { ...DR3_FULL.evaluation, steps: 300, batchSize: 128, probeEvery: 50, probeBatchSize: 256, hiddenSizes: [64, 64] },
   cql: { ...DR3_FULL.cql!, steps: 300, batchSize: 128, probeEvery: 50, hiddenSizes: [64, 64], targetUpdateInterval: 100, evalEpisodes: 3 },
 });
 
-/** One probe of a run's critic features (on the batch of update `step`, before that update). */
+/**
+ * One probe of a run's critic features after `step` updates: on the fixed probe batch (evaluation
+ * runs), or on the batch of update `step` before that update (CQL runs).
+ */
 export interface Dr3ProbePoint {
   step: number;
   featureDot: number;
@@ -162,6 +171,42 @@ export interface Dr3RunnerHooks {
   loadDataset(name: string): Promise<OfflineDataset>;
   startRun?(label: string, steps: number): Dr3Progress;
   finishRun?(run: Dr3RunResult): void;
+  /**
+   * A run finished earlier with the same settings (`key` names them all), to reuse instead of
+   * training again: a long experiment that stops goes on where it was. Undefined: train it.
+   */
+  loadRun?(id: string, key: string): Dr3RunResult | undefined;
+  /** Keep a finished run, for loadRun. */
+  saveRun?(id: string, key: string, run: Dr3RunResult): void;
+}
+
+/** The file-name-safe id of one run. */
+export function dr3RunId(run: { task: Dr3Task; method: Dr3Method; seed: number }): string {
+  return `${run.task}-${run.method.replace('+', '-')}-seed${run.seed}`;
+}
+
+/** Everything a run's result depends on, as a string: a saved run is reused only under the same key. */
+function runKey(config: Dr3ExperimentConfig, run: { task: Dr3Task; method: Dr3Method; dataset: string; seed: number }, settings: object): string {
+  return JSON.stringify({
+    run,
+    settings,
+    coefficient: config.coefficient,
+    srankDelta: config.srankDelta,
+    gamma: config.gamma,
+    datasetTransitions: config.datasetTransitions ?? null,
+  });
+}
+
+/** The updates after which an evaluation run is probed: 0, log-spaced (ten a decade) up to probeEvery, then every probeEvery, and the last. */
+export function probeSteps(steps: number, probeEvery: number): number[] {
+  const out = new Set<number>([0, steps]);
+  for (let i = 0; ; i++) {
+    const t = Math.round(10 ** (i / 10));
+    if (t >= probeEvery || t > steps) break;
+    out.add(t);
+  }
+  for (let t = probeEvery; t <= steps; t += probeEvery) out.add(t);
+  return [...out].sort((a, b) => a - b);
 }
 
 /** How many runs (task x method x seed) a config makes, and their total gradient steps. */
@@ -188,10 +233,22 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
   for (const task of config.evaluation.tasks) {
     const { envId, dataset: name } = DR3_TASKS[task];
     const dataset = await datasetOf(name);
+    // The same rows for every method and seed; only rows whose next action is known.
+    const probeBatch = probeBatchOf(dataset, config.evaluation.probeBatchSize);
     for (let seed = 0; seed < config.seeds; seed++) {
       for (const method of DR3_EVALUATION_METHODS) {
-        const learner = evaluationLearner(envId, method, dataset, seed, config);
-        const run = await trainAndProbe(learner, dataset, { task, method, dataset: name, seed }, config.evaluation, hooks);
+        const info = { task, method, dataset: name, seed };
+        const id = dr3RunId(info);
+        const key = runKey(config, info, config.evaluation);
+        let run = hooks.loadRun?.(id, key);
+        if (!run) {
+          const learner = evaluationLearner(envId, method, dataset, seed, config);
+          run = await trainAndProbe(learner, dataset, info, config.evaluation, hooks, undefined, {
+            steps: probeSteps(config.evaluation.steps, config.evaluation.probeEvery),
+            measure: (trained) => probeOnBatch(trained, probeBatch, config.srankDelta),
+          });
+          hooks.saveRun?.(id, key, run);
+        }
         runs.push(run);
         hooks.finishRun?.(run);
       }
@@ -210,7 +267,17 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
           regularizers: method === 'cql+dr3' ? [dr3({ coefficient: config.coefficient })] : [],
           featureProbe: probeOf(cql.probeEvery, config.srankDelta),
         });
-        const run = await trainAndProbe(learner, dataset, { task: 'cartpole', method, dataset: cql.dataset, seed }, cql, hooks, (trained) => {
+        const info = { task: 'cartpole' as const, method, dataset: cql.dataset, seed };
+        const id = dr3RunId(info);
+        const key = runKey(config, info, cql);
+        const saved = hooks.loadRun?.(id, key);
+        if (saved) {
+          learner.dispose();
+          runs.push(saved);
+          hooks.finishRun?.(saved);
+          continue;
+        }
+        const run = await trainAndProbe(learner, dataset, info, cql, hooks, (trained) => {
           const env = make(cql.envId) as Env<Float32Array, Action>;
           try {
             // The same evaluation episodes for every method and seed.
@@ -219,6 +286,7 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
             env.close();
           }
         });
+        hooks.saveRun?.(id, key, run);
         runs.push(run);
         hooks.finishRun?.(run);
       }
@@ -257,6 +325,83 @@ export function meanCosine(phi: ArrayLike<number>, phiNext: ArrayLike<number>, r
   return total / rows;
 }
 
+/** A fixed batch of `size` rows that have a next action (drawn once, from a stream of its own). */
+export interface Dr3ProbeBatch {
+  rows: number;
+  observations: Float32Array;
+  actions: Float32Array;
+  nextObservations: Float32Array;
+  nextActions: Float32Array;
+}
+
+export function probeBatchOf(dataset: OfflineDataset, size: number): Dr3ProbeBatch {
+  const od = (dataset.observationSpace as Box).size;
+  const ad = dataset.actionSpace.kind === 'discrete' ? 1 : (dataset.actionSpace as Box).size;
+  const rng = new Rng(777).split();
+  const out = { observations: [] as number[], actions: [] as number[], nextObservations: [] as number[], nextActions: [] as number[] };
+  let rows = 0;
+  while (rows < size) {
+    const batch = dataset.sampleTransitions(size, rng);
+    for (let i = 0; i < size && rows < size; i++) {
+      if (!batch.nextActionMask?.[i]) continue;
+      out.observations.push(...batch.observations.subarray(i * od, (i + 1) * od));
+      out.actions.push(...batch.actions.subarray(i * ad, (i + 1) * ad));
+      out.nextObservations.push(...batch.nextObservations.subarray(i * od, (i + 1) * od));
+      out.nextActions.push(...batch.nextActions!.subarray(i * ad, (i + 1) * ad));
+      rows += 1;
+    }
+  }
+  return {
+    rows,
+    observations: Float32Array.from(out.observations),
+    actions: Float32Array.from(out.actions),
+    nextObservations: Float32Array.from(out.nextObservations),
+    nextActions: Float32Array.from(out.nextActions),
+  };
+}
+
+/**
+ * The critic's features on the probe batch: phi(s, a) and phi(s', a') with a' the data's next
+ * action (for every method: a sample of the behaviour policy at s', as TD's a' is), and Q(s, a).
+ */
+export function probeOnBatch(learner: Learner, probe: Dr3ProbeBatch, srankDelta: number): Omit<Dr3ProbePoint, 'step'> {
+  const measured = tf.tidy(() => {
+    const obs = tf.tensor2d(probe.observations, [probe.rows, probe.observations.length / probe.rows]);
+    const next = tf.tensor2d(probe.nextObservations, [probe.rows, probe.nextObservations.length / probe.rows]);
+    let phi: tf.Tensor2D;
+    let phiNext: tf.Tensor2D;
+    let q: tf.Tensor1D;
+    if (learner instanceof TDEvaluator) {
+      const start = (learner.actionSpace as Discrete).start;
+      const oneHot = (actions: Float32Array) => tf.oneHot(tf.tensor1d(Array.from(actions, (a) => a - start), 'int32'), learner.numActions).toFloat() as tf.Tensor2D;
+      ({ q, phi } = learner.critic.at(obs, oneHot(probe.actions)));
+      phiNext = learner.critic.at(next, oneHot(probe.nextActions)).phi;
+    } else if (learner instanceof ContinuousTDEvaluator) {
+      const ad = probe.actions.length / probe.rows;
+      const { output, features } = learner.critic.forwardWithFeatures(tf.concat([obs, tf.tensor2d(probe.actions, [probe.rows, ad])], 1) as tf.Tensor2D);
+      q = tf.reshape(output, [-1]) as tf.Tensor1D;
+      phi = features;
+      phiNext = learner.critic.features(tf.concat([next, tf.tensor2d(probe.nextActions, [probe.rows, ad])], 1) as tf.Tensor2D);
+    } else {
+      throw new TypeError(`the DR3 probe needs a SARSA or FQE learner, got ${learner.algo}`);
+    }
+    return { phi: tf.keep(phi), phiNext: tf.keep(phiNext), qMean: tf.keep(tf.mean(q)) };
+  });
+  try {
+    const base = featureProbe({ every: 1, delta: srankDelta }).measure(measured.phi, measured.phiNext);
+    return {
+      featureDot: base.featureDot ?? Number.NaN,
+      srank: base.srank ?? Number.NaN,
+      featureNorm: base.featureNorm ?? Number.NaN,
+      featureNextNorm: base.featureNextNorm ?? Number.NaN,
+      featureCosine: meanCosine(measured.phi.dataSync(), measured.phiNext.dataSync(), probe.rows, measured.phi.shape[1]),
+      qMean: measured.qMean.dataSync()[0]!,
+    };
+  } finally {
+    tf.dispose([measured.phi, measured.phiNext, measured.qMean]);
+  }
+}
+
 function evaluationLearner(envId: string, method: Dr3EvaluationMethod, dataset: OfflineDataset, seed: number, config: Dr3ExperimentConfig): Learner {
   const settings = config.evaluation;
   const base = {
@@ -266,12 +411,12 @@ function evaluationLearner(envId: string, method: Dr3EvaluationMethod, dataset: 
     gamma: config.gamma,
   };
   const regularizers: Regularizer[] = method === 'td+dr3' ? [dr3({ coefficient: config.coefficient })] : [];
+  // No probe inside the update: the fixed probe batch is measured between updates.
   const common = {
     observationSpace: dataset.observationSpace,
     actionSpace: dataset.actionSpace,
     seed,
     regularizers,
-    featureProbe: probeOf(settings.probeEvery, config.srankDelta),
   };
   const observationDim = (dataset.observationSpace as Box).size;
   if (dataset.actionSpace.kind === 'discrete') {
@@ -290,6 +435,7 @@ async function trainAndProbe(
   settings: { steps: number; batchSize: number },
   hooks: Dr3RunnerHooks,
   evaluate?: (learner: Learner) => number,
+  fixedProbe?: { steps: readonly number[]; measure: (learner: Learner) => Omit<Dr3ProbePoint, 'step'> },
 ): Promise<Dr3RunResult> {
   const started = Date.now();
   const progress = hooks.startRun?.(`${run.method} ${run.task} seed ${run.seed}`, settings.steps);
@@ -297,9 +443,15 @@ async function trainAndProbe(
   const sampler = new Rng(1_000 + run.seed).split();
   const probes: Dr3ProbePoint[] = [];
   let evalReturn: number | undefined;
+  const probeAt = new Set(fixedProbe?.steps ?? []);
+  const probeNow = (step: number): void => {
+    if (fixedProbe && probeAt.has(step)) probes.push({ step, ...fixedProbe.measure(learner) });
+  };
   try {
+    probeNow(0);
     for (let step = 0; step < settings.steps; step++) {
       const metrics: Metrics = learner.update(dataset.sampleTransitions(settings.batchSize, sampler));
+      probeNow(step + 1);
       if (metrics.featureDot !== undefined) {
         const featureNorm = metrics.featureNorm ?? Number.NaN;
         const featureNextNorm = metrics.featureNextNorm ?? Number.NaN;
