@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { adamStep, denseActivationBackward, lerpInto, transposeInto, type AdamStepConfig, type FusedActivation } from './perf-ops.js';
+import { adamConstants, adamStep, denseActivationBackward, lerpInto, transposeInto, type AdamStepConfig, type FusedActivation } from './perf-ops.js';
 import { instantiateSimdRoutines, type SimdRoutines } from './perf-wasm.js';
 
 /**
@@ -560,7 +560,9 @@ function registerFusedKernels(backendName: SupportedBackend): void {
     const n4 = mem.simd ? n & ~3 : 0;
     if (n4 > 0) {
       const [a0, a1, a2, a3, a4, a5, a6] = [param, grad, m, v, pOut, mOut, vOut].map((t) => mem.address(t)) as [number, number, number, number, number, number, number];
-      mem.simd!.adam(a0, a1, a2, a3, a4, a5, a6, n4 * 4, config.stepSize, config.beta1, config.beta2, config.epsilon, 1 / config.sqrtBias2, config.gradScale);
+      // 1 - beta and 1 / sqrtBias2 in float64 here, the values the JS tail below uses (see adamConstants).
+      const { oneMinusBeta1, oneMinusBeta2, invSqrtBias2 } = adamConstants(config);
+      mem.simd!.adam(a0, a1, a2, a3, a4, a5, a6, n4 * 4, config.stepSize, config.beta1, oneMinusBeta1, config.beta2, oneMinusBeta2, config.epsilon, invSqrtBias2, config.gradScale);
     }
     const tail = (t: Float32Array) => t.subarray(n4);
     adamStep(tail(views[0]!), tail(views[1]!), tail(views[2]!), tail(views[3]!), tail(views[4]!), tail(views[5]!), tail(views[6]!), config);

@@ -69,6 +69,15 @@ export interface AdamStepConfig {
 }
 
 /**
+ * The constants an Adam step derives from its config, in float64. The wasm kernel's SIMD body takes
+ * them (rounded once to float32) and the JS loop that finishes its tail uses them as they are, so
+ * that both halves of one tensor get the same step.
+ */
+export function adamConstants(c: AdamStepConfig): { oneMinusBeta1: number; oneMinusBeta2: number; invSqrtBias2: number } {
+  return { oneMinusBeta1: 1 - c.beta1, oneMinusBeta2: 1 - c.beta2, invSqrtBias2: 1 / c.sqrtBias2 };
+}
+
+/**
  * One Adam step with PyTorch's rule, written to separate outputs (which may alias the inputs):
  * m' = b1 m + (1-b1) g, v' = b2 v + (1-b2) g^2, p' = p - stepSize m' / (sqrt(v') / sqrtBias2 + eps).
  */
@@ -82,10 +91,8 @@ export function adamStep(
   vOut: Float32Array,
   c: AdamStepConfig,
 ): void {
-  const { stepSize, beta1, beta2, epsilon, sqrtBias2, gradScale } = c;
-  const oneMinusB1 = 1 - beta1;
-  const oneMinusB2 = 1 - beta2;
-  const invSqrtBias2 = 1 / sqrtBias2;
+  const { stepSize, beta1, beta2, epsilon, gradScale } = c;
+  const { oneMinusBeta1: oneMinusB1, oneMinusBeta2: oneMinusB2, invSqrtBias2 } = adamConstants(c);
   const n = p.length;
   for (let i = 0; i < n; i++) {
     const gi = g[i]! * gradScale;
