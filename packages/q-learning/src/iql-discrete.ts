@@ -7,14 +7,18 @@
  *   value         V(s)             one output (value)
  *   policy        logits(s)        one output per action (actor); pi(a|s) = softmax(logits(s))[a]
  *
- * Per update, on a batch (s, a, r, s', d), in this order (r below is the reward times the reward
- * scale: `rewardScale`, or with 'auto', the default, `autoRewardScale` of the dataset's statistics):
+ * Per update, on a batch (s, a, r, s', d), in this order, as in the paper's Algorithm 1 and the
+ * authors' code (V is stepped first, and the Q target and the advantage read the stepped V; r
+ * below is the reward times the reward scale: `rewardScale`, or with 'auto', the default,
+ * `autoRewardScale` of the dataset's statistics):
  *   value:   u = min_j Qtarget_j(s, a) - V(s),  L_V = mean |tau - 1(u < 0)| * u^2   (expectile tau)
- *   critic:  y = r + gamma * (1 - d) * V(s')   (V before this update's value step)
+ *            then one Adam step of V: V -> V'
+ *   critic:  y = r + gamma * (1 - d) * V'(s')   (V' after this update's value step)
  *            L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2   (+ regularizer penalties)
- *   actor:   A = min_j Qtarget_j(s, a) - V(s) (V before its step, held fixed),  w = min(exp(beta * A), maxWeight)
+ *   actor:   A = min_j Qtarget_j(s, a) - V'(s) (the target critics and V', held fixed),  w = min(exp(beta * A), maxWeight)
  *            L_pi = -mean w * log pi(a|s)   (advantage-weighted cross-entropy)
  *   targets: Qtarget_j <- tau_polyak * Q_j + (1 - tau_polyak) * Qtarget_j
+ * The critic and actor steps do not read each other's networks, so their order does not matter.
  * Only the data's actions are ever valued: the backup needs V(s'), never a max over actions.
  *
  * Regularizers: phi(s, a) is the first critic's penultimate features at s and phi(s', a') the same
@@ -33,6 +37,7 @@ import { argmax, forwardOne, readAndDispose, sampleFromLogits, type BatchTensors
 import {
   IQL_DEFAULTS,
   REWARD_SCALE_WEIGHT,
+  advantageAndTarget,
   expectileLoss,
   iqlLearnerSpec,
   rewardScaleVariable,
@@ -112,11 +117,9 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
     const size = batch.size;
     const [critic1, critic2] = this.critics;
 
-    // Fixed inputs of the three losses, all from the networks before this update:
-    // Qt = min_j Qtarget_j(s, a); A = Qt - V(s); y = r + gamma * (1 - d) * V(s').
+    // Qt = min_j Qtarget_j(s, a), fixed for the whole update (the targets move at its end).
     const qTarget = tf.tidy(() => tf.minimum(taken(this.targets[0].forward(s), oneHot), taken(this.targets[1].forward(s), oneHot)) as tf.Tensor1D);
-    const advantage = tf.tidy(() => tf.sub(qTarget, this.v(s)) as tf.Tensor1D);
-    const y = tf.tidy(() => tf.add(tf.mul(this.rewardScaleVar, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.v(sNext)))) as tf.Tensor1D);
+    let afterValue: { advantage: tf.Tensor1D; y: tf.Tensor1D } | null = null;
 
     const metrics: Metrics = {};
     const probe: Metrics = {};
@@ -130,6 +133,8 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
         'valueLoss',
         metrics,
       );
+      // With V' (after the step above): A = Qt - V'(s); y = r + gamma * (1 - d) * V'(s').
+      const { advantage, y } = (afterValue = advantageAndTarget((obs) => this.v(obs), qTarget, batch, this.rewardScaleVar, gamma));
 
       // Critic: L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
       renameLoss(
@@ -168,7 +173,8 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
         metrics,
       );
     } finally {
-      tf.dispose([qTarget, advantage, y]);
+      qTarget.dispose();
+      if (afterValue) tf.dispose([afterValue.advantage, afterValue.y]);
     }
     this.targets.forEach((target, j) => target.softUpdateFrom(this.critics[j]!, tau));
     return Object.assign(metrics, probe);

@@ -2,21 +2,25 @@
  * Implicit Q-Learning (Kostrikov et al. 2021): no action outside the dataset is ever queried by
  * the value updates.
  *
- * Per update, on a batch (s, a, r, s', d), in this order:
+ * Per update, on a batch (s, a, r, s', d), in this order, as in the paper's Algorithm 1 and the
+ * authors' code (V is stepped first, and the Q target and the advantage read the stepped V):
  * (r below is the reward times the reward scale: `rewardScale`, or with 'auto', the default, the
  * scale `autoRewardScale` derives from the dataset's episode statistics)
  *   value:   u = min_j Qtarget_j(s, a) - V(s),  L_V = mean |tau - 1(u < 0)| * u^2   (expectile tau)
- *   critic:  y = r + gamma * (1 - d) * V(s')   (V before this update's value step)
+ *            then one Adam step of V: V -> V'
+ *   critic:  y = r + gamma * (1 - d) * V'(s')   (V' after this update's value step)
  *            L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2   (+ regularizer penalties)
- *   actor:   A = min_j Qtarget_j(s, a) - V(s) (V before its step, held fixed),  w = min(exp(beta * A), 100)
+ *   actor:   A = min_j Qtarget_j(s, a) - V'(s) (the target critics and V', held fixed),  w = min(exp(beta * A), maxWeight)
  *            L_pi = -mean w * log pi(a|s)   (advantage-weighted regression)
  *   targets: Qtarget_j <- tau_polyak * Q_j + (1 - tau_polyak) * Qtarget_j
+ * The critic and actor steps are independent of each other (the actor reads the target critics,
+ * which move only at the end), so their order within the update does not matter.
  * The policy is a Gaussian with mean squash(mu(s)) and a state-independent learned log-std
  * (gaussian-policy.ts GaussianActor), so dataset actions on the box edge have finite log pi.
  *
  * Regularizers: the Q backup uses V(s'), not Q(s', a'). phi(s, a) is the first critic's features at
- * the data; phi(s', a') is the same critic's features at s' and a' ~ pi(.|s') (a fresh policy sample),
- * the next state-action the policy would take.
+ * the data; phi(s', a') is the same critic's features at s' and a' ~ pi(.|s') (a fresh policy sample,
+ * of the policy before this update's actor step), the next state-action the policy would take.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -151,6 +155,24 @@ export function rewardScaleVariable(config: IQLConfig, statistics: EpisodeStatis
   return variableFrom(tf.scalar(resolveRewardScale(config.rewardScale, statistics)), false);
 }
 
+/**
+ * The inputs of IQL's critic and actor losses, read after the value step (the paper's Algorithm 1
+ * and the authors' code): A = Qt - V(s) and y = c r + gamma (1 - d) V(s'), with `v` the value
+ * network as it is now and Qt = min_j Qtarget_j(s, a). No gradient flows into them.
+ */
+export function advantageAndTarget(
+  v: (observations: tf.Tensor2D) => tf.Tensor1D,
+  qTarget: tf.Tensor1D,
+  batch: BatchTensors,
+  rewardScale: tf.Tensor,
+  gamma: number,
+): { advantage: tf.Tensor1D; y: tf.Tensor1D } {
+  return tf.tidy(() => ({
+    advantage: tf.sub(qTarget, v(batch.observations)) as tf.Tensor1D,
+    y: tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, v(batch.nextObservations)))) as tf.Tensor1D,
+  }));
+}
+
 /** Expectile loss of residuals u: mean |tau - 1(u < 0)| * u^2. */
 export function expectileLoss(u: tf.Tensor, expectile: number): tf.Scalar {
   return tf.tidy(() => {
@@ -196,15 +218,13 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
     const a = batch.actions;
     const sNext = batch.nextObservations;
 
-    // Fixed inputs of the three losses, all from the networks before this update:
-    // Qt = min_j Qtarget_j(s, a); A = Qt - V(s); y = r + gamma * (1 - d) * V(s').
+    // Qt = min_j Qtarget_j(s, a), fixed for the whole update (the targets move at its end).
     const qTarget = tf.tidy(() => this.critics.targetMin(s, a));
-    const advantage = tf.tidy(() => tf.sub(qTarget, this.v(s)) as tf.Tensor1D);
-    const y = tf.tidy(() => tf.add(tf.mul(this.rewardScaleVar, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.v(sNext)))) as tf.Tensor1D);
     // a' ~ pi(.|s') for phi(s', a') only; the noise is drawn every update so that adding a probe or a
     // regularizer leaves the learner's random stream unchanged.
     const nextNoise = normalNoise(this.rng, batch.size, this.actionDim);
     const nextAction = this.needsNextFeatures ? this.actor.sample(sNext, nextNoise) : null;
+    let afterValue: { advantage: tf.Tensor1D; y: tf.Tensor1D } | null = null;
 
     const metrics: Metrics = {};
     const probe: Metrics = {};
@@ -218,6 +238,8 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
         'valueLoss',
         metrics,
       );
+      // With V' (after the step above): A = Qt - V'(s); y = r + gamma * (1 - d) * V'(s').
+      const { advantage, y } = (afterValue = advantageAndTarget((obs) => this.v(obs), qTarget, batch, this.rewardScaleVar, gamma));
 
       // Critic: L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
       renameLoss(
@@ -252,7 +274,8 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
         metrics,
       );
     } finally {
-      tf.dispose([qTarget, advantage, y, nextNoise]);
+      tf.dispose([qTarget, nextNoise]);
+      if (afterValue) tf.dispose([afterValue.advantage, afterValue.y]);
       if (nextAction) nextAction.dispose();
     }
     this.critics.updateTargets(tau);

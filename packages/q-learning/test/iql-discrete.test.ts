@@ -17,6 +17,7 @@ import {
 } from '../src/index.js';
 import { features64, forward64, logSumExp, mean, readWeights, setFixedWeights, type Net64 } from './continuous-helpers.js';
 import { ToyEnv, collectDataset, toyExpert } from './fixtures.js';
+import { valueAfterStep64 } from './iql-reference.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -69,28 +70,34 @@ function makeIql(config: Record<string, unknown> = {}, regularizers: TestRegular
   return { iql, actor, critics, targets, value };
 }
 
-/** Every quantity of one update, in float64 from the fixed weights. */
-function reference(f: Fixed, opts: { expectile: number; beta: number; maxWeight: number; rewardScale: number }) {
+/**
+ * Every quantity of one update, in float64 from the fixed weights. The critic's target and the
+ * advantage read V after its Adam step (learning rate `valueLearningRate`, 3e-4 by default).
+ */
+function reference(f: Fixed, opts: { expectile: number; beta: number; maxWeight: number; rewardScale: number; valueLearningRate?: number }) {
   const v = (s: number[]) => forward64(f.value, s)[0]!;
   const qt = ROWS.map(({ s, a }) => Math.min(forward64(f.targets[0]!, s)[a]!, forward64(f.targets[1]!, s)[a]!));
   const u = ROWS.map(({ s }, i) => qt[i]! - v(s));
   const valueLoss = mean(u.map((x) => (x < 0 ? 1 - opts.expectile : opts.expectile) * x * x));
-  const ys = ROWS.map(({ r, sNext, d }) => opts.rewardScale * r + GAMMA * (1 - d) * v(sNext));
+  const stepped = valueAfterStep64(f.value, ROWS.map(({ s }) => s), qt, opts.expectile, opts.valueLearningRate ?? 3e-4);
+  const v2 = (s: number[]) => forward64(stepped, s)[0]!;
+  const ys = ROWS.map(({ r, sNext, d }) => opts.rewardScale * r + GAMMA * (1 - d) * v2(sNext));
   const q = [0, 1].map((j) => ROWS.map(({ s, a }) => forward64(f.critics[j]!, s)[a]!));
   const criticLoss = q.map((qj) => mean(qj.map((x, i) => (x - ys[i]!) ** 2))).reduce((x, y) => x + y);
-  const weights = u.map((x) => Math.min(Math.exp(opts.beta * x), opts.maxWeight));
+  const advantage = ROWS.map(({ s }, i) => qt[i]! - v2(s));
+  const weights = advantage.map((x) => Math.min(Math.exp(opts.beta * x), opts.maxWeight));
   const logp = ROWS.map(({ s, a }) => {
     const logits = forward64(f.actor, s);
     return logits[a]! - logSumExp(logits);
   });
   const actorLoss = -mean(logp.map((l, i) => weights[i]! * l));
-  return { u, ys, q, valueLoss, criticLoss, weights, logp, actorLoss, vMean: mean(ROWS.map(({ s }) => v(s))) };
+  return { u, advantage, ys, q, valueLoss, criticLoss, weights, logp, actorLoss, vMean: mean(ROWS.map(({ s }) => v(s))) };
 }
 
 describe('discrete IQL losses', () => {
   const opts = { expectile: 0.8, beta: 2, maxWeight: 1.3, rewardScale: 0.5 };
 
-  it('value: expectile of min_j Qtarget_j(s, a) - V(s); critic: y = r * rewardScale + gamma (1 - d) V(s\'); actor: clipped exp(beta A) cross-entropy', () => {
+  it('value: expectile of min_j Qtarget_j(s, a) - V(s); critic: y = r * rewardScale + gamma (1 - d) V\'(s\') (V\' after the value step); actor: clipped exp(beta A) cross-entropy', () => {
     const f = makeIql(opts);
     const ref = reference(f, opts);
     // The batch exercises both sides of the expectile, the clip of the weights and a terminal row whose V(s') matters.
@@ -108,7 +115,7 @@ describe('discrete IQL losses', () => {
     expect(metrics.qMean).toBeCloseTo(mean(ref.q[0]!), 5);
     expect(metrics.targetMean).toBeCloseTo(mean(ref.ys), 5);
     expect(metrics.actorLoss).toBeCloseTo(ref.actorLoss, 5);
-    expect(metrics.advantageMean).toBeCloseTo(mean(ref.u), 5);
+    expect(metrics.advantageMean).toBeCloseTo(mean(ref.advantage), 5);
     expect(metrics.weightMean).toBeCloseTo(mean(ref.weights), 5);
     expect(metrics.logProbMean).toBeCloseTo(mean(ref.logp), 5);
     f.iql.dispose();
@@ -118,7 +125,7 @@ describe('discrete IQL losses', () => {
     const lr = 0.01;
     const tau = 0.25;
     const f = makeIql({ ...opts, tau, valueLearningRate: lr, actorLearningRate: lr });
-    const ref = reference(f, opts);
+    const ref = reference(f, { ...opts, valueLearningRate: lr });
     f.iql.update(rowsBatch());
     // Adam's first step moves every parameter by lr against the sign of its gradient (|g| >> epsilon).
     // V's output bias: dL_V/db = -2 mean(|tau - 1(u < 0)| u).

@@ -9,6 +9,7 @@ import { OfflineDataset } from '@bellman/datasets';
 import { DiscreteIQL, IQL, createLearner, learnerFromSnapshot, listAlgorithms } from '../src/index.js';
 import { autoRewardScale } from '../src/iql.js';
 import { forward64, mean, q64, rows, setFixedWeights, tinyBatch } from './continuous-helpers.js';
+import { valueAfterStep64 } from './iql-reference.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -90,16 +91,18 @@ describe('the scaled reward in the TD target', () => {
   // Spread 8 over 2-step episodes: scale 0.25.
   const STATS = { returnMin: -3, returnMax: 5, lengthMax: 2 };
 
-  it('continuous IQL: y = 0.25 r + gamma (1 - d) V(s\'), checked against the critic loss', () => {
+  it('continuous IQL: y = 0.25 r + gamma (1 - d) V\'(s\') (V\' after the value step), checked against the critic loss', () => {
     const iql = new IQL({ observationSpace: OBS, actionSpace: BOX_ACTIONS, seed: 6, config: { hiddenSizes: [3] }, episodeStatistics: STATS });
     const critics = iql.critics.members.map((m, j) => setFixedWeights(m, 10 + j));
-    iql.critics.targets.forEach((t, j) => setFixedWeights(t, 20 + j, 1.5));
+    const targets = iql.critics.targets.map((t, j) => setFixedWeights(t, 20 + j, 1.5));
     setFixedWeights(iql.actor.net, 1);
     const value = setFixedWeights(iql.value, 30);
     const data = rows(tinyBatch());
-    const ys = data.map(({ r, sNext, d }) => 0.25 * r + 0.99 * (1 - d) * forward64(value, sNext)[0]!);
+    const qt = data.map(({ s, a }) => Math.min(q64(targets[0]!, s, a), q64(targets[1]!, s, a)));
+    const stepped = valueAfterStep64(value, data.map(({ s }) => s), qt, 0.7, 3e-4);
+    const ys = data.map(({ r, sNext, d }) => 0.25 * r + 0.99 * (1 - d) * forward64(stepped, sNext)[0]!);
     const criticLoss = [0, 1].map((j) => mean(data.map(({ s, a }, i) => (q64(critics[j]!, s, a) - ys[i]!) ** 2))).reduce((x, y) => x + y);
-    const unscaled = mean(data.map(({ r, sNext, d }) => r + 0.99 * (1 - d) * forward64(value, sNext)[0]!));
+    const unscaled = mean(data.map(({ r, sNext, d }) => r + 0.99 * (1 - d) * forward64(stepped, sNext)[0]!));
     expect(Math.abs(mean(ys) - unscaled)).toBeGreaterThan(0.1); // the check below can tell the scale from none
 
     const metrics = iql.update(tinyBatch());
@@ -108,15 +111,17 @@ describe('the scaled reward in the TD target', () => {
     iql.dispose();
   });
 
-  it("discrete IQL: y = 0.25 r + gamma (1 - d) V(s'), checked against the critic loss", () => {
+  it("discrete IQL: y = 0.25 r + gamma (1 - d) V'(s') (V' after the value step), checked against the critic loss", () => {
     const iql = new DiscreteIQL({ observationSpace: OBS, actionSpace: DISCRETE_ACTIONS, seed: 4, config: { hiddenSizes: [3] }, episodeStatistics: STATS });
     const critics = iql.critics.map((m, j) => setFixedWeights(m, 10 + j));
-    iql.targets.forEach((t, j) => setFixedWeights(t, 20 + j, 1.5));
+    const targets = iql.targets.map((t, j) => setFixedWeights(t, 20 + j, 1.5));
     setFixedWeights(iql.actor, 1);
     const value = setFixedWeights(iql.value, 30);
     const batch: TransitionBatch = { ...tinyBatch(), actions: new Float32Array([0, 2, 1]) };
     const data = rows(batch);
-    const ys = data.map(({ r, sNext, d }) => 0.25 * r + 0.99 * (1 - d) * forward64(value, sNext)[0]!);
+    const qt = data.map(({ s, a }) => Math.min(forward64(targets[0]!, s)[a[0]!]!, forward64(targets[1]!, s)[a[0]!]!));
+    const stepped = valueAfterStep64(value, data.map(({ s }) => s), qt, 0.7, 3e-4);
+    const ys = data.map(({ r, sNext, d }) => 0.25 * r + 0.99 * (1 - d) * forward64(stepped, sNext)[0]!);
     const criticLoss = [0, 1].map((j) => mean(data.map(({ s, a }, i) => (forward64(critics[j]!, s)[a[0]!]! - ys[i]!) ** 2))).reduce((x, y) => x + y);
 
     const metrics = iql.update(batch);

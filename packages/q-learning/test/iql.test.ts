@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Box, Rng, initBackend, type RegularizerContext } from '@bellman/core';
 import { IQL, createLearner, expectileLoss, learnerFromSnapshot } from '../src/index.js';
 import { features64, forward64, mean, normalLogPdf, q64, rows, setFixedWeights, tinyBatch } from './continuous-helpers.js';
+import { valueAfterStep64 } from './iql-reference.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -28,18 +29,23 @@ describe('IQL losses', () => {
     expect(expectileLoss(tf.tensor1d([-1, 2]), 0.9).dataSync()[0]).toBeCloseTo((0.1 * 1 + 0.9 * 4) / 2, 6);
   });
 
-  it('value (expectile of min Qtarget - V), critic (target r + gamma (1 - d) V(s\')) and AWR actor losses', () => {
+  it('value (expectile of min Qtarget - V), critic (target r + gamma (1 - d) V\'(s\'), V\' after the value step) and AWR actor losses', () => {
     const maxWeight = 1.5;
     const { iql, actor, critics, targets, value } = makeIql({ maxWeight, beta: 3, expectile: 0.7, rewardScale: 0.5 });
     const batch = tinyBatch();
     const data = rows(batch);
     const v = (s: number[]) => forward64(value, s)[0]!;
-    const u = data.map(({ s, a }) => Math.min(q64(targets[0]!, s, a), q64(targets[1]!, s, a)) - v(s));
+    const qt = data.map(({ s, a }) => Math.min(q64(targets[0]!, s, a), q64(targets[1]!, s, a)));
+    const u = data.map(({ s }, i) => qt[i]! - v(s));
     expect(u.some((x) => x > 0) && u.some((x) => x < 0)).toBe(true); // both sides of the expectile are exercised
     const valueLoss = mean(u.map((x) => (x < 0 ? 0.3 : 0.7) * x * x));
-    const ys = data.map(({ r, sNext, d }) => 0.5 * r + 0.99 * (1 - d) * v(sNext));
+    // The critic's target and the advantage read V' = V after its Adam step (default lr 3e-4).
+    const stepped = valueAfterStep64(value, data.map(({ s }) => s), qt, 0.7, 3e-4);
+    const v2 = (s: number[]) => forward64(stepped, s)[0]!;
+    const ys = data.map(({ r, sNext, d }) => 0.5 * r + 0.99 * (1 - d) * v2(sNext));
     const criticLoss = [0, 1].map((j) => mean(data.map(({ s, a }, i) => (q64(critics[j]!, s, a) - ys[i]!) ** 2))).reduce((x, y) => x + y);
-    const weights = u.map((x) => Math.min(Math.exp(3 * x), maxWeight));
+    const advantage = data.map(({ s }, i) => qt[i]! - v2(s));
+    const weights = advantage.map((x) => Math.min(Math.exp(3 * x), maxWeight));
     expect(weights.some((w) => w === maxWeight) && weights.some((w) => w < maxWeight)).toBe(true); // the clip is exercised
     const logp = data.map(({ s, a }) => normalLogPdf(a[0]!, 2 * Math.tanh(forward64(actor, s)[0]!), 0));
     const actorLoss = -mean(logp.map((l, i) => weights[i]! * l));
@@ -49,7 +55,7 @@ describe('IQL losses', () => {
     expect(metrics.criticLoss).toBeCloseTo(criticLoss, 4);
     expect(metrics.targetMean).toBeCloseTo(mean(ys), 5);
     expect(metrics.actorLoss).toBeCloseTo(actorLoss, 4);
-    expect(metrics.advantageMean).toBeCloseTo(mean(u), 5);
+    expect(metrics.advantageMean).toBeCloseTo(mean(advantage), 5);
     iql.dispose();
   });
 
