@@ -9,8 +9,11 @@
  *            a_pi ~ pi(.|s) and a_pi' ~ pi(.|s'), each with its log pi (tanh log-det included)
  *   gap_j = mean_i [ logsumexp_k (Q_j(s_i, a_k) - log mu(a_k)) ] - mean_i Q_j(s_i, a_i)   (k over the 3N proposals)
  *   critic:  J_Q = sum_j [ mean (Q_j(s,a) - y)^2 + alpha_cql * gap_j ]   (+ regularizer penalties)
- *            Lagrange version: alpha_cql = alpha' = exp(log alpha'), penalty alpha' * (gap_j - targetActionGap),
- *            and log alpha' ascends alpha' * (mean_j gap_j - targetActionGap) (alpha' grows while the gap exceeds the target).
+ *            Lagrange version, as the authors' code (sac/cql.py, with_lagrange): alpha' = clamp(exp(log alpha'), 0, 1e6),
+ *            penalty alpha' * (alpha_cql * gap_j - targetActionGap), and the loss of log alpha' is
+ *            -alpha' * (alpha_cql * mean_j gap_j - targetActionGap) (gaps held fixed), so alpha' grows while
+ *            alpha_cql * gap exceeds the target. alpha_cql (`cqlAlpha`) scales the gap in both; the critic
+ *            uses alpha' from before its own step.
  *   actor and temperature: as SAC (sac.ts), with the actor's own learning rate (1e-4 by default).
  *   targets: Polyak averaging with tau.
  *
@@ -27,13 +30,16 @@ import { SAC_DEFAULTS, SOFT_ACTOR_CRITIC_SCHEMA, SoftActorCritic, type SoftActor
 import { mse, renameLoss, repeatRows, stateAction } from './twin-critic.js';
 
 export interface CQLConfig extends SoftActorCriticConfig {
-  /** alpha_cql: weight of the conservative gap in the critic loss (fixed-alpha version). */
+  /**
+   * alpha_cql: weight of the conservative gap in the critic loss. In the Lagrange version the gap is
+   * scaled by it before the target is subtracted: alpha' * (cqlAlpha * gap - targetActionGap).
+   */
   cqlAlpha: number;
   /** N: proposals per state from each of U(box), pi(.|s) and pi(.|s'). */
   cqlSamples: number;
-  /** Learn alpha' by dual ascent towards `targetActionGap` instead of a fixed `cqlAlpha`. */
+  /** Multiply the penalty by a learned alpha' (dual ascent), which pushes cqlAlpha * gap towards `targetActionGap`. */
   lagrange: boolean;
-  /** The gap the Lagrange version aims for. */
+  /** The value of cqlAlpha * gap the Lagrange version aims for. */
   targetActionGap: number;
   /** Learning rate of log alpha' (Lagrange version). */
   alphaPrimeLearningRate: number;
@@ -85,13 +91,13 @@ export class CQL extends SoftActorCritic<CQLConfig> {
       : null;
   }
 
-  /** The weight of the gap: alpha' (Lagrange) or cqlAlpha. */
+  /** The multiplier of the penalty: alpha' (Lagrange; the gap inside it is scaled by cqlAlpha) or cqlAlpha. */
   get conservativeWeight(): number {
     return this.config.lagrange ? Math.min(Math.exp(this.logAlphaPrime.dataSync()[0]!), MAX_ALPHA_PRIME) : this.config.cqlAlpha;
   }
 
   protected trainStep(batch: BatchTensors): Metrics {
-    const { gamma, rewardScale, tau, cqlSamples: n, lagrange, targetActionGap, backupEntropy } = this.config;
+    const { gamma, rewardScale, tau, cqlSamples: n, cqlAlpha, lagrange, targetActionGap, backupEntropy } = this.config;
     const s = batch.observations;
     const a = batch.actions;
     const sNext = batch.nextObservations;
@@ -134,7 +140,8 @@ export class CQL extends SoftActorCritic<CQLConfig> {
             // log sum_k exp(Q_j(s, a_k) - log mu(a_k)) over the 3N proposals, per state.
             const qProposals = tf.reshape(tf.slice(qAll, [size], [-1]), [size, 3 * n]);
             const gap = tf.sub(tf.mean(tf.logSumExp(tf.sub(qProposals, logDensities), 1)), tf.mean(q)) as tf.Scalar;
-            const penalty = lagrange ? tf.mul(weight, tf.sub(gap, targetActionGap)) : tf.mul(weight, gap);
+            // Lagrange: alpha' * (cqlAlpha * gap - target); fixed: cqlAlpha * gap.
+            const penalty = lagrange ? tf.mul(weight, tf.sub(tf.mul(cqlAlpha, gap), targetActionGap)) : tf.mul(weight, gap);
             qData.push(q);
             gapTensors.push(gap);
             penaltySum = tf.add(penaltySum, penalty) as tf.Scalar;
@@ -160,12 +167,12 @@ export class CQL extends SoftActorCritic<CQLConfig> {
     }
     metrics.alphaPrime = weight;
 
-    // Lagrange: J(log alpha') = -alpha' * (mean_j gap_j - targetActionGap), gaps held fixed.
+    // Lagrange: J(log alpha') = -alpha' * (cqlAlpha * mean_j gap_j - targetActionGap), gaps held fixed.
     if (this.alphaPrimeOptimizer) {
       const meanGap = gaps.reduce((x, g) => x + g, 0) / gaps.length;
       renameLoss(
         this.alphaPrimeOptimizer.minimize(() => ({
-          loss: tf.neg(tf.mul(tf.clipByValue(tf.exp(this.logAlphaPrime), 0, MAX_ALPHA_PRIME), meanGap - targetActionGap)) as tf.Scalar,
+          loss: tf.neg(tf.mul(tf.clipByValue(tf.exp(this.logAlphaPrime), 0, MAX_ALPHA_PRIME), cqlAlpha * meanGap - targetActionGap)) as tf.Scalar,
         })),
         'alphaPrimeLoss',
         metrics,

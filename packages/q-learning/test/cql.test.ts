@@ -1,6 +1,7 @@
-import { Box, Rng, initBackend } from '@bellman/core';
+import { Box, initBackend } from '@bellman/core';
 import { CQL, createLearner, learnerFromSnapshot } from '../src/index.js';
-import { logSumExp, mean, q64, rows, setFixedWeights, tanhGaussian64, tinyBatch } from './continuous-helpers.js';
+import { mean, tinyBatch } from './continuous-helpers.js';
+import { expectedTerms, fixCqlWeights } from './cql-reference.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -10,45 +11,7 @@ const OBS = new Box(-5, 5, [2]);
 const ACTIONS = new Box(-2, 2, [1]);
 
 function makeCql(config: Record<string, unknown>) {
-  const cql = new CQL({ observationSpace: OBS, actionSpace: ACTIONS, seed: 3, config: { hiddenSizes: [3], initialAlpha: 0.5, cqlSamples: 2, ...config } });
-  const actor = setFixedWeights(cql.actor.net, 1);
-  const critics = cql.critics.members.map((m, j) => setFixedWeights(m, 10 + j));
-  const targets = cql.critics.targets.map((t, j) => setFixedWeights(t, 20 + j));
-  return { cql, actor, critics, targets };
-}
-
-/** The TD terms and conservative gaps of both critics in float64, replaying the learner's noise stream. */
-function expectedTerms(setup: ReturnType<typeof makeCql>, n: number, backupEntropy = true) {
-  const { cql, actor, critics, targets } = setup;
-  const batch = tinyBatch();
-  const data = rows(batch);
-  const rng = new Rng(cql.save().rng);
-  const ys = data.map(({ r, sNext, d }) => {
-    const { a, logp } = tanhGaussian64(actor, sNext, rng.normal());
-    const qNext = Math.min(q64(targets[0]!, sNext, [a]), q64(targets[1]!, sNext, [a]));
-    return r + 0.99 * (1 - d) * (qNext - (backupEntropy ? 0.5 * logp : 0));
-  });
-  const uniform = data.flatMap(() => Array.from({ length: n }, () => rng.uniformRange(-2, 2)));
-  const noiseAtS = uniform.map(() => rng.normal());
-  const noiseAtNext = uniform.map(() => rng.normal());
-  const logUniform = -Math.log(4); // density 1 / volume of [-2, 2]
-  const tdLoss = [0, 1].map((j) => mean(data.map(({ s, a }, i) => (q64(critics[j]!, s, a) - ys[i]!) ** 2)));
-  const gaps = [0, 1].map((j) => {
-    const lse = data.map(({ s, sNext }, b) => {
-      const terms: number[] = [];
-      for (let k = 0; k < n; k++) {
-        const row = b * n + k;
-        terms.push(q64(critics[j]!, s, [uniform[row]!]) - logUniform);
-        const atS = tanhGaussian64(actor, s, noiseAtS[row]!);
-        terms.push(q64(critics[j]!, s, [atS.a]) - atS.logp);
-        const atNext = tanhGaussian64(actor, sNext, noiseAtNext[row]!);
-        terms.push(q64(critics[j]!, s, [atNext.a]) - atNext.logp);
-      }
-      return logSumExp(terms);
-    });
-    return mean(lse) - mean(data.map(({ s, a }) => q64(critics[j]!, s, a)));
-  });
-  return { batch, tdLoss, gaps };
+  return fixCqlWeights(new CQL({ observationSpace: OBS, actionSpace: ACTIONS, seed: 3, config: { hiddenSizes: [3], initialAlpha: 0.5, cqlSamples: 2, ...config } }));
 }
 
 describe('CQL critic loss', () => {
@@ -71,14 +34,15 @@ describe('CQL critic loss', () => {
     setup.cql.dispose();
   });
 
-  it('Lagrange version: penalty alpha\' (gap - target), log alpha\' descends while the gap is below the target', () => {
+  it('Lagrange version: penalty alpha\' (cqlAlpha gap - target), log alpha\' descends while cqlAlpha gap is below the target', () => {
+    // cqlAlpha is the default, 5 (cql-lagrange.test.ts checks another value, and alpha' other than 1).
     const setup = makeCql({ lagrange: true, targetActionGap: 1000, cqlSamples: 3 });
     const { batch, tdLoss, gaps } = expectedTerms(setup, 3);
     const metrics = setup.cql.update(batch);
     expect(metrics.alphaPrime).toBeCloseTo(1, 6);
-    expect(metrics.cqlPenalty).toBeCloseTo(gaps[0]! - 1000 + gaps[1]! - 1000, 3);
-    expect(metrics.criticLoss).toBeCloseTo(tdLoss[0]! + tdLoss[1]! + gaps[0]! + gaps[1]! - 2000, 2);
-    expect(metrics.alphaPrimeLoss).toBeCloseTo(-(mean(gaps) - 1000), 3);
+    expect(metrics.cqlPenalty).toBeCloseTo(5 * gaps[0]! - 1000 + 5 * gaps[1]! - 1000, 3);
+    expect(metrics.criticLoss).toBeCloseTo(tdLoss[0]! + tdLoss[1]! + 5 * (gaps[0]! + gaps[1]!) - 2000, 2);
+    expect(metrics.alphaPrimeLoss).toBeCloseTo(-(5 * mean(gaps) - 1000), 3);
     expect(setup.cql.logAlphaPrime.dataSync()[0]).toBeCloseTo(-3e-4, 6);
     // ... and ascends when the gap is above it.
     const above = makeCql({ lagrange: true, targetActionGap: -1000 });
