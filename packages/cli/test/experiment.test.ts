@@ -89,6 +89,14 @@ describe('bellman experiment dr3', () => {
       ['pendulum-sarsa-seed0', 'pendulum-td-seed0', 'pendulum-td-dr3-seed0'].map((id) => `reusing ${id} from ${join(dir, 'dr3', 'runs')} (finished earlier with the same settings)`),
     );
     expect(lines(again.stdout())).toEqual(lines(first.stdout()));
+    // --saved-only trains nothing: the cartpole runs have not been made, so they are left out
+    const saved = captureIo(dir);
+    const bothTasks = { ...evaluationOnly, evaluation: { ...evaluationOnly.evaluation, tasks: ['cartpole' as const, 'pendulum' as const] } };
+    expect(await dr3Command(new CommandContext(saved.io), { json: true, backend: 'cpu', out: 'dr3', savedOnly: true }, bothTasks)).toBe(0);
+    expect(lines(saved.stderr()).filter((l) => l.startsWith('no saved run'))).toEqual(
+      ['cartpole-sarsa-seed0', 'cartpole-td-seed0', 'cartpole-td-dr3-seed0'].map((id) => `no saved run ${id} with these settings: left out (--saved-only)`),
+    );
+    expect((JSON.parse(lines(saved.stdout())[0]!) as { methods: Dr3MethodSummary[] }).methods.map((m) => `${m.task}/${m.name}`)).toEqual(['pendulum/sarsa', 'pendulum/td', 'pendulum/td+dr3']);
     const longer = captureIo(dir);
     expect(await dr3Command(new CommandContext(longer.io), { json: true, backend: 'cpu', out: 'dr3', updates: '16' }, evaluationOnly)).toBe(0);
     expect(longer.stderr()).not.toContain('reusing');

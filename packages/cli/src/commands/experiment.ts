@@ -16,6 +16,7 @@ import { fmtNumber, formatTable } from '../table.js';
 /** Options of `bellman experiment <name>` as commander parses them. */
 export interface ExperimentCliOptions {
   quick?: boolean;
+  savedOnly?: boolean;
   updates?: string;
   probeEvery?: string;
   cqlUpdates?: string;
@@ -86,7 +87,10 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
       return saved;
     },
     saveRun: (id, key, run) => writeFileAtomic(join(outDir, 'runs', `${id}.json`), `${JSON.stringify({ key, run })}\n`),
+    savedOnly: Boolean(opts.savedOnly),
+    skipRun: (id) => reporter.say(`no saved run ${id} with these settings: left out (--saved-only)`),
   });
+  if (result.runs.length === 0) throw new UsageError(`--saved-only: ${join(outDir, 'runs')} holds no run with these settings`);
 
   mkdirSync(outDir, { recursive: true });
   const resultsPath = join(outDir, 'results.json');

@@ -178,6 +178,9 @@ export interface Dr3RunnerHooks {
   loadRun?(id: string, key: string): Dr3RunResult | undefined;
   /** Keep a finished run, for loadRun. */
   saveRun?(id: string, key: string, run: Dr3RunResult): void;
+  /** Use saved runs only: a run loadRun does not have is left out (reported to skipRun), not trained. */
+  savedOnly?: boolean;
+  skipRun?(id: string): void;
 }
 
 /** The file-name-safe id of one run. */
@@ -239,8 +242,14 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
       for (const method of DR3_EVALUATION_METHODS) {
         const info = { task, method, dataset: name, seed };
         const id = dr3RunId(info);
-        const key = runKey(config, info, config.evaluation);
+        // which tasks the invocation runs is not a setting of this run
+        const { tasks: _tasks, ...settings } = config.evaluation;
+        const key = runKey(config, info, settings);
         let run = hooks.loadRun?.(id, key);
+        if (!run && hooks.savedOnly) {
+          hooks.skipRun?.(id);
+          continue;
+        }
         if (!run) {
           const learner = evaluationLearner(envId, method, dataset, seed, config);
           run = await trainAndProbe(learner, dataset, info, config.evaluation, hooks, undefined, {
@@ -271,8 +280,12 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
         const id = dr3RunId(info);
         const key = runKey(config, info, cql);
         const saved = hooks.loadRun?.(id, key);
-        if (saved) {
+        if (saved || hooks.savedOnly) {
           learner.dispose();
+          if (!saved) {
+            hooks.skipRun?.(id);
+            continue;
+          }
           runs.push(saved);
           hooks.finishRun?.(saved);
           continue;
