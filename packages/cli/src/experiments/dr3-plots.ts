@@ -39,7 +39,14 @@ export function featureCurvesSpec(result: Dr3ExperimentResult, task: Dr3Task, me
   const color = { field: 'method', type: 'nominal' as const, title: 'method', scale: colorScale(present) };
   const strokeDash = { field: 'method', type: 'nominal' as const, title: 'method', scale: { domain: [...present], range: present.map((m) => METHOD_DASHES[m]) } };
   const x = logSteps
-    ? { field: 'step', type: 'quantitative' as const, title: 'gradient step (log scale)', scale: { type: 'symlog' as const, constant: 1 } }
+    ? {
+        field: 'step',
+        type: 'quantitative' as const,
+        title: 'gradient step (log scale)',
+        scale: { type: 'symlog' as const, constant: 1 },
+        // a tick per decade: symlog's own ticks bunch at the far end
+        axis: { values: [0, 1, 10, 100, 1000, 10_000, 100_000, 1_000_000].filter((t) => t <= Math.max(...values.map((v) => v.step))), format: ',' },
+      }
     : { field: 'step', type: 'quantitative' as const, title: 'gradient step' };
   const seeds = result.config.seeds;
   const dataset = task === 'cartpole' && methods.some((m) => m.startsWith('cql')) ? result.config.cql?.dataset : DR3_TASKS[task].dataset;
