@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { closestMatches, type Action, type Env, type Learner, type Space } from '@bellman/core';
 import { CsvLogger, JsonlLogger, MultiLogger, readJsonlMetrics, writeFileAtomic } from '@bellman/core/node';
 import { make } from '@bellman/envs';
-import { DivergenceError, createLearner, listAlgorithms, type TrainerEvent, type TrainerSummary } from '@bellman/q-learning';
+import { DivergenceError, TRAINER_DEFAULTS, createLearner, listAlgorithms, type TrainerEvent, type TrainerSummary } from '@bellman/q-learning';
 import { OfflineTrainer, OnlineTrainer } from '@bellman/q-learning/node';
 import type { BackendChoice } from './args.js';
 import type { CommandContext } from './context.js';
@@ -212,7 +212,7 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
         online: options.online,
         steps: options.steps,
         batchSize: options.batchSize,
-        defaultBatchSize: DEFAULT_BATCH_SIZE,
+        defaultBatchSize: TRAINER_DEFAULTS.batchSize,
       })
     : null;
   const backend = await ctx.backend(options.backend);
@@ -225,9 +225,10 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   const resolved: ResolvedDataset | undefined =
     options.dataset === undefined ? undefined : await resolveDataset(ctx, options.dataset, reporter, { dataDir: options.dataDir });
   if (resolved) checkSpaces(resolved, env, options.envId);
+  const datasetStats = resolved?.dataset.statistics();
   const learner: Learner = fromUserInput(
     // the dataset's statistics: episode returns for IQL's reward scale, observation moments for TD3+BC's normalisation
-    () => createLearner(options.algo, resolved ? { ...learnerInit, episodeStatistics: resolved.dataset.statistics(), normalization: resolved.dataset.statistics() } : learnerInit),
+    () => createLearner(options.algo, datasetStats ? { ...learnerInit, episodeStatistics: datasetStats, normalization: datasetStats } : learnerInit),
     configSource,
   );
   await ctx.announceBackend();
@@ -236,7 +237,6 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   mkdirSync(files.dir, { recursive: true });
   const staleFiles = removeStaleTempFiles(files.dir);
   if (staleFiles > 0) reporter.note(`removed ${staleFiles} temporary file${staleFiles === 1 ? '' : 's'} left in ${files.dir} by an interrupted write`);
-  const datasetStats = resolved?.dataset.statistics();
   const runConfig = {
     algo: options.algo,
     env: options.envId,
@@ -361,15 +361,11 @@ export class TrainingDiverged extends Error {
   }
 }
 
-/** The trainers' batch size when --batch-size is not given. */
-const DEFAULT_BATCH_SIZE = 256;
-const DEFAULT_WARMUP_STEPS = 1000;
-
 /** Online training needs a replay buffer that can hold max(warm-up, batch) transitions before its first update. */
 function checkReplayCapacity(options: TrainRunOptions, online: OnlineOptions): void {
-  const capacity = online.bufferCapacity ?? Math.min(options.steps, 1_000_000);
-  const warmup = online.warmupSteps ?? DEFAULT_WARMUP_STEPS;
-  const batch = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const capacity = online.bufferCapacity ?? Math.min(options.steps, TRAINER_DEFAULTS.maxBufferCapacity);
+  const warmup = online.warmupSteps ?? TRAINER_DEFAULTS.warmupSteps;
+  const batch = options.batchSize ?? TRAINER_DEFAULTS.batchSize;
   if (capacity >= Math.max(warmup, batch)) return;
   const source = online.bufferCapacity !== undefined ? `--buffer-size ${capacity}` : `the replay buffer (min(--steps, 1e6) = ${capacity})`;
   const needs = warmup >= batch ? `${online.warmupSteps !== undefined ? '--warmup-steps' : 'the warm-up (default'} ${warmup}${online.warmupSteps !== undefined ? '' : ')'}` : `--batch-size ${batch}`;

@@ -68,7 +68,7 @@ export { registerLearner, listAlgorithms, getLearnerDefinition, createLearner, l
 export type { AlgorithmInfo, SnapshotExtras } from './registry.js';
 export { evaluatePolicy, meanStd } from './evaluate.js';
 export type { EvaluateOptions, EvaluationResult } from './evaluate.js';
-export { DivergenceError, MemoryCheckpointStore, MetricWindow, Q_BOUND_FACTOR } from './trainer-common.js';
+export { DivergenceError, MemoryCheckpointStore, MetricWindow, Q_BOUND_FACTOR, TRAINER_DEFAULTS } from './trainer-common.js';
 export type { EvalRecord, TrainerSummary, TrainerEvent, TrainerCheckpoint, CheckpointStore, TrainerOptions, TrainerProgressState, MetricWindowState } from './trainer-common.js';
 export { OfflineTrainer } from './offline-trainer.js';
 export type { OfflineTrainerOptions, OfflineTrainerState, TransitionSource } from './offline-trainer.js';

@@ -3,6 +3,7 @@ import { ReplayBuffer, type ReplayBufferState } from '@bellman/datasets';
 import { isEnvStepAware } from './learner-base.js';
 import { NStepAccumulator, nStepOf, type NStepLearner, type NStepPendingState, type TransitionSink } from './n-step.js';
 import {
+  TRAINER_DEFAULTS,
   TrainerCore,
   checkPositiveInteger,
   now,
@@ -89,7 +90,7 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
   private running = false;
   // The episode being collected: fields, so that a checkpoint taken mid-episode can hold it.
   private collectEnv: Env | null = null;
-  private sink: TransitionSink | null = null;
+  private accumulator: NStepAccumulator | null = null;
   private episodeReturn = 0;
   private episodeLength = 0;
   /** An episode to continue, from a checkpoint. */
@@ -99,7 +100,7 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
     super('online', options, { factory: options.envFactory });
     if (typeof options.envFactory !== 'function') throw new TypeError('OnlineTrainer: envFactory must be a function returning an Env');
     this.envFactory = options.envFactory;
-    this.warmupSteps = options.warmupSteps ?? 1000;
+    this.warmupSteps = options.warmupSteps ?? TRAINER_DEFAULTS.warmupSteps;
     checkPositiveInteger('OnlineTrainer', 'warmupSteps', this.warmupSteps, true);
     this.randomWarmup = options.randomWarmup ?? true;
     this.updateEvery = options.updateEvery ?? 1;
@@ -113,7 +114,7 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
     if (options.buffer) {
       this.buffer = options.buffer;
     } else {
-      const capacity = options.bufferCapacity ?? Math.min(options.steps, 1_000_000);
+      const capacity = options.bufferCapacity ?? Math.min(options.steps, TRAINER_DEFAULTS.maxBufferCapacity);
       checkPositiveInteger('OnlineTrainer', 'bufferCapacity', capacity);
       if (capacity < Math.max(this.warmupSteps, this.batchSize)) {
         throw new RangeError(`OnlineTrainer: bufferCapacity ${capacity} is smaller than max(warmupSteps, batchSize) = ${Math.max(this.warmupSteps, this.batchSize)}: no update could ever start`);
@@ -140,7 +141,7 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
       const nStep = nStepOf(this.learner);
       const accumulator = nStep > 1 ? new NStepAccumulator(nStep, (this.learner as unknown as NStepLearner).gamma, this.buffer) : null;
       const sink: TransitionSink = accumulator ?? this.buffer;
-      this.sink = sink;
+      this.accumulator = accumulator;
       let observation = this.startEpisode(env, accumulator);
       while (this.step < this.totalSteps && !this.stopping) {
         if (isEnvStepAware(this.learner)) this.learner.onEnvStep(this.step);
@@ -150,7 +151,7 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
             : this.learner.act(observation, { deterministic: false, rng: this.actionRng });
         const result = env.step(action);
         sink.add(observation, action, result.reward, result.observation, result.terminated, result.truncated);
-        this.observeRewards([result.reward]);
+        this.observeReward(result.reward);
         this.episodeReturn += result.reward;
         this.episodeLength += 1;
         observation = result.observation;
@@ -176,7 +177,7 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
     } finally {
       env.close();
       this.collectEnv = null;
-      this.sink = null;
+      this.accumulator = null;
       this.running = false;
     }
   }
@@ -219,7 +220,7 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
       envState: Array.from(env.getState()),
       length: this.episodeLength,
       return: this.episodeReturn,
-      pending: this.sink instanceof NStepAccumulator ? this.sink.getState() : [],
+      pending: this.accumulator ? this.accumulator.getState() : [],
     };
   }
 

@@ -177,6 +177,15 @@ export interface TrainerProgressState {
   metricWindow?: MetricWindowState;
 }
 
+/** The trainers' defaults that callers validating their own inputs need (the CLI names its flags in messages). */
+export const TRAINER_DEFAULTS = Object.freeze({
+  batchSize: 256,
+  /** OnlineTrainer: random env steps before the first update. */
+  warmupSteps: 1000,
+  /** OnlineTrainer: the replay capacity is min(steps, this). */
+  maxBufferCapacity: 1_000_000,
+});
+
 /** Q values this many times past the largest possible discounted return trigger the divergence warning. */
 export const Q_BOUND_FACTOR = 10;
 
@@ -221,7 +230,7 @@ export abstract class TrainerCore<S> {
     this.learner = options.learner;
     checkPositiveInteger(owner, 'steps', options.steps);
     this.totalSteps = options.steps;
-    this.batchSize = options.batchSize ?? 256;
+    this.batchSize = options.batchSize ?? TRAINER_DEFAULTS.batchSize;
     checkPositiveInteger(owner, 'batchSize', this.batchSize);
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.seed)) throw new RangeError(`${owner}: seed must be an integer, got ${this.seed}`);
@@ -285,14 +294,15 @@ export abstract class TrainerCore<S> {
     this.checkValueScale(metrics);
   }
 
-  /** Rewards the learner trains on, for the value-scale check. */
+  /** A reward the learner trains on, for the value-scale check. */
+  protected observeReward(reward: number): void {
+    const a = Math.abs(reward);
+    if (a > this.maxAbsReward) this.maxAbsReward = a;
+  }
+
+  /** A batch's rewards, for the value-scale check. */
   protected observeRewards(rewards: ArrayLike<number>): void {
-    let m = this.maxAbsReward;
-    for (let i = 0; i < rewards.length; i++) {
-      const a = Math.abs(rewards[i]!);
-      if (a > m) m = a;
-    }
-    this.maxAbsReward = m;
+    for (let i = 0; i < rewards.length; i++) this.observeReward(rewards[i]!);
   }
 
   /**
