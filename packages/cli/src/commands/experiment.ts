@@ -128,8 +128,7 @@ export function applyDr3Scale(config: Dr3ExperimentConfig, opts: ExperimentCliOp
   const updates = parseOptionalInteger('--updates', opts.updates, { min: 1 });
   if (updates !== undefined) evaluation.steps = updates;
   const probeEvery = parseOptionalInteger('--probe-every', opts.probeEvery, { min: 1 });
-  // long runs probe every 1% by default: 100 points after the log-spaced early ones
-  evaluation.probeEvery = probeEvery ?? (updates !== undefined ? Math.max(config.evaluation.probeEvery, Math.ceil(updates / 100)) : evaluation.probeEvery);
+  evaluation.probeEvery = probeEvery ?? (updates !== undefined ? probeEveryFor(updates, config.evaluation.probeEvery) : evaluation.probeEvery);
   const layers = parseOptionalInteger('--critic-layers', opts.criticLayers, { min: 1, max: 16 });
   if (layers !== undefined) evaluation.hiddenSizes = Array.from({ length: layers }, () => config.evaluation.hiddenSizes[0] ?? 256);
   const targetUpdateInterval = parseOptionalInteger('--target-update-interval', opts.targetUpdateInterval, { min: 1 });
@@ -147,8 +146,13 @@ export function applyDr3Scale(config: Dr3ExperimentConfig, opts: ExperimentCliOp
   }
   const cqlUpdates = parseOptionalInteger('--cql-updates', opts.cqlUpdates, { min: 1 });
   if (cqlUpdates !== undefined && !config.cql) throw new UsageError('--cql-updates: this configuration has no CQL part (drop --only evaluation)');
-  const cql = config.cql && cqlUpdates !== undefined ? { ...config.cql, steps: cqlUpdates, probeEvery: Math.max(config.cql.probeEvery, Math.ceil(cqlUpdates / 100)) } : config.cql;
+  const cql = config.cql && cqlUpdates !== undefined ? { ...config.cql, steps: cqlUpdates, probeEvery: probeEveryFor(cqlUpdates, config.cql.probeEvery) } : config.cql;
   return { ...config, gamma, evaluation, cql };
+}
+
+/** Long runs probe every 1% by default (100 points, after the log-spaced early ones), never more often than the preset. */
+function probeEveryFor(updates: number, presetEvery: number): number {
+  return Math.max(presetEvery, Math.ceil(updates / 100));
 }
 
 export const DR3_PARTS: readonly string[] = ['evaluation', 'cql'];

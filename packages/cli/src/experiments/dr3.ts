@@ -188,8 +188,16 @@ export function dr3RunId(run: { task: Dr3Task; method: Dr3Method; seed: number }
   return `${run.task}-${run.method.replace('+', '-')}-seed${run.seed}`;
 }
 
+/** Which run of the experiment: task, method, dataset and seed. */
+interface Dr3RunInfo {
+  task: Dr3Task;
+  method: Dr3Method;
+  dataset: string;
+  seed: number;
+}
+
 /** Everything a run's result depends on, as a string: a saved run is reused only under the same key. */
-function runKey(config: Dr3ExperimentConfig, run: { task: Dr3Task; method: Dr3Method; dataset: string; seed: number }, settings: object): string {
+function runKey(config: Dr3ExperimentConfig, run: Dr3RunInfo, settings: object): string {
   return JSON.stringify({
     run,
     settings,
@@ -233,6 +241,24 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
     }
     return dataset;
   };
+  /** A saved run with the same settings, else (unless savedOnly) a new one from `train`, saved. */
+  const runOnce = async (info: Dr3RunInfo, settings: object, train: () => Promise<Dr3RunResult>): Promise<void> => {
+    const id = dr3RunId(info);
+    const key = runKey(config, info, settings);
+    let run = hooks.loadRun?.(id, key);
+    if (!run && hooks.savedOnly) {
+      hooks.skipRun?.(id);
+      return;
+    }
+    if (!run) {
+      run = await train();
+      hooks.saveRun?.(id, key, run);
+    }
+    runs.push(run);
+    hooks.finishRun?.(run);
+  };
+  // which tasks the invocation runs is not a setting of a run
+  const { tasks: _tasks, ...evaluationSettings } = config.evaluation;
   for (const task of config.evaluation.tasks) {
     const { envId, dataset: name } = DR3_TASKS[task];
     const dataset = await datasetOf(name);
@@ -241,25 +267,12 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
     for (let seed = 0; seed < config.seeds; seed++) {
       for (const method of DR3_EVALUATION_METHODS) {
         const info = { task, method, dataset: name, seed };
-        const id = dr3RunId(info);
-        // which tasks the invocation runs is not a setting of this run
-        const { tasks: _tasks, ...settings } = config.evaluation;
-        const key = runKey(config, info, settings);
-        let run = hooks.loadRun?.(id, key);
-        if (!run && hooks.savedOnly) {
-          hooks.skipRun?.(id);
-          continue;
-        }
-        if (!run) {
-          const learner = evaluationLearner(envId, method, dataset, seed, config);
-          run = await trainAndProbe(learner, dataset, info, config.evaluation, hooks, undefined, {
+        await runOnce(info, evaluationSettings, () =>
+          trainAndProbe(evaluationLearner(envId, method, dataset, seed, config), dataset, info, config.evaluation, hooks, undefined, {
             steps: probeSteps(config.evaluation.steps, config.evaluation.probeEvery),
             measure: (trained) => probeOnBatch(trained, probeBatch, config.srankDelta),
-          });
-          hooks.saveRun?.(id, key, run);
-        }
-        runs.push(run);
-        hooks.finishRun?.(run);
+          }),
+        );
       }
     }
   }
@@ -268,40 +281,26 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
     const dataset = await datasetOf(cql.dataset);
     for (let seed = 0; seed < config.seeds; seed++) {
       for (const method of DR3_CQL_METHODS) {
-        const learner = new DiscreteCQL({
-          observationSpace: dataset.observationSpace,
-          actionSpace: dataset.actionSpace,
-          config: { hiddenSizes: cql.hiddenSizes, learningRate: cql.learningRate, alpha: cql.alpha, targetUpdateInterval: cql.targetUpdateInterval, gamma: config.gamma },
-          seed,
-          regularizers: method === 'cql+dr3' ? [dr3({ coefficient: config.coefficient })] : [],
-          featureProbe: probeOf(cql.probeEvery, config.srankDelta),
-        });
         const info = { task: 'cartpole' as const, method, dataset: cql.dataset, seed };
-        const id = dr3RunId(info);
-        const key = runKey(config, info, cql);
-        const saved = hooks.loadRun?.(id, key);
-        if (saved || hooks.savedOnly) {
-          learner.dispose();
-          if (!saved) {
-            hooks.skipRun?.(id);
-            continue;
-          }
-          runs.push(saved);
-          hooks.finishRun?.(saved);
-          continue;
-        }
-        const run = await trainAndProbe(learner, dataset, info, cql, hooks, (trained) => {
-          const env = make(cql.envId) as Env<Float32Array, Action>;
-          try {
-            // The same evaluation episodes for every method and seed.
-            return evaluatePolicy(env, trained, { episodes: cql.evalEpisodes, seed: 10_000 }).mean;
-          } finally {
-            env.close();
-          }
+        await runOnce(info, cql, () => {
+          const learner = new DiscreteCQL({
+            observationSpace: dataset.observationSpace,
+            actionSpace: dataset.actionSpace,
+            config: { hiddenSizes: cql.hiddenSizes, learningRate: cql.learningRate, alpha: cql.alpha, targetUpdateInterval: cql.targetUpdateInterval, gamma: config.gamma },
+            seed,
+            regularizers: method === 'cql+dr3' ? [dr3({ coefficient: config.coefficient })] : [],
+            featureProbe: probeOf(cql.probeEvery, config.srankDelta),
+          });
+          return trainAndProbe(learner, dataset, info, cql, hooks, (trained) => {
+            const env = make(cql.envId) as Env<Float32Array, Action>;
+            try {
+              // The same evaluation episodes for every method and seed.
+              return evaluatePolicy(env, trained, { episodes: cql.evalEpisodes, seed: 10_000 }).mean;
+            } finally {
+              env.close();
+            }
+          });
         });
-        hooks.saveRun?.(id, key, run);
-        runs.push(run);
-        hooks.finishRun?.(run);
       }
     }
   }
@@ -319,6 +318,11 @@ function probeOf(every: number, delta: number): FeatureProbe {
     due: (update) => base.due(update),
     measure: (phi, phiNext) => ({ ...base.measure(phi, phiNext), featureCosine: meanCosine(phi.dataSync(), phiNext.dataSync(), phi.shape[0], phi.shape[1]) }),
   };
+}
+
+/** The probe's measure taken now, whatever its schedule says. */
+function measureFeatures(phi: tf.Tensor2D, phiNext: tf.Tensor2D, delta: number): Metrics {
+  return probeOf(1, delta).measure(phi, phiNext);
 }
 
 /** Mean over rows of cos(phi_i, phiNext_i); a row where either vector is zero counts as 0. */
@@ -401,13 +405,13 @@ export function probeOnBatch(learner: Learner, probe: Dr3ProbeBatch, srankDelta:
     return { phi: tf.keep(phi), phiNext: tf.keep(phiNext), qMean: tf.keep(tf.mean(q)) };
   });
   try {
-    const base = featureProbe({ every: 1, delta: srankDelta }).measure(measured.phi, measured.phiNext);
+    const m = measureFeatures(measured.phi, measured.phiNext, srankDelta);
     return {
-      featureDot: base.featureDot ?? Number.NaN,
-      srank: base.srank ?? Number.NaN,
-      featureNorm: base.featureNorm ?? Number.NaN,
-      featureNextNorm: base.featureNextNorm ?? Number.NaN,
-      featureCosine: meanCosine(measured.phi.dataSync(), measured.phiNext.dataSync(), probe.rows, measured.phi.shape[1]),
+      featureDot: m.featureDot ?? Number.NaN,
+      srank: m.srank ?? Number.NaN,
+      featureNorm: m.featureNorm ?? Number.NaN,
+      featureNextNorm: m.featureNextNorm ?? Number.NaN,
+      featureCosine: m.featureCosine ?? Number.NaN,
       qMean: measured.qMean.dataSync()[0]!,
     };
   } finally {
@@ -444,7 +448,7 @@ function evaluationLearner(envId: string, method: Dr3EvaluationMethod, dataset: 
 async function trainAndProbe(
   learner: Learner,
   dataset: OfflineDataset,
-  run: { task: Dr3Task; method: Dr3Method; dataset: string; seed: number },
+  run: Dr3RunInfo,
   settings: { steps: number; batchSize: number },
   hooks: Dr3RunnerHooks,
   evaluate?: (learner: Learner) => number,
