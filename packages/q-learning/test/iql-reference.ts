@@ -3,7 +3,26 @@
  * read after it: the gradient of the expectile loss with respect to every parameter of V (a relu
  * MLP with a linear output), by hand-written backpropagation, and Adam's first step.
  */
-import type { Net64 } from './continuous-helpers.js';
+import * as tf from '@tensorflow/tfjs';
+import { Box, type RegularizerContext } from '@bellman/core';
+import { IQL } from '../src/index.js';
+import { setFixedWeights, type Net64 } from './continuous-helpers.js';
+
+/**
+ * An IQL on Box[2] observations and Box[1] actions in [-2, 2] whose networks hold known weights
+ * (returned in float64 for the reference computations); V is shifted down so that
+ * Qtarget - V takes both signs on the tiny batch.
+ */
+export function fixedWeightIql(config: Record<string, unknown>, init: { regularizers?: { name: string; penalty(ctx: RegularizerContext): tf.Scalar }[] } = {}) {
+  const iql = new IQL({ observationSpace: new Box(-5, 5, [2]), actionSpace: new Box(-2, 2, [1]), seed: 6, config: { hiddenSizes: [3], ...config }, ...init });
+  const actor = setFixedWeights(iql.actor.net, 1);
+  const critics = iql.critics.members.map((m, j) => setFixedWeights(m, 10 + j));
+  const targets = iql.critics.targets.map((t, j) => setFixedWeights(t, 20 + j, 1.5));
+  const value = setFixedWeights(iql.value, 30);
+  value.biases[1]![0] = Math.fround(value.biases[1]![0]! - 1.5);
+  iql.value.biases[1]!.assign(tf.tensor1d(value.biases[1]!));
+  return { iql, actor, critics, targets, value };
+}
 
 /** Adam's epsilon in @bellman/core. */
 const ADAM_EPSILON = 1e-8;

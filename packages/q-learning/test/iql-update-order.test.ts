@@ -8,9 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Box, Discrete, initBackend, type TransitionBatch } from '@bellman/core';
-import { DiscreteIQL, IQL } from '../src/index.js';
+import { DiscreteIQL } from '../src/index.js';
 import { forward64, logSumExp, mean, normalLogPdf, q64, readWeights, rows, setFixedWeights, tinyBatch, type Net64 } from './continuous-helpers.js';
-import { valueAfterStep64 } from './iql-reference.js';
+import { fixedWeightIql, valueAfterStep64 } from './iql-reference.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -29,14 +29,7 @@ describe('IQL (Box actions): the critic and actor read V after its step', () => 
   const opts = { expectile: 0.7, beta: 3, maxWeight: 100, rewardScale: 0.5, gamma: 0.99 };
 
   it('y = c r + gamma (1 - d) V\'(s\'), A = min_j Qtarget_j(s, a) - V\'(s), V\' = V after one Adam step on L_V', () => {
-    const iql = new IQL({ observationSpace: OBS, actionSpace: new Box(-2, 2, [1]), seed: 6, config: { hiddenSizes: [3], valueLearningRate: VALUE_LR, ...opts } });
-    const actor = setFixedWeights(iql.actor.net, 1);
-    const critics = iql.critics.members.map((m, j) => setFixedWeights(m, 10 + j));
-    const targets = iql.critics.targets.map((t, j) => setFixedWeights(t, 20 + j, 1.5));
-    const value = setFixedWeights(iql.value, 30);
-    // Shift V down so that Qtarget - V takes both signs on the batch.
-    value.biases[1]![0] = Math.fround(value.biases[1]![0]! - 1.5);
-    iql.value.biases[1]!.assign(tf.tensor1d(value.biases[1]!));
+    const { iql, actor, critics, targets, value } = fixedWeightIql({ valueLearningRate: VALUE_LR, ...opts });
     const data = rows(tinyBatch());
 
     const qt = data.map(({ s, a }) => Math.min(q64(targets[0]!, s, a), q64(targets[1]!, s, a)));

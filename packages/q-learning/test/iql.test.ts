@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Box, Rng, initBackend, type RegularizerContext } from '@bellman/core';
 import { IQL, createLearner, expectileLoss, learnerFromSnapshot } from '../src/index.js';
-import { features64, forward64, mean, normalLogPdf, q64, rows, setFixedWeights, tinyBatch } from './continuous-helpers.js';
-import { valueAfterStep64 } from './iql-reference.js';
+import { features64, forward64, mean, normalLogPdf, q64, rows, tinyBatch } from './continuous-helpers.js';
+import { fixedWeightIql, valueAfterStep64 } from './iql-reference.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -11,17 +11,6 @@ beforeAll(async () => {
 const OBS = new Box(-5, 5, [2]);
 const ACTIONS = new Box(-2, 2, [1]);
 
-function makeIql(config: Record<string, unknown>, init: { regularizers?: { name: string; penalty(ctx: RegularizerContext): tf.Scalar }[] } = {}) {
-  const iql = new IQL({ observationSpace: OBS, actionSpace: ACTIONS, seed: 6, config: { hiddenSizes: [3], ...config }, ...init });
-  const actor = setFixedWeights(iql.actor.net, 1);
-  const critics = iql.critics.members.map((m, j) => setFixedWeights(m, 10 + j));
-  const targets = iql.critics.targets.map((t, j) => setFixedWeights(t, 20 + j, 1.5));
-  const value = setFixedWeights(iql.value, 30);
-  // Shift V down so that Qtarget - V takes both signs on the tiny batch.
-  value.biases[1]![0] = Math.fround(value.biases[1]![0]! - 1.5);
-  iql.value.biases[1]!.assign(tf.tensor1d(value.biases[1]!));
-  return { iql, actor, critics, targets, value };
-}
 
 describe('IQL losses', () => {
   it('expectile loss weighs positive residuals by tau and negative ones by 1 - tau', () => {
@@ -31,7 +20,7 @@ describe('IQL losses', () => {
 
   it('value (expectile of min Qtarget - V), critic (target r + gamma (1 - d) V\'(s\'), V\' after the value step) and AWR actor losses', () => {
     const maxWeight = 1.5;
-    const { iql, actor, critics, targets, value } = makeIql({ maxWeight, beta: 3, expectile: 0.7, rewardScale: 0.5 });
+    const { iql, actor, critics, targets, value } = fixedWeightIql({ maxWeight, beta: 3, expectile: 0.7, rewardScale: 0.5 });
     const batch = tinyBatch();
     const data = rows(batch);
     const v = (s: number[]) => forward64(value, s)[0]!;
@@ -68,8 +57,8 @@ describe('IQL losses', () => {
         return tf.mean(tf.sum(tf.mul(ctx.phi, ctx.phiNext), 1)) as tf.Scalar;
       },
     };
-    const plain = makeIql({});
-    const { iql, actor, critics } = makeIql({}, { regularizers: [regularizer] });
+    const plain = fixedWeightIql({});
+    const { iql, actor, critics } = fixedWeightIql({}, { regularizers: [regularizer] });
     const rng = new Rng(iql.save().rng);
     const data = rows(tinyBatch());
     const phi = data.map(({ s, a }) => features64(critics[0]!, [...s, ...a]));
