@@ -76,6 +76,11 @@ export interface LearnerDefinition<C extends object = object> {
   actionKinds: readonly ActionKind[];
   /** The resolved defaults (what an empty config gives). */
   defaults: Readonly<C>;
+  /**
+   * The fields of LearnerInit, beyond the spaces, config and seed, that `create` cannot do
+   * without (FQE: `evaluationPolicy`). Listed by `listAlgorithms`; default none.
+   */
+  requiredInit?: readonly string[];
   create(init: LearnerInit<C>): Learner;
 }
 

@@ -73,33 +73,17 @@ const BUILTIN_LEARNERS: readonly LearnerDefinition[] = [
   td3bcDefinition,
 ];
 
-/** The init fields some built-in algorithms cannot be built without: FQE evaluates the policy it is given. */
-const BUILTIN_REQUIRED_INIT: Readonly<Record<string, readonly string[]>> = {
-  fqe: ['evaluationPolicy'],
-  'fqe-continuous': ['evaluationPolicy'],
-};
-
 const definitions = new Map<string, LearnerDefinition>();
-const requiredInits = new Map<string, readonly string[]>();
-for (const def of BUILTIN_LEARNERS) registerLearner(def, { requiredInit: BUILTIN_REQUIRED_INIT[def.algo] ?? [] });
-
-export interface RegisterLearnerOptions {
-  /**
-   * The fields of LearnerInit, beyond the spaces, config and seed, that `create` cannot do
-   * without (FQE: `evaluationPolicy`). Listed by `listAlgorithms`; default none.
-   */
-  requiredInit?: readonly string[];
-}
+for (const def of BUILTIN_LEARNERS) registerLearner(def);
 
 /** Add an algorithm. Names are case-sensitive and must be unique. */
-export function registerLearner<C extends object>(definition: LearnerDefinition<C>, options: RegisterLearnerOptions = {}): void {
+export function registerLearner<C extends object>(definition: LearnerDefinition<C>): void {
   const { algo } = definition;
   if (!/^[a-z0-9][a-z0-9+_.-]*$/.test(algo)) {
     throw new Error(`registerLearner: algo name "${algo}" must be lower-case letters, digits and + _ . -`);
   }
   if (definitions.has(algo)) throw new Error(`registerLearner: an algorithm named "${algo}" is already registered`);
   definitions.set(algo, definition as LearnerDefinition);
-  requiredInits.set(algo, Object.freeze([...(options.requiredInit ?? [])]));
 }
 
 export interface AlgorithmInfo {
@@ -117,7 +101,7 @@ export interface AlgorithmInfo {
 /** The registered algorithms, sorted by name. */
 export function listAlgorithms(): AlgorithmInfo[] {
   return [...definitions.values()]
-    .map(({ algo, description, actionKinds, defaults }) => ({ algo, description, actionKinds, defaults, requiredInit: requiredInits.get(algo) ?? [] }))
+    .map(({ algo, description, actionKinds, defaults, requiredInit }) => ({ algo, description, actionKinds, defaults, requiredInit: Object.freeze([...(requiredInit ?? [])]) }))
     .sort((a, b) => a.algo.localeCompare(b.algo));
 }
 

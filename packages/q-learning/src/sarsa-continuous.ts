@@ -292,5 +292,6 @@ export const continuousFqeDefinition: LearnerDefinition<ContinuousFQEConfig> = {
   description: "Fitted Q evaluation for Box actions of a policy that samples actions (init.evaluationPolicy), a' drawn afresh each update",
   actionKinds: ['box'],
   defaults: CONTINUOUS_FQE_DEFAULTS,
+  requiredInit: ['evaluationPolicy'],
   create: (init) => new ContinuousFQE(init as ContinuousFQEInit),
 };

@@ -324,5 +324,6 @@ export const fqeDefinition: LearnerDefinition<FQEConfig> = {
   description: 'Fitted Q evaluation of a given policy (init.evaluationPolicy), expected or sampled next actions (Discrete actions)',
   actionKinds: ['discrete'],
   defaults: FQE_DEFAULTS,
+  requiredInit: ['evaluationPolicy'],
   create: (init) => new FQE(init as FQEInit),
 };

@@ -91,8 +91,8 @@ describe('algorithms that need more than spaces, a config and a seed', () => {
     expect(() => createLearner('fqe-continuous', { observationSpace: OBS, actionSpace: BOX })).toThrow(/evaluationPolicy/);
   });
 
-  it('registerLearner takes requiredInit for algorithms added at run time', () => {
-    registerLearner({ algo: 'needs-test', description: 'test', actionKinds: ['discrete'], defaults: {}, create: (init) => new BC(init) }, { requiredInit: ['teacher'] });
+  it('a definition registered at run time lists its requiredInit', () => {
+    registerLearner({ algo: 'needs-test', description: 'test', actionKinds: ['discrete'], defaults: {}, requiredInit: ['teacher'], create: (init) => new BC(init) });
     expect(listAlgorithms().find((a) => a.algo === 'needs-test')?.requiredInit).toEqual(['teacher']);
   });
 });
