@@ -175,6 +175,8 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--gamma <g>', 'dr3: discount (default 0.99)')
     .option('--critic-layers <n>', 'dr3: hidden layers of 256 units in the evaluation critics (default 2)')
     .option('--target-update-interval <n>', 'dr3: updates between target-network copies in the evaluation part (default 100; 1: no target network)')
+    .option('--methods <list>', "dr3: evaluation methods, comma-separated: sarsa, td, td+dr3, td-policy (continuous CQL's critic, a' from its policy; continuous tasks only); default sarsa,td,td+dr3")
+    .option('--data <kind>', 'dr3: behaviour data of the evaluation part: medium or random (the <task>-<kind>-v0 recipe; default medium)')
     .option('--json', 'end stdout with one JSON line of results; progress goes to stderr')
     .option('--seeds <n>', 'number of seeds (0..n-1)')
     .option('--out <dir>', 'output directory (default runs/experiment-<name>)')

@@ -6,8 +6,10 @@ import { MEDIUM_NOISE } from '@bellman/envs';
 import type { Box } from '@bellman/core';
 import { CommandContext } from '../src/context.js';
 import { applyDr3Scale, dr3Command } from '../src/commands/experiment.js';
-import { expertAction, mediumActionProbabilities, mediumActionSampler } from '../src/experiments/behaviour.js';
-import { DR3_FULL, meanCosine, probeSteps, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
+import * as tf from '@tensorflow/tfjs';
+import { CQL } from '@bellman/q-learning';
+import { expertAction, mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from '../src/experiments/behaviour.js';
+import { DR3_FULL, meanCosine, policyCriticConfig, probeBatchOf, probeOnBatch, probeSteps, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
 import type { CliIo } from '../src/index.js';
 import { lines, runCli, tempDir } from './helpers.js';
 
@@ -116,6 +118,20 @@ describe('bellman experiment dr3', () => {
     expect(() => applyDr3Scale(DR3_FULL, { gamma: '1' })).toThrow('--gamma must be a number in [0, 1), got "1"');
     expect(() => applyDr3Scale(DR3_FULL, { tasks: 'cartpole,hopper' })).toThrow('--tasks: unknown task "hopper" (choose from cartpole, pendulum)');
     expect(() => applyDr3Scale({ ...DR3_FULL, cql: null }, { cqlUpdates: '5' })).toThrow('--cql-updates: this configuration has no CQL part');
+    expect(applyDr3Scale(DR3_FULL, { methods: 'sarsa,td-policy', data: 'random', tasks: 'pendulum' }).evaluation).toMatchObject({ methods: ['sarsa', 'td-policy'], data: 'random' });
+    expect(() => applyDr3Scale(DR3_FULL, { methods: 'sarsa,dqn' })).toThrow('--methods: unknown method "dqn" (choose from sarsa, td, td+dr3, td-policy)');
+    expect(() => applyDr3Scale(DR3_FULL, { methods: 'td-policy' })).toThrow('--methods td-policy runs on continuous tasks only; drop cartpole from --tasks');
+    expect(() => applyDr3Scale(DR3_FULL, { data: 'mixed' })).toThrow('--data: unknown behaviour data "mixed" (choose medium or random)');
+  });
+
+  it('--data random --methods sarsa,td-policy: the random recipe, and the CQL critic probed at the policy\'s action', async () => {
+    const dir = tempDir();
+    const { io, stdout } = captureIo(dir);
+    const code = await dr3Command(new CommandContext(io), { json: true, backend: 'cpu', out: 'dr3', only: 'evaluation', tasks: 'pendulum', methods: 'sarsa,td-policy', data: 'random' }, TINY);
+    expect(code).toBe(0);
+    const { methods } = JSON.parse(lines(stdout())[0]!) as { methods: Dr3MethodSummary[] };
+    expect(methods.map((m) => `${m.name}/${m.dataset}`)).toEqual(['sarsa/pendulum-random-v0', 'td-policy/pendulum-random-v0']);
+    for (const m of methods) expect(Number.isFinite(m.dotEnd) && Number.isFinite(m.qEnd)).toBe(true);
   });
 
   it('--only cql --cql-dataset runs the CQL part alone on the chosen recipe', async () => {
@@ -146,7 +162,7 @@ describe('bellman experiment dr3', () => {
   });
 });
 
-describe('the behaviour policies of the medium datasets', () => {
+describe('the behaviour policies of the medium and random datasets', () => {
   it('CartPole: the data takes the expert action with probability 1 - eps + eps / 2', () => {
     const data = makeRecipe('cartpole-medium-v0', { minTransitions: 3000 });
     const batch = data.sampleTransitions(3000, new Rng(1));
@@ -183,6 +199,53 @@ describe('the behaviour policies of the medium datasets', () => {
     expect(fromData.clipped).toBeGreaterThan(0.35);
     expect(Math.abs(fromData.clipped - fromPolicy.clipped)).toBeLessThan(0.04);
     expect(Math.abs(fromData.mean - fromPolicy.mean)).toBeLessThan(0.1);
+  });
+
+  it('random recipes: FQE gets 1/n per action; Box draws are uniform in the bounds like the data', () => {
+    expect(Array.from(uniformActionProbabilities(2).policyProbabilities(new Float32Array(8), 2))).toEqual([0.5, 0.5, 0.5, 0.5]);
+    const data = makeRecipe('pendulum-random-v0', { minTransitions: 4000 });
+    const batch = data.sampleTransitions(4000, new Rng(2));
+    const drawn = uniformActionSampler(data.actionSpace as Box).sampleActions(batch.observations, batch.size, new Rng(3));
+    const moments = (a: ArrayLike<number>) => {
+      let sum = 0;
+      let sq = 0;
+      for (let i = 0; i < a.length; i++) {
+        sum += a[i]!;
+        sq += a[i]! * a[i]!;
+      }
+      return { mean: sum / a.length, variance: sq / a.length - (sum / a.length) ** 2, min: Math.min(...Array.from(a)), max: Math.max(...Array.from(a)) };
+    };
+    // U(-2, 2): mean 0, variance 16 / 12; the standard error of the variance over 4000 draws is about 0.02
+    for (const m of [moments(batch.actions), moments(drawn)]) {
+      expect(Math.abs(m.mean)).toBeLessThan(0.06);
+      expect(Math.abs(m.variance - 4 / 3)).toBeLessThan(0.06);
+      expect(m.min).toBeGreaterThanOrEqual(-2);
+      expect(m.max).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it("td-policy's probe pairs phi(s, a) with phi(s', mode of the policy at s'), not the data's a'", async () => {
+    await tf.setBackend('cpu');
+    const data = makeRecipe('pendulum-medium-v0', { minTransitions: 600 });
+    const probe = probeBatchOf(data, 8);
+    const config = { ...DR3_FULL, evaluation: { ...DR3_FULL.evaluation, hiddenSizes: [8, 8] } };
+    const learner = new CQL({ observationSpace: data.observationSpace, actionSpace: data.actionSpace, config: policyCriticConfig(config), seed: 3 });
+    try {
+      const measured = probeOnBatch(learner, probe, 0.01);
+      const dotWith = (nextActions: tf.Tensor2D) =>
+        tf.tidy(() => {
+          const obs = tf.tensor2d(probe.observations, [8, 3]);
+          const next = tf.tensor2d(probe.nextObservations, [8, 3]);
+          const phi = learner.critics.features(obs, tf.tensor2d(probe.actions, [8, 1]));
+          return tf.mean(tf.sum(tf.mul(phi, learner.critics.features(next, nextActions)), 1)).dataSync()[0]!;
+        });
+      const next = tf.tensor2d(probe.nextObservations, [8, 3]);
+      expect(measured.featureDot).toBeCloseTo(dotWith(learner.actor.mode(next)), 4);
+      expect(Math.abs(measured.featureDot - dotWith(tf.tensor2d(probe.nextActions, [8, 1])))).toBeGreaterThan(1e-3);
+      next.dispose();
+    } finally {
+      learner.dispose();
+    }
   });
 
   it('meanCosine averages the rows; a zero row counts 0', () => {

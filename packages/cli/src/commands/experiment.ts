@@ -7,7 +7,7 @@ import { parseBackend, parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { resolveDataset } from '../datasets.js';
 import { UsageError } from '../errors.js';
-import { DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3ExperimentResult, type Dr3RunResult, type Dr3Task } from '../experiments/dr3.js';
+import { DR3_ALL_EVALUATION_METHODS, DR3_BEHAVIOUR_DATA, DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Dataset, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3BehaviourData, type Dr3EvaluationMethod, type Dr3ExperimentResult, type Dr3RunResult, type Dr3Task } from '../experiments/dr3.js';
 import { checkOutputDirectory } from '../paths.js';
 import { writeDr3Plots } from '../experiments/dr3-plots.js';
 import { startProgress } from '../progress.js';
@@ -24,6 +24,8 @@ export interface ExperimentCliOptions {
   gamma?: string;
   criticLayers?: string;
   targetUpdateInterval?: string;
+  methods?: string;
+  data?: string;
   json?: boolean;
   seeds?: string;
   out?: string;
@@ -65,7 +67,7 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   );
   if (evaluation.tasks.length > 0) {
     reporter.say(
-      `  offline evaluation (sarsa, td, td+dr3) on ${evaluation.tasks.join(', ')}: ${evaluation.steps} steps, batch ${evaluation.batchSize}, ` +
+      `  offline evaluation (${evaluation.methods.join(', ')}) on ${evaluation.tasks.map((t) => dr3Dataset(t, evaluation.data)).join(', ')}: ${evaluation.steps} steps, batch ${evaluation.batchSize}, ` +
         `critic [${evaluation.hiddenSizes.join(', ')}], lr ${evaluation.learningRate}, probe every ${evaluation.probeEvery}`,
     );
   }
@@ -120,8 +122,9 @@ function readSavedRun(path: string, key: string): Dr3RunResult | undefined {
 
 /**
  * The scale and the conditions of the evaluation part from the command line: --updates,
- * --probe-every, --tasks, --gamma, --critic-layers (of 256 units), --target-update-interval; and
- * --cql-updates for the CQL part. Each is checked; unset ones keep the preset's value.
+ * --probe-every, --tasks, --methods, --data, --gamma, --critic-layers (of 256 units),
+ * --target-update-interval; and --cql-updates for the CQL part. Each is checked; unset ones keep
+ * the preset's value.
  */
 export function applyDr3Scale(config: Dr3ExperimentConfig, opts: ExperimentCliOptions): Dr3ExperimentConfig {
   const evaluation = { ...config.evaluation };
@@ -138,6 +141,21 @@ export function applyDr3Scale(config: Dr3ExperimentConfig, opts: ExperimentCliOp
     const known = Object.keys(DR3_TASKS);
     for (const t of tasks) if (!known.includes(t)) throw new UsageError(`--tasks: unknown task "${t}" (choose from ${known.join(', ')})`);
     evaluation.tasks = tasks as Dr3Task[];
+  }
+  if (opts.methods !== undefined) {
+    const methods = opts.methods.split(',').map((m) => m.trim());
+    for (const m of methods) {
+      if (!(DR3_ALL_EVALUATION_METHODS as readonly string[]).includes(m)) throw new UsageError(`--methods: unknown method "${m}" (choose from ${DR3_ALL_EVALUATION_METHODS.join(', ')})`);
+    }
+    evaluation.methods = [...new Set(methods)] as Dr3EvaluationMethod[];
+  }
+  if (evaluation.methods.includes('td-policy')) {
+    const discrete = evaluation.tasks.filter((t) => !DR3_TASKS[t].continuous);
+    if (discrete.length > 0) throw new UsageError(`--methods td-policy runs on continuous tasks only; drop ${discrete.join(', ')} from --tasks (e.g. --tasks pendulum)`);
+  }
+  if (opts.data !== undefined) {
+    if (!(DR3_BEHAVIOUR_DATA as readonly string[]).includes(opts.data)) throw new UsageError(`--data: unknown behaviour data "${opts.data}" (choose ${DR3_BEHAVIOUR_DATA.join(' or ')})`);
+    evaluation.data = opts.data as Dr3BehaviourData;
   }
   let gamma = config.gamma;
   if (opts.gamma !== undefined) {

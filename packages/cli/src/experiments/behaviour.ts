@@ -8,6 +8,8 @@
  * - Box tasks (one dimension): expert(s) + N(0, sigma^2), sigma = MEDIUM_NOISE[id], clipped to the
  *   action bounds (a clipped Gaussian: point masses on the bounds).
  * The expert is deterministic, so the expert-level controller gives its action at any observation.
+ * The random recipes draw each action from the action space's `sample`: uniform over the actions
+ * of a Discrete space, uniform in the bounds of a Box.
  */
 import { Rng, type Action, type Box, type Policy } from '@bellman/core';
 import { MEDIUM_NOISE, controllerPolicy } from '@bellman/envs';
@@ -54,6 +56,22 @@ export function mediumActionSampler(envId: string, observationDim: number, actio
         const mean = (expert.act(observations.subarray(i * observationDim, (i + 1) * observationDim)) as Float32Array)[0]!;
         out[i] = Math.min(Math.max(mean + rng.normal(0, sigma), low), high);
       }
+      return out;
+    },
+  };
+}
+
+/** pi(.|s) of the random recipes of a Discrete task: 1/n for every action at every state. */
+export function uniformActionProbabilities(numActions: number): DiscreteActionProbabilities {
+  return { policyProbabilities: (_observations: Float32Array, count: number) => new Float32Array(count * numActions).fill(1 / numActions) };
+}
+
+/** Draws from the random recipes' policy of a Box task: the space's own uniform sample, `count` times. */
+export function uniformActionSampler(actionSpace: Box): ContinuousActionSampler {
+  return {
+    sampleActions(_observations: Float32Array, count: number, rng: Rng): Float32Array {
+      const out = new Float32Array(count * actionSpace.size);
+      for (let i = 0; i < count; i++) out.set(actionSpace.sample(rng), i * actionSpace.size);
       return out;
     },
   };

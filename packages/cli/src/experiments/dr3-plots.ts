@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { writePlot } from '../plot.js';
-import { DR3_TASKS, meanCurves, type Dr3ExperimentResult, type Dr3Method, type Dr3Task } from './dr3.js';
+import { meanCurves, type Dr3ExperimentResult, type Dr3Method, type Dr3Task } from './dr3.js';
 
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -11,6 +11,7 @@ const METHOD_COLORS: Record<Dr3Method, string> = {
   sarsa: '#1f77b4',
   td: '#d62728',
   'td+dr3': '#2ca02c',
+  'td-policy': '#8c564b',
   cql: '#9467bd',
   'cql+dr3': '#ff7f0e',
 };
@@ -20,6 +21,7 @@ const METHOD_DASHES: Record<Dr3Method, number[]> = {
   sarsa: [1, 0],
   td: [6, 4],
   'td+dr3': [1, 0],
+  'td-policy': [2, 2],
   cql: [1, 0],
   'cql+dr3': [1, 0],
 };
@@ -49,7 +51,7 @@ export function featureCurvesSpec(result: Dr3ExperimentResult, task: Dr3Task, me
       }
     : { field: 'step', type: 'quantitative' as const, title: 'gradient step' };
   const seeds = result.config.seeds;
-  const dataset = task === 'cartpole' && methods.some((m) => m.startsWith('cql')) ? result.config.cql?.dataset : DR3_TASKS[task].dataset;
+  const dataset = result.runs.find((r) => r.task === task && methods.includes(r.method))?.dataset;
   return {
     $schema: SCHEMA,
     title: { text: `Critic features on ${dataset} (mean of ${seeds} seed${seeds === 1 ? '' : 's'})`, anchor: 'start' },
@@ -124,7 +126,7 @@ export function cqlReturnsSpec(result: Dr3ExperimentResult): TopLevelSpec | unde
 export async function writeDr3Plots(result: Dr3ExperimentResult, dir: string): Promise<string[]> {
   const written: string[] = [];
   for (const task of result.config.evaluation.tasks) {
-    written.push(...(await writePlot(featureCurvesSpec(result, task, ['sarsa', 'td', 'td+dr3'], true), join(dir, `dr3-features-${task}`))));
+    written.push(...(await writePlot(featureCurvesSpec(result, task, result.config.evaluation.methods, true), join(dir, `dr3-features-${task}`))));
   }
   if (result.config.cql) {
     written.push(...(await writePlot(featureCurvesSpec(result, 'cartpole', ['cql', 'cql+dr3']), join(dir, 'dr3-features-cql'))));

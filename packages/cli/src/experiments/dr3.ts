@@ -4,7 +4,9 @@
  * 1. Offline evaluation of the behaviour policy of a controller-generated dataset, three ways:
  *    'sarsa' backs up Q(s', a'_data); 'td' backs up Q(s', a') with a' drawn afresh from the same
  *    behaviour distribution (FQE in sample mode); 'td+dr3' is 'td' with the DR3 penalty
- *    c0 * mean phi(s,a).phi(s',a'). The critic is probed on one fixed batch of the dataset (the
+ *    c0 * mean phi(s,a).phi(s',a'); and, on a continuous task, 'td-policy': the critic of continuous
+ *    CQL, whose backup draws a' ~ pi(.|s') from the policy it learns (the paper's own comparison).
+ *    The behaviour data is the task's medium recipe, or its random one. The critic is probed on one fixed batch of the dataset (the
  *    same rows for every method and seed, a' the data's next action): phi(s,a).phi(s',a'), their
  *    cosine, srank (delta 0.01) and mean Q, at log-spaced updates early on and every `probeEvery`
  *    updates after. The learners train on their fastest path (no probe inside the update). The
@@ -18,26 +20,39 @@ import { Rng, type Action, type Box, type Discrete, type Env, type FeatureProbe,
 import type { OfflineDataset } from '@bellman/datasets';
 import { make } from '@bellman/envs';
 import * as tf from '@tensorflow/tfjs';
-import { ContinuousFQE, ContinuousSARSA, ContinuousTDEvaluator, DiscreteCQL, FQE, SARSA, TDEvaluator, evaluatePolicy, meanStd } from '@bellman/q-learning';
+import { CQL, CQL_DEFAULTS, ContinuousFQE, ContinuousSARSA, ContinuousTDEvaluator, DiscreteCQL, FQE, SARSA, TDEvaluator, evaluatePolicy, meanStd, type CQLConfig } from '@bellman/q-learning';
 import { dr3, featureProbe } from '@bellman/regularizers';
-import { mediumActionProbabilities, mediumActionSampler } from './behaviour.js';
+import { mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from './behaviour.js';
 
 export type Dr3Task = 'cartpole' | 'pendulum';
-export type Dr3EvaluationMethod = 'sarsa' | 'td' | 'td+dr3';
+export type Dr3EvaluationMethod = 'sarsa' | 'td' | 'td+dr3' | 'td-policy';
 export type Dr3CqlMethod = 'cql' | 'cql+dr3';
 export type Dr3Method = Dr3EvaluationMethod | Dr3CqlMethod;
+/** Which recipe of a task the evaluation part learns from: its behaviour policy is the one evaluated. */
+export type Dr3BehaviourData = 'medium' | 'random';
 
+/** The evaluation methods a run makes unless told otherwise. */
 export const DR3_EVALUATION_METHODS: readonly Dr3EvaluationMethod[] = ['sarsa', 'td', 'td+dr3'];
+export const DR3_ALL_EVALUATION_METHODS: readonly Dr3EvaluationMethod[] = ['sarsa', 'td', 'td+dr3', 'td-policy'];
 export const DR3_CQL_METHODS: readonly Dr3CqlMethod[] = ['cql', 'cql+dr3'];
+export const DR3_BEHAVIOUR_DATA: readonly Dr3BehaviourData[] = ['medium', 'random'];
 
-/** The env each task runs in and the dataset of its medium (noisy expert) controller. */
-export const DR3_TASKS: Readonly<Record<Dr3Task, { envId: string; dataset: string }>> = {
-  cartpole: { envId: 'CartPole-v1', dataset: 'cartpole-medium-v0' },
-  pendulum: { envId: 'Pendulum-v1', dataset: 'pendulum-medium-v0' },
+/** The env each task runs in, and whether its actions are continuous ('td-policy' needs them). */
+export const DR3_TASKS: Readonly<Record<Dr3Task, { envId: string; continuous: boolean }>> = {
+  cartpole: { envId: 'CartPole-v1', continuous: false },
+  pendulum: { envId: 'Pendulum-v1', continuous: true },
 };
+
+/** The recipe a task's evaluation part learns from, e.g. "pendulum-random-v0". */
+export function dr3Dataset(task: Dr3Task, data: Dr3BehaviourData): string {
+  return `${task}-${data}-v0`;
+}
 
 export interface Dr3EvaluationSettings {
   tasks: Dr3Task[];
+  /** The methods to run, in this order. */
+  methods: Dr3EvaluationMethod[];
+  data: Dr3BehaviourData;
   steps: number;
   batchSize: number;
   /** Probe every this many updates (and at log-spaced updates before that). */
@@ -83,7 +98,7 @@ export const DR3_FULL: Readonly<Dr3ExperimentConfig> = Object.freeze<Dr3Experime
   coefficient: 0.03,
   srankDelta: 0.01,
   gamma: 0.99,
-  evaluation: { tasks: ['cartpole', 'pendulum'], steps: 3000, batchSize: 256, probeEvery: 100, probeBatchSize: 1024, hiddenSizes: [256, 256], learningRate: 3e-4, targetUpdateInterval: 100 },
+  evaluation: { tasks: ['cartpole', 'pendulum'], methods: [...DR3_EVALUATION_METHODS], data: 'medium', steps: 3000, batchSize: 256, probeEvery: 100, probeBatchSize: 1024, hiddenSizes: [256, 256], learningRate: 3e-4, targetUpdateInterval: 100 },
   cql: {
     envId: 'CartPole-v1',
     dataset: 'cartpole-medium-v0',
@@ -222,7 +237,7 @@ export function probeSteps(steps: number, probeEvery: number): number[] {
 
 /** How many runs (task x method x seed) a config makes, and their total gradient steps. */
 export function dr3Workload(config: Dr3ExperimentConfig): { runs: number; steps: number } {
-  const evalRuns = config.evaluation.tasks.length * DR3_EVALUATION_METHODS.length * config.seeds;
+  const evalRuns = config.evaluation.tasks.length * config.evaluation.methods.length * config.seeds;
   const cqlRuns = config.cql ? DR3_CQL_METHODS.length * config.seeds : 0;
   return { runs: evalRuns + cqlRuns, steps: evalRuns * config.evaluation.steps + cqlRuns * (config.cql?.steps ?? 0) };
 }
@@ -257,17 +272,23 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
     runs.push(run);
     hooks.finishRun?.(run);
   };
-  // which tasks the invocation runs is not a setting of a run
-  const { tasks: _tasks, ...evaluationSettings } = config.evaluation;
+  // Which tasks and methods the invocation runs is not a setting of a run, and the data is in its
+  // dataset name.
+  const { tasks: _tasks, methods: _methods, data: _data, ...evaluationSettings } = config.evaluation;
   for (const task of config.evaluation.tasks) {
-    const { envId, dataset: name } = DR3_TASKS[task];
+    const { envId, continuous } = DR3_TASKS[task];
+    if (config.evaluation.methods.includes('td-policy') && !continuous) {
+      throw new Error(`td-policy runs on continuous tasks only (${task} is discrete: its learned-policy critic, discrete CQL's, has another architecture)`);
+    }
+    const name = dr3Dataset(task, config.evaluation.data);
     const dataset = await datasetOf(name);
     // The same rows for every method and seed; only rows whose next action is known.
     const probeBatch = probeBatchOf(dataset, config.evaluation.probeBatchSize);
     for (let seed = 0; seed < config.seeds; seed++) {
-      for (const method of DR3_EVALUATION_METHODS) {
+      for (const method of config.evaluation.methods) {
         const info = { task, method, dataset: name, seed };
-        await runOnce(info, evaluationSettings, () =>
+        const settings = method === 'td-policy' ? { ...evaluationSettings, policyLearner: policyCriticConfig(config) } : evaluationSettings;
+        await runOnce(info, settings, () =>
           trainAndProbe(evaluationLearner(envId, method, dataset, seed, config), dataset, info, config.evaluation, hooks, undefined, {
             steps: probeSteps(config.evaluation.steps, config.evaluation.probeEvery),
             measure: (trained) => probeOnBatch(trained, probeBatch, config.srankDelta),
@@ -378,8 +399,10 @@ export function probeBatchOf(dataset: OfflineDataset, size: number): Dr3ProbeBat
 }
 
 /**
- * The critic's features on the probe batch: phi(s, a) and phi(s', a') with a' the data's next
- * action (for every method: a sample of the behaviour policy at s', as TD's a' is), and Q(s, a).
+ * The critic's features on the probe batch: phi(s, a) and phi(s', a') with a' the action the
+ * method backs up, and Q(s, a). For SARSA and TD that is the data's next action (a sample of the
+ * behaviour policy at s', as TD's a' is); for td-policy the learned policy's action at s', its
+ * mode squash(mu(s')), on the first critic.
  */
 export function probeOnBatch(learner: Learner, probe: Dr3ProbeBatch, srankDelta: number): Omit<Dr3ProbePoint, 'step'> {
   const measured = tf.tidy(() => {
@@ -399,8 +422,13 @@ export function probeOnBatch(learner: Learner, probe: Dr3ProbeBatch, srankDelta:
       q = tf.reshape(output, [-1]) as tf.Tensor1D;
       phi = features;
       phiNext = learner.critic.features(tf.concat([next, tf.tensor2d(probe.nextActions, [probe.rows, ad])], 1) as tf.Tensor2D);
+    } else if (learner instanceof CQL) {
+      const values = learner.critics.valuesWithFeatures(obs, tf.tensor2d(probe.actions, [probe.rows, probe.actions.length / probe.rows]));
+      q = values.values[0]!;
+      phi = values.phi;
+      phiNext = learner.critics.features(next, learner.actor.mode(next));
     } else {
-      throw new TypeError(`the DR3 probe needs a SARSA or FQE learner, got ${learner.algo}`);
+      throw new TypeError(`the DR3 probe needs a SARSA, FQE or CQL learner, got ${learner.algo}`);
     }
     return { phi: tf.keep(phi), phiNext: tf.keep(phiNext), qMean: tf.keep(tf.mean(q)) };
   });
@@ -436,13 +464,26 @@ function evaluationLearner(envId: string, method: Dr3EvaluationMethod, dataset: 
     regularizers,
   };
   const observationDim = (dataset.observationSpace as Box).size;
+  const data = settings.data;
   if (dataset.actionSpace.kind === 'discrete') {
     const actions = dataset.actionSpace as Discrete;
     if (method === 'sarsa') return new SARSA({ ...common, config: base });
-    return new FQE({ ...common, config: { ...base, mode: 'sample' }, evaluationPolicy: mediumActionProbabilities(envId, observationDim, actions.n, actions.start) });
+    const evaluationPolicy = data === 'random' ? uniformActionProbabilities(actions.n) : mediumActionProbabilities(envId, observationDim, actions.n, actions.start);
+    return new FQE({ ...common, config: { ...base, mode: 'sample' }, evaluationPolicy });
   }
   if (method === 'sarsa') return new ContinuousSARSA({ ...common, config: base });
-  return new ContinuousFQE({ ...common, config: base, evaluationPolicy: mediumActionSampler(envId, observationDim, dataset.actionSpace as Box) });
+  if (method === 'td-policy') return new CQL({ ...common, config: policyCriticConfig(config) });
+  const box = dataset.actionSpace as Box;
+  return new ContinuousFQE({ ...common, config: base, evaluationPolicy: data === 'random' ? uniformActionSampler(box) : mediumActionSampler(envId, observationDim, box) });
+}
+
+/**
+ * td-policy's learner: continuous CQL with its defaults (cqlAlpha 5, 10 proposals of each kind,
+ * Polyak targets with tau 0.005, actor lr 1e-4), the evaluation critics' layers, critic learning
+ * rate and discount.
+ */
+export function policyCriticConfig(config: Dr3ExperimentConfig): CQLConfig {
+  return { ...CQL_DEFAULTS, hiddenSizes: [...config.evaluation.hiddenSizes], criticLearningRate: config.evaluation.learningRate, gamma: config.gamma };
 }
 
 async function trainAndProbe(
