@@ -183,11 +183,11 @@ function envIdForRecipe(recipe) {
   return id;
 }
 
-function learnerInit(algo, dataset, seed) {
-  const init = { observationSpace: dataset.observationSpace, actionSpace: dataset.actionSpace, seed };
-  // TD3+BC normalises observations with the dataset's statistics (not a config field).
-  if (algo === 'td3bc') init.normalization = dataset.statistics();
-  return init;
+function learnerInit(dataset, seed) {
+  // As `bellman train` does: the dataset's statistics, episode returns for IQL's reward scale
+  // ('auto' by default) and observation moments for TD3+BC's normalisation (neither a config field).
+  const statistics = dataset.statistics();
+  return { observationSpace: dataset.observationSpace, actionSpace: dataset.actionSpace, seed, episodeStatistics: statistics, normalization: statistics };
 }
 
 async function runOffline(args, suiteName, data, backendName) {
@@ -208,7 +208,7 @@ async function runOffline(args, suiteName, data, backendName) {
         if (!recipes.has(dataset)) recipes.set(dataset, makeRecipe(dataset));
         const recipe = recipes.get(dataset);
         const envId = envIdForRecipe(dataset);
-        const learner = createLearner(algo, learnerInit(algo, recipe, seed));
+        const learner = createLearner(algo, learnerInit(recipe, seed));
         let lastMetrics = null;
         const trainer = new OfflineTrainer({
           learner,
@@ -331,7 +331,7 @@ async function runTiming(args, backendName) {
     const dataset = makeRecipe(name);
     const rng = new Rng(0);
     for (const algo of args.algos ? algos.filter((a) => args.algos.includes(a)) : algos) {
-      const learner = createLearner(algo, learnerInit(algo, dataset, 0));
+      const learner = createLearner(algo, learnerInit(dataset, 0));
       for (let i = 0; i < 3; i++) learner.update(dataset.sampleTransitions(args.batch, rng));
       const count = algo === 'cql' ? 5 : 20;
       const start = performance.now();
