@@ -181,7 +181,9 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--seeds <n>', 'number of seeds (0..n-1)')
     .option('--out <dir>', 'output directory (default runs/experiment-<name>)')
     .option('--only <part>', 'dr3: run one part only: evaluation (sarsa, td, td+dr3) or cql (cql vs cql+dr3)')
-    .option('--cql-dataset <recipe>', 'dr3: CartPole recipe of the CQL part (default cartpole-medium-v0)')
+    .option('--cql-dataset <recipe>', 'dr3: recipe of the CQL part: CartPole (discrete CQL) or Pendulum (continuous CQL) (default cartpole-medium-v0)')
+    .option('--cql-hidden <sizes>', 'dr3: hidden layer widths of the CQL part\'s networks, e.g. 64,64 (default 256,256)')
+    .option('--cql-alpha <a>', "dr3: CQL's conservative weight in the CQL part (default: the learner's own, 1 discrete, 5 continuous)")
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
     .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
     .action(async (name: string, opts: ExperimentCliOptions) => {

@@ -5,7 +5,7 @@ import { makeRecipe } from '@bellman/datasets';
 import { MEDIUM_NOISE } from '@bellman/envs';
 import type { Box } from '@bellman/core';
 import { CommandContext } from '../src/context.js';
-import { applyDr3Scale, dr3Command } from '../src/commands/experiment.js';
+import { applyDr3Scale, dr3Command, selectDr3Parts } from '../src/commands/experiment.js';
 import * as tf from '@tensorflow/tfjs';
 import { CQL } from '@bellman/q-learning';
 import { expertAction, mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from '../src/experiments/behaviour.js';
@@ -146,6 +146,24 @@ describe('bellman experiment dr3', () => {
     expect(existsSync(join(out, 'dr3-features-cartpole.png'))).toBe(false);
   });
 
+  it('--cql-dataset pendulum-medium-v0 makes the CQL part continuous CQL, with its own alpha 5 unless --cql-alpha', async () => {
+    const dir = tempDir();
+    const { io, stdout } = captureIo(dir);
+    const opts = { json: true, backend: 'cpu', out: 'dr3', only: 'cql', cqlDataset: 'pendulum-medium-v0', cqlHidden: '8,8' };
+    expect(await dr3Command(new CommandContext(io), opts, TINY)).toBe(0);
+    const { methods } = JSON.parse(lines(stdout())[0]!) as { methods: Dr3MethodSummary[] };
+    expect(methods.map((m) => `${m.task}/${m.name}/${m.dataset}`)).toEqual(['pendulum/cql/pendulum-medium-v0', 'pendulum/cql+dr3/pendulum-medium-v0']);
+    // Pendulum returns are negative: -16 per step at worst, over 200 steps
+    for (const m of methods) expect(m.evalReturnMean!).toBeLessThan(0);
+    expect(methods[0]!.dotStart).toBe(methods[1]!.dotStart);
+    const results = JSON.parse(readFileSync(join(dir, 'dr3', 'results.json'), 'utf8')) as { config: Dr3ExperimentConfig };
+    expect(results.config.cql).toMatchObject({ task: 'pendulum', envId: 'Pendulum-v1', alpha: 5, hiddenSizes: [8, 8] });
+    expect(existsSync(join(dir, 'dr3', 'dr3-cql-returns.png'))).toBe(true);
+    const chosen = applyDr3Scale(selectDr3Parts(DR3_FULL, { cqlDataset: 'pendulum-medium-v0' }), { cqlAlpha: '0.5' });
+    expect(chosen.cql).toMatchObject({ alpha: 0.5 });
+    expect(selectDr3Parts(DR3_FULL, { cqlDataset: 'cartpole-random-v0' }).cql).toMatchObject({ task: 'cartpole', alpha: 1 });
+  });
+
   it('usage errors exit 2 with one line', async () => {
     for (const [argv, pattern] of [
       [['experiment', 'dr3', '--seeds', '0'], /--seeds must be at least 1, got 0/],
@@ -153,7 +171,9 @@ describe('bellman experiment dr3', () => {
       [['experiment', 'dr4'], /unknown experiment "dr4"; did you mean "dr3"/],
       [['experiment'], /missing required argument 'name'/],
       [['experiment', 'dr3', '--only', 'sac'], /--only: unknown part "sac" \(choose evaluation or cql\)/],
-      [['experiment', 'dr3', '--cql-dataset', 'pendulum-mixed-v0'], /--cql-dataset: "pendulum-mixed-v0" is not a CartPole recipe .*cartpole-random-v0/],
+      [['experiment', 'dr3', '--cql-dataset', 'mountaincarcontinuous-mixed-v0'], /--cql-dataset: "mountaincarcontinuous-mixed-v0" is not a CartPole or Pendulum recipe .*pendulum-random-v0/],
+      [['experiment', 'dr3', '--cql-hidden', '64,x'], /--cql-hidden must be comma-separated positive integers \(layer widths\), got "64,x"/],
+      [['experiment', 'dr3', '--only', 'evaluation', '--cql-alpha', '2'], /--cql-alpha: this configuration has no CQL part/],
     ] as const) {
       const res = await runCli([...argv]);
       expect({ code: res.code, stderrLines: lines(res.stderr).length, stdout: res.stdout }).toEqual({ code: 2, stderrLines: 1, stdout: '' });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { closestMatches } from '@bellman/core';
 import { writeFileAtomic } from '@bellman/core/node';
 import { listRecipes, makeRecipe } from '@bellman/datasets';
+import { CQL_DEFAULTS, DISCRETE_CQL_DEFAULTS } from '@bellman/q-learning';
 import { parseBackend, parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { resolveDataset } from '../datasets.js';
@@ -24,6 +25,8 @@ export interface ExperimentCliOptions {
   gamma?: string;
   criticLayers?: string;
   targetUpdateInterval?: string;
+  cqlHidden?: string;
+  cqlAlpha?: string;
   methods?: string;
   data?: string;
   json?: boolean;
@@ -73,7 +76,10 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   }
   if (config.cql) {
     const c = config.cql;
-    reporter.say(`  cql-discrete (alpha ${c.alpha}) vs cql+dr3 on ${c.dataset}: ${c.steps} steps, batch ${c.batchSize}, Q-network [${c.hiddenSizes.join(', ')}], ${c.evalEpisodes} eval episodes`);
+    reporter.say(
+      `  ${c.task === 'cartpole' ? 'cql-discrete' : 'cql'} (alpha ${c.alpha}) vs cql+dr3 on ${c.dataset}: ${c.steps} steps, batch ${c.batchSize}, ` +
+        `${c.task === 'cartpole' ? 'Q-network' : 'critics'} [${c.hiddenSizes.join(', ')}], ${c.evalEpisodes} eval episodes`,
+    );
   }
 
   const result = await runDr3Experiment(config, {
@@ -163,9 +169,29 @@ export function applyDr3Scale(config: Dr3ExperimentConfig, opts: ExperimentCliOp
     if (!(opts.gamma.trim() !== '' && gamma >= 0 && gamma < 1)) throw new UsageError(`--gamma must be a number in [0, 1), got "${opts.gamma}"`);
   }
   const cqlUpdates = parseOptionalInteger('--cql-updates', opts.cqlUpdates, { min: 1 });
-  if (cqlUpdates !== undefined && !config.cql) throw new UsageError('--cql-updates: this configuration has no CQL part (drop --only evaluation)');
-  const cql = config.cql && cqlUpdates !== undefined ? { ...config.cql, steps: cqlUpdates, probeEvery: probeEveryFor(cqlUpdates, config.cql.probeEvery) } : config.cql;
+  const cqlHidden = opts.cqlHidden === undefined ? undefined : parseHiddenSizes('--cql-hidden', opts.cqlHidden);
+  let cqlAlpha: number | undefined;
+  if (opts.cqlAlpha !== undefined) {
+    cqlAlpha = Number(opts.cqlAlpha);
+    if (!(opts.cqlAlpha.trim() !== '' && cqlAlpha >= 0 && Number.isFinite(cqlAlpha))) throw new UsageError(`--cql-alpha must be a number at least 0, got "${opts.cqlAlpha}"`);
+  }
+  for (const [flag, given] of [['--cql-updates', cqlUpdates], ['--cql-hidden', cqlHidden], ['--cql-alpha', cqlAlpha]] as const) {
+    if (given !== undefined && !config.cql) throw new UsageError(`${flag}: this configuration has no CQL part (drop --only evaluation)`);
+  }
+  let cql = config.cql;
+  if (cql) {
+    if (cqlUpdates !== undefined) cql = { ...cql, steps: cqlUpdates, probeEvery: probeEveryFor(cqlUpdates, cql.probeEvery) };
+    if (cqlHidden !== undefined) cql = { ...cql, hiddenSizes: cqlHidden };
+    if (cqlAlpha !== undefined) cql = { ...cql, alpha: cqlAlpha };
+  }
   return { ...config, gamma, evaluation, cql };
+}
+
+/** "64,64" -> [64, 64]: hidden layer widths, each a positive integer. */
+function parseHiddenSizes(flag: string, text: string): number[] {
+  const sizes = text.split(',').map((part) => part.trim());
+  if (sizes.some((part) => !/^[1-9][0-9]*$/.test(part))) throw new UsageError(`${flag} must be comma-separated positive integers (layer widths), got "${text}"`);
+  return sizes.map(Number);
 }
 
 /** Long runs probe every 1% by default (100 points, after the log-spaced early ones), never more often than the preset. */
@@ -175,18 +201,25 @@ function probeEveryFor(updates: number, presetEvery: number): number {
 
 export const DR3_PARTS: readonly string[] = ['evaluation', 'cql'];
 
-/** Applies `--only` and `--cql-dataset` to a DR3 config; a bad value is a usage error. */
+/**
+ * Applies `--only` and `--cql-dataset` to a DR3 config; a bad value is a usage error. A Pendulum
+ * recipe makes the CQL part continuous CQL, with that learner's own default weight (cqlAlpha 5)
+ * unless --cql-alpha says otherwise.
+ */
 export function selectDr3Parts(config: Dr3ExperimentConfig, opts: Pick<ExperimentCliOptions, 'only' | 'cqlDataset'>): Dr3ExperimentConfig {
   let selected = config;
   if (opts.cqlDataset !== undefined) {
-    const cartpoleRecipes = listRecipes()
+    const tasks = Object.keys(DR3_TASKS) as Dr3Task[];
+    const recipes = listRecipes()
       .map((recipe) => recipe.name)
-      .filter((recipe) => recipe.startsWith('cartpole-'));
-    if (!cartpoleRecipes.includes(opts.cqlDataset)) {
-      throw new UsageError(`--cql-dataset: "${opts.cqlDataset}" is not a CartPole recipe (the CQL part runs in CartPole-v1; choose one of ${cartpoleRecipes.join(', ')})`);
+      .filter((recipe) => tasks.some((task) => recipe.startsWith(`${task}-`)));
+    if (!recipes.includes(opts.cqlDataset)) {
+      throw new UsageError(`--cql-dataset: "${opts.cqlDataset}" is not a CartPole or Pendulum recipe (choose one of ${recipes.join(', ')})`);
     }
     if (!selected.cql) throw new UsageError('--cql-dataset: this configuration has no CQL part');
-    selected = { ...selected, cql: { ...selected.cql, dataset: opts.cqlDataset } };
+    const task = tasks.find((t) => opts.cqlDataset!.startsWith(`${t}-`))!;
+    const alphaOfKind = task === selected.cql.task ? {} : { alpha: DR3_TASKS[task].continuous ? CQL_DEFAULTS.cqlAlpha : DISCRETE_CQL_DEFAULTS.alpha };
+    selected = { ...selected, cql: { ...selected.cql, ...alphaOfKind, task, envId: DR3_TASKS[task].envId, dataset: opts.cqlDataset } };
   }
   if (opts.only !== undefined) {
     if (opts.only === 'evaluation') selected = { ...selected, cql: null };

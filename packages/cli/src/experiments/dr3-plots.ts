@@ -98,7 +98,7 @@ export function cqlReturnsSpec(result: Dr3ExperimentResult): TopLevelSpec | unde
   return {
     $schema: SCHEMA,
     title: {
-      text: `Discrete CQL on ${cql.dataset}: final return`,
+      text: `${cql.task === 'cartpole' ? 'Discrete' : 'Continuous'} CQL on ${cql.dataset}: final return`,
       subtitle: [
         `${cql.steps} steps, alpha ${cql.alpha}, DR3 c0 = ${result.config.coefficient}, ${cql.evalEpisodes} evaluation episodes`,
         `bar: mean over ${result.config.seeds} seed${result.config.seeds === 1 ? '' : 's'}; dots: each seed`,
@@ -129,7 +129,7 @@ export async function writeDr3Plots(result: Dr3ExperimentResult, dir: string): P
     written.push(...(await writePlot(featureCurvesSpec(result, task, result.config.evaluation.methods, true), join(dir, `dr3-features-${task}`))));
   }
   if (result.config.cql) {
-    written.push(...(await writePlot(featureCurvesSpec(result, 'cartpole', ['cql', 'cql+dr3']), join(dir, 'dr3-features-cql'))));
+    written.push(...(await writePlot(featureCurvesSpec(result, result.config.cql.task, ['cql', 'cql+dr3']), join(dir, 'dr3-features-cql'))));
     const returns = cqlReturnsSpec(result);
     if (returns) written.push(...(await writePlot(returns, join(dir, 'dr3-cql-returns'))));
   }

@@ -11,7 +11,8 @@
  *    cosine, srank (delta 0.01) and mean Q, at log-spaced updates early on and every `probeEvery`
  *    updates after. The learners train on their fastest path (no probe inside the update). The
  *    paper's finding: the dot product grows under TD and stays flat under SARSA; DR3 holds it down.
- * 2. Discrete CQL with and without DR3 on a CartPole dataset: final evaluation return over seeds.
+ * 2. CQL with and without DR3 on one dataset: discrete CQL on a CartPole recipe, continuous CQL on
+ *    a Pendulum one; final evaluation return over seeds.
  *
  * Every run of a seed samples the same sequence of batches (the sampler's rng depends on the seed
  * only), so methods are compared on the same data.
@@ -65,14 +66,19 @@ export interface Dr3EvaluationSettings {
 }
 
 export interface Dr3CqlSettings {
+  /** The task of the dataset: cartpole runs discrete CQL, pendulum continuous CQL. */
+  task: Dr3Task;
   envId: string;
   dataset: string;
   steps: number;
   batchSize: number;
   probeEvery: number;
   hiddenSizes: number[];
+  /** Discrete CQL: lr of the Q-network; continuous CQL: of the critics (the actor keeps its 1e-4). */
   learningRate: number;
+  /** The weight of CQL's gap: discrete CQL's alpha, continuous CQL's cqlAlpha. */
   alpha: number;
+  /** Discrete CQL's hard target copies (continuous CQL keeps its Polyak tau 0.005). */
   targetUpdateInterval: number;
   evalEpisodes: number;
 }
@@ -100,6 +106,7 @@ export const DR3_FULL: Readonly<Dr3ExperimentConfig> = Object.freeze<Dr3Experime
   gamma: 0.99,
   evaluation: { tasks: ['cartpole', 'pendulum'], methods: [...DR3_EVALUATION_METHODS], data: 'medium', steps: 3000, batchSize: 256, probeEvery: 100, probeBatchSize: 1024, hiddenSizes: [256, 256], learningRate: 3e-4, targetUpdateInterval: 100 },
   cql: {
+    task: 'cartpole',
     envId: 'CartPole-v1',
     dataset: 'cartpole-medium-v0',
     steps: 3000,
@@ -302,16 +309,22 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
     const dataset = await datasetOf(cql.dataset);
     for (let seed = 0; seed < config.seeds; seed++) {
       for (const method of DR3_CQL_METHODS) {
-        const info = { task: 'cartpole' as const, method, dataset: cql.dataset, seed };
+        const info = { task: cql.task, method, dataset: cql.dataset, seed };
         await runOnce(info, cql, () => {
-          const learner = new DiscreteCQL({
+          const common = {
             observationSpace: dataset.observationSpace,
             actionSpace: dataset.actionSpace,
-            config: { hiddenSizes: cql.hiddenSizes, learningRate: cql.learningRate, alpha: cql.alpha, targetUpdateInterval: cql.targetUpdateInterval, gamma: config.gamma },
             seed,
             regularizers: method === 'cql+dr3' ? [dr3({ coefficient: config.coefficient })] : [],
             featureProbe: probeOf(cql.probeEvery, config.srankDelta),
-          });
+          };
+          const learner =
+            dataset.actionSpace.kind === 'discrete'
+              ? new DiscreteCQL({
+                  ...common,
+                  config: { hiddenSizes: cql.hiddenSizes, learningRate: cql.learningRate, alpha: cql.alpha, targetUpdateInterval: cql.targetUpdateInterval, gamma: config.gamma },
+                })
+              : new CQL({ ...common, config: { ...CQL_DEFAULTS, hiddenSizes: [...cql.hiddenSizes], criticLearningRate: cql.learningRate, cqlAlpha: cql.alpha, gamma: config.gamma } });
           return trainAndProbe(learner, dataset, info, cql, hooks, (trained) => {
             const env = make(cql.envId) as Env<Float32Array, Action>;
             try {
