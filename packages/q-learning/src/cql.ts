@@ -14,7 +14,9 @@
  *            -alpha' * (alpha_cql * mean_j gap_j - targetActionGap) (gaps held fixed), so alpha' grows while
  *            alpha_cql * gap exceeds the target. alpha_cql (`cqlAlpha`) scales the gap in both; the critic
  *            uses alpha' from before its own step.
- *   actor and temperature: as SAC (sac.ts), with the actor's own learning rate (1e-4 by default).
+ *   actor and temperature: as SAC (sac.ts), with the actor's own learning rate (1e-4 by default);
+ *            during the first `bcSteps` updates the actor clones the data instead,
+ *            J_pi = mean(alpha * log pi(a~|s) - log pi(a|s)) (the authors' policy_eval_start).
  *   targets: Polyak averaging with tau.
  *
  * The logsumexp is over the 3N importance-weighted terms without a log(3N) normaliser (a constant
@@ -45,6 +47,8 @@ export interface CQLConfig extends SoftActorCriticConfig {
   alphaPrimeLearningRate: number;
   /** Keep SAC's entropy term in the TD target. */
   backupEntropy: boolean;
+  /** Updates at the start whose actor step is behaviour cloning (the critics learn as usual). 0: none. */
+  bcSteps: number;
 }
 
 export const CQL_DEFAULTS: Readonly<CQLConfig> = Object.freeze({
@@ -57,6 +61,7 @@ export const CQL_DEFAULTS: Readonly<CQLConfig> = Object.freeze({
   targetActionGap: 10,
   alphaPrimeLearningRate: 3e-4,
   backupEntropy: true,
+  bcSteps: 0,
 });
 
 const CQL_SCHEMA: ConfigSchema<CQLConfig> = {
@@ -67,6 +72,7 @@ const CQL_SCHEMA: ConfigSchema<CQLConfig> = {
   targetActionGap: { type: 'number' },
   alphaPrimeLearningRate: { type: 'number', min: 0, exclusiveMin: true },
   backupEntropy: { type: 'boolean' },
+  bcSteps: { type: 'number', integer: true, min: 0 },
 };
 
 /** alpha' is kept in [0, 1e6], as exp(log alpha') can overflow when the gap stays above target. */
@@ -179,8 +185,8 @@ export class CQL extends SoftActorCritic<CQLConfig> {
       );
     }
 
-    // Actor and temperature as in SAC, then the target critics.
-    Object.assign(metrics, this.updateActorAndAlpha(s));
+    // Actor and temperature as in SAC (cloning a during the first bcSteps updates), then the target critics.
+    Object.assign(metrics, this.updateActorAndAlpha(s, this.updates < this.config.bcSteps ? a : undefined));
     this.critics.updateTargets(tau);
     return Object.assign(metrics, probe);
   }

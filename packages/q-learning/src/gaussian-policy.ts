@@ -21,6 +21,8 @@ export const LOG_STD_MIN = -20;
 export const LOG_STD_MAX = 2;
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 const LOG_TWO = Math.log(2);
+/** How close to the box's edge a given action is taken to be (in [-1, 1] units) when its log-density is read. */
+const EDGE = 1e-6;
 
 /** A [rows, cols] tensor of standard normal draws from `rng`. */
 export function normalNoise(rng: Rng, rows: number, cols: number): tf.Tensor2D {
@@ -107,6 +109,23 @@ export class TanhGaussianActor {
       if (!this.scaler.bounded) return { action: u, logProb: gaussian };
       const logDet = tf.add(tf.sum(logOneMinusTanhSquared(u), 1), this.logHalfRangeSum);
       return { action: this.scaler.squash(u), logProb: tf.sub(gaussian, logDet) as tf.Tensor1D };
+    });
+  }
+
+  /**
+   * log pi(a|s) of given actions (a dataset's), in the action space: u = atanh of the action
+   * rescaled to [-1, 1], held within 1e-6 of the bounds so that actions on the box's edge keep a
+   * finite density. Gradients flow to the actor through mu and sigma.
+   */
+  logProb(observations: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const { mean, logStd } = this.distribution(observations);
+      if (!this.scaler.bounded) return gaussianLogProb(actions, mean, logStd);
+      const unit = tf.clipByValue(tf.div(tf.sub(actions, tf.tensor1d(this.scaler.center)), tf.tensor1d(this.scaler.halfRange)), -1 + EDGE, 1 - EDGE);
+      // atanh(x) = log((1 + x) / (1 - x)) / 2
+      const u = tf.mul(0.5, tf.log(tf.div(tf.add(1, unit), tf.sub(1, unit)))) as tf.Tensor2D;
+      const logDet = tf.add(tf.sum(logOneMinusTanhSquared(u), 1), this.logHalfRangeSum);
+      return tf.sub(gaussianLogProb(u, mean, logStd), logDet) as tf.Tensor1D;
     });
   }
 

@@ -105,8 +105,10 @@ export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends C
   /**
    * The actor step J_pi = mean(alpha * log pi(a~|s) - min_j Q_j(s, a~)), then the temperature step
    * J(log alpha) = -log alpha * (mean log pi(a~|s) + targetEntropy) with log pi held fixed.
+   * With `cloneActions` (CQL's first `bcSteps` updates) the actor step clones them instead:
+   * J_pi = mean(alpha * log pi(a~|s) - log pi(a_data|s)).
    */
-  protected updateActorAndAlpha(observations: tf.Tensor2D): Metrics {
+  protected updateActorAndAlpha(observations: tf.Tensor2D, cloneActions?: tf.Tensor2D): Metrics {
     const alpha = this.alpha;
     const noise = normalNoise(this.rng, observations.shape[0], this.actionDim);
     const metrics: Metrics = { alpha };
@@ -114,7 +116,8 @@ export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends C
       renameLoss(
         this.actorOptimizer.minimize(() => {
           const { action, logProb } = this.actor.sample(observations, noise);
-          const loss = tf.mean(tf.sub(tf.mul(alpha, logProb), this.critics.min(observations, action))) as tf.Scalar;
+          const objective = cloneActions ? this.actor.logProb(observations, cloneActions) : this.critics.min(observations, action);
+          const loss = tf.mean(tf.sub(tf.mul(alpha, logProb), objective)) as tf.Scalar;
           return { loss, metrics: { entropy: tf.neg(tf.mean(logProb)) } };
         }),
         'actorLoss',

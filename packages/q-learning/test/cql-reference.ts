@@ -18,7 +18,7 @@ export function fixCqlWeights(cql: CQL): CqlSetup {
   return { cql, actor, critics, targets };
 }
 
-/** The TD terms and conservative gaps of both critics in float64, replaying the learner's noise stream. */
+/** The TD terms and conservative gaps of both critics in float64, replaying the learner's noise stream (returned where the critic step leaves it). */
 export function expectedTerms(setup: CqlSetup, n: number, backupEntropy = true) {
   const { cql, actor, critics, targets } = setup;
   const batch = tinyBatch();
@@ -49,5 +49,6 @@ export function expectedTerms(setup: CqlSetup, n: number, backupEntropy = true) 
     });
     return mean(lse) - mean(data.map(({ s, a }) => q64(critics[j]!, s, a)));
   });
-  return { batch, tdLoss, gaps };
+  // rng: the stream after the critic step's draws, where the actor step's noise comes next
+  return { batch, tdLoss, gaps, rng };
 }

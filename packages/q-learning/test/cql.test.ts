@@ -1,6 +1,6 @@
 import { Box, initBackend } from '@bellman/core';
 import { CQL, createLearner, learnerFromSnapshot } from '../src/index.js';
-import { mean, tinyBatch } from './continuous-helpers.js';
+import { forward64, logOneMinusTanh2, mean, normalLogPdf, rows, tanhGaussian64, tinyBatch } from './continuous-helpers.js';
 import { expectedTerms, fixCqlWeights } from './cql-reference.js';
 
 beforeAll(async () => {
@@ -50,6 +50,35 @@ describe('CQL critic loss', () => {
     expect(above.cql.logAlphaPrime.dataSync()[0]).toBeCloseTo(3e-4, 6);
     setup.cql.dispose();
     above.cql.dispose();
+  });
+});
+
+describe('CQL behaviour-cloning start (bcSteps)', () => {
+  it('for the first bcSteps updates the actor loss is mean(alpha log pi(a~|s) - log pi(a_data|s)); then SAC\'s', () => {
+    const setup = makeCql({ cqlAlpha: 1, bcSteps: 1 });
+    const { batch, rng } = expectedTerms(setup, 2);
+    const data = rows(batch);
+    // the actor has not stepped yet, and the temperature is still initialAlpha = 0.5
+    const expected = mean(
+      data.map(({ s, a }) => {
+        const sampled = tanhGaussian64(setup.actor, s, rng.normal());
+        const [mu, rawLogStd] = forward64(setup.actor, s) as [number, number];
+        const logStd = Math.min(Math.max(rawLogStd, -20), 2);
+        const u = Math.atanh(a[0]! / 2);
+        const dataLogp = normalLogPdf(u, mu, logStd) - Math.log(2) - logOneMinusTanh2(u);
+        return 0.5 * sampled.logp - dataLogp;
+      }),
+    );
+    expect(setup.cql.update(batch).actorLoss).toBeCloseTo(expected, 4);
+    // Without bcSteps the first actor loss is SAC's, another number.
+    const plain = makeCql({ cqlAlpha: 1 });
+    expect(plain.cql.update(batch).actorLoss).not.toBeCloseTo(expected, 2);
+    // The switch comes after exactly bcSteps updates: bcSteps 1 and 2 agree on update 1, not on update 2.
+    const longer = makeCql({ cqlAlpha: 1, bcSteps: 2 });
+    const once = makeCql({ cqlAlpha: 1, bcSteps: 1 });
+    expect(longer.cql.update(batch).actorLoss).toBe(once.cql.update(batch).actorLoss);
+    expect(longer.cql.update(batch).actorLoss).not.toBeCloseTo(once.cql.update(batch).actorLoss!, 3);
+    for (const learner of [setup, plain, longer, once]) learner.cql.dispose();
   });
 });
 

@@ -58,6 +58,38 @@ describe('tanh-Gaussian actor', () => {
     net.dispose();
   });
 
+  it('logProb of given actions inverts the squash; an action on the edge is read 1e-6 inside it', () => {
+    const box = new Box([-1, 0], [3, 1]); // center [1, 0.5], halfRange [2, 0.5]
+    const net = new Mlp({ inputDim: 2, hiddenSizes: [3], outputDim: 4 }, new Rng(0));
+    const w = setFixedWeights(net, 1);
+    const actor = new TanhGaussianActor(net, box);
+    const obs = [
+      [0.3, -0.2],
+      [1.5, 0.7],
+    ];
+    const actions = [
+      [2.1, 0.2],
+      [-1, 0.9], // the first on the lower edge
+    ];
+    const got = Array.from(actor.logProb(tf.tensor2d(obs), tf.tensor2d(actions)).dataSync());
+    obs.forEach((s, i) => {
+      const out = forward64(w, s);
+      let logp = 0;
+      [0, 1].forEach((d) => {
+        const half = d === 0 ? 2 : 0.5;
+        const center = d === 0 ? 1 : 0.5;
+        const unit = Math.min(Math.max((actions[i]![d]! - center) / half, -1 + 1e-6), 1 - 1e-6);
+        const u = Math.atanh(unit);
+        const logStd = Math.min(Math.max(out[2 + d]!, -20), 2);
+        logp += normalLogPdf(u, out[d]!, logStd) - Math.log(half) - logOneMinusTanh2(u);
+      });
+      // float32 atanh near the edge is good to about 1e-3 in u
+      expect(got[i]).toBeCloseTo(logp, i === 0 ? 4 : 1);
+      expect(Number.isFinite(got[i])).toBe(true);
+    });
+    net.dispose();
+  });
+
   it('GaussianActor: N(squash(mu), exp(logStd)^2) in the action space, no change of variables', () => {
     const box = new Box(-2, 2, [1]);
     const net = new Mlp({ inputDim: 2, hiddenSizes: [3], outputDim: 1 }, new Rng(0));
