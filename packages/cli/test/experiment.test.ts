@@ -9,7 +9,7 @@ import { applyDr3Scale, dr3Command, selectDr3Parts } from '../src/commands/exper
 import * as tf from '@tensorflow/tfjs';
 import { CQL } from '@bellman/q-learning';
 import { expertAction, mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from '../src/experiments/behaviour.js';
-import { DR3_FULL, meanCosine, policyCriticConfig, probeBatchOf, probeOnBatch, probeSteps, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
+import { DR3_FULL, meanCosine, pairedDifference, policyCriticConfig, probeBatchOf, probeOnBatch, probeSteps, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
 import type { CliIo } from '../src/index.js';
 import { lines, runCli, tempDir } from './helpers.js';
 
@@ -40,7 +40,9 @@ describe('bellman experiment dr3', () => {
     expect(code).toBe(0);
     const all = lines(stdout());
     expect(all).toHaveLength(1);
-    const { methods } = JSON.parse(all[0]!) as { methods: Dr3MethodSummary[] };
+    const { methods, cqlDifference } = JSON.parse(all[0]!) as { methods: Dr3MethodSummary[]; cqlDifference: { seeds: number[]; differences: number[] } };
+    expect(cqlDifference.seeds).toEqual([0]);
+    expect(cqlDifference.differences[0]).toBeCloseTo(methods.find((m) => m.name === 'cql+dr3')!.evalReturnMean! - methods.find((m) => m.name === 'cql')!.evalReturnMean!, 9);
     expect(methods.map((m) => `${m.task}/${m.name}`)).toEqual([
       'cartpole/sarsa',
       'cartpole/td',
@@ -266,6 +268,15 @@ describe('the behaviour policies of the medium and random datasets', () => {
     } finally {
       learner.dispose();
     }
+  });
+
+  it('pairedDifference: cql+dr3 minus cql by seed, with its spread and t; unpaired seeds are left out', () => {
+    const run = (method: 'cql' | 'cql+dr3', seed: number, evalReturn: number) => ({ task: 'cartpole' as const, method, dataset: 'cartpole-random-v0', seed, probes: [], evalReturn, wallSeconds: 1 });
+    const diff = pairedDifference([run('cql', 0, 100), run('cql+dr3', 0, 110), run('cql', 1, 200), run('cql+dr3', 1, 190), run('cql', 2, 50), run('cql+dr3', 2, 80), run('cql+dr3', 3, 999)])!;
+    // differences 10, -10, 30: mean 10, sample std 20, t = 10 / (20 / sqrt 3)
+    expect(diff).toMatchObject({ dataset: 'cartpole-random-v0', seeds: [0, 1, 2], differences: [10, -10, 30], mean: 10, std: 20, dr3Ahead: 2 });
+    expect(diff.t).toBeCloseTo(Math.sqrt(3) / 2, 12);
+    expect(pairedDifference([run('cql', 0, 1)])).toBeUndefined();
   });
 
   it('meanCosine averages the rows; a zero row counts 0', () => {

@@ -107,10 +107,17 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
 
   reporter.say('');
   reporter.say(summaryTable(result));
+  const diff = result.cqlDifference;
+  if (diff) {
+    reporter.say(
+      `cql+dr3 - cql on ${diff.dataset}, paired by seed (${diff.seeds.length}): mean ${fmt(diff.mean, 1)}, std ${fmt(diff.std, 1)}, ` +
+        `t ${Number.isFinite(diff.t) ? fmt(diff.t, 2) : '-'}, DR3 ahead in ${diff.dr3Ahead} of ${diff.seeds.length} (per seed: ${diff.differences.map((d) => fmt(d, 1)).join(', ')})`,
+    );
+  }
   reporter.say('');
   reporter.say(`${result.wallSeconds.toFixed(1)}s; wrote ${resultsPath}`);
   reporter.say(`plots: ${plots.join(', ')}`);
-  if (opts.json) reporter.result({ updates: config.evaluation.steps, cqlUpdates: config.cql?.steps ?? null, methods: result.methods });
+  if (opts.json) reporter.result({ updates: config.evaluation.steps, cqlUpdates: config.cql?.steps ?? null, methods: result.methods, cqlDifference: result.cqlDifference ?? null });
   return 0;
 }
 

@@ -176,10 +176,27 @@ export interface Dr3MethodSummary {
   evalReturns?: number[];
 }
 
+/** CQL + DR3 minus CQL, seed by seed (the same seed: the same initial weights and batches). */
+export interface Dr3PairedDifference {
+  dataset: string;
+  seeds: number[];
+  /** evalReturn of cql+dr3 minus that of cql, per seed. */
+  differences: number[];
+  mean: number;
+  /** Sample standard deviation of the differences (0 for one seed). */
+  std: number;
+  /** mean / (std / sqrt(n)): the paired t statistic (NaN below two seeds or at zero spread). */
+  t: number;
+  /** Seeds where cql+dr3 ended above cql. */
+  dr3Ahead: number;
+}
+
 export interface Dr3ExperimentResult {
   config: Dr3ExperimentConfig;
   runs: Dr3RunResult[];
   methods: Dr3MethodSummary[];
+  /** The CQL part's paired difference, when both methods have evaluated seeds in common. */
+  cqlDifference?: Dr3PairedDifference;
   wallSeconds: number;
 }
 
@@ -338,7 +355,8 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
       }
     }
   }
-  return { config, runs, methods: summarize(runs), wallSeconds: (Date.now() - started) / 1000 };
+  const cqlDifference = pairedDifference(runs);
+  return { config, runs, methods: summarize(runs), ...(cqlDifference ? { cqlDifference } : {}), wallSeconds: (Date.now() - started) / 1000 };
 }
 
 /**
@@ -587,6 +605,29 @@ export function summarize(runs: readonly Dr3RunResult[]): Dr3MethodSummary[] {
     out.push(summary);
   }
   return out;
+}
+
+/** cql+dr3 minus cql on the seeds both have an evaluation return for; undefined when none. */
+export function pairedDifference(runs: readonly Dr3RunResult[]): Dr3PairedDifference | undefined {
+  const plain = new Map(runs.filter((r) => r.method === 'cql' && r.evalReturn !== undefined).map((r) => [r.seed, r]));
+  const pairs = runs
+    .filter((r) => r.method === 'cql+dr3' && r.evalReturn !== undefined && plain.has(r.seed))
+    .map((r) => ({ seed: r.seed, dataset: r.dataset, difference: r.evalReturn! - plain.get(r.seed)!.evalReturn! }))
+    .sort((a, b) => a.seed - b.seed);
+  if (pairs.length === 0) return undefined;
+  const differences = pairs.map((p) => p.difference);
+  const n = differences.length;
+  const mean = average(differences);
+  const std = n > 1 ? Math.sqrt(differences.reduce((acc, d) => acc + (d - mean) ** 2, 0) / (n - 1)) : 0;
+  return {
+    dataset: pairs[0]!.dataset,
+    seeds: pairs.map((p) => p.seed),
+    differences,
+    mean,
+    std,
+    t: n > 1 && std > 0 ? mean / (std / Math.sqrt(n)) : Number.NaN,
+    dr3Ahead: differences.filter((d) => d > 0).length,
+  };
 }
 
 /** Probe curves averaged over seeds: one row per task, method and probe step. */
