@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Box, Discrete, Mlp, Rng, initBackend, kernelOptions, setKernelOptions } from '@bellman/core';
+import { Box, Discrete, Rng } from '@bellman/core';
+import { Adam, Mlp, initBackend, kernelOptions, setKernelOptions } from '@bellman/nn';
 
 const DEFAULT_TORCH_SCRIPT = process.env.BELLMAN_TORCH_REFERENCE ?? '/work/shared/bench/torch_reference.py';
 const DEFAULT_TORCH_LEARNERS_SCRIPT = process.env.BELLMAN_TORCH_LEARNERS ?? join(dirname(fileURLToPath(import.meta.url)), 'torch_learners.py');

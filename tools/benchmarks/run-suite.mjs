@@ -15,7 +15,8 @@ import { mkdirSync, readFileSync, existsSync, renameSync, writeFileSync } from '
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { initBackend, Rng } from '@bellman/core';
+import { Rng } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { makeRecipe } from '@bellman/datasets';
 import { make } from '@bellman/envs';
 import { OfflineTrainer, OnlineTrainer, createLearner, getLearnerDefinition } from '@bellman/q-learning';

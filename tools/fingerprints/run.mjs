@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { makeRecipe } from '@bellman/datasets';
 import { make } from '@bellman/envs';
 import { OfflineTrainer, OnlineTrainer, createLearner } from '@bellman/q-learning';

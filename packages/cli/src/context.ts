@@ -23,7 +23,7 @@ export class CommandContext {
   /** Select the tfjs backend once per invocation; returns its name. An unavailable backend is a usage error. */
   async backend(choice: BackendChoice): Promise<string> {
     this.backendReady ??= fromUserInputAsync(async () => {
-      const { initBackend } = await import('@bellman/core');
+      const { initBackend } = await import('@bellman/nn');
       return initBackend({ backend: choice });
     }, '--backend');
     return (await this.backendReady).name;

@@ -5,7 +5,7 @@
  *     --testMatch '<rootDir>/bench/*.bench.ts' --testTimeout 3600000 bench/value-learners.bench.ts
  *   RUN=offline ALGO=cql-discrete RECIPE=cartpole-medium-v0 ...(same command)
  */
-import { initBackend } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { makeRecipe } from '@bellman/datasets';
 import { make } from '@bellman/envs';
 import { OfflineTrainer, OnlineTrainer, createLearner } from '../src/index.js';

@@ -11,7 +11,8 @@
  * Prints one JSON line per (dims, algo): mean, min, median and max ms per update, and the process
  * CPU time per update (less sensitive to other jobs on a shared machine than wall time).
  */
-import { Box, initBackend, setKernelOptions } from '@bellman/core';
+import { Box } from '@bellman/core';
+import { initBackend, setKernelOptions } from '@bellman/nn';
 import { createLearner } from '@bellman/q-learning';
 
 const args = process.argv.slice(2);

@@ -6,7 +6,8 @@
  * its losses in `trainStep`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, variableFrom } from '@bellman/core';
+import type { ActOptions, Action } from '@bellman/core';
+import { Adam, Mlp, variableFrom } from '@bellman/nn';
 import type { LearnerInit, LearnerSpec } from './learner-base.js';
 import { GaussianActor } from './gaussian-policy.js';
 import { ContinuousCriticLearner, Critics } from './twin-critic.js';

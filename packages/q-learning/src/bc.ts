@@ -10,7 +10,8 @@
  *   the box's edge, common in expert data, keep a finite likelihood.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
+import type { ActOptions, Action, ConfigSchema, Metrics } from '@bellman/core';
+import { Adam, Mlp, variableFrom } from '@bellman/nn';
 import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
 import { ActionScaler, adamConfig, argmax, forwardOne, sampleFromLogits, type BatchTensors } from './learner-utils.js';
 

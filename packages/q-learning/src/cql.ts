@@ -24,7 +24,8 @@
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the backup's sample.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
+import type { ConfigSchema, Metrics } from '@bellman/core';
+import { Adam, variableFrom } from '@bellman/nn';
 import type { LearnerDefinition, LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { normalNoise } from './gaussian-policy.js';

@@ -25,7 +25,8 @@
  * d3rlpy is lr 6.25e-5, targetUpdateInterval 8000, batch 32.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, ConfigError, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, type Rng } from '@bellman/core';
+import { ConfigError, type ActOptions, type Action, type ConfigSchema, type Metrics, type Rng } from '@bellman/core';
+import { Adam, Mlp } from '@bellman/nn';
 import { BaseLearner, learnerSpec, type EnvStepAware, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, argmax, floatOneHot, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
 

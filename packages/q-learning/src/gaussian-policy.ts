@@ -13,7 +13,8 @@
  * The noise is always handed in (drawn from the learner's seeded Rng), so updates are reproducible.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Box, Mlp, Rng } from '@bellman/core';
+import type { Box, Rng } from '@bellman/core';
+import type { Mlp } from '@bellman/nn';
 import { ActionScaler, forwardOne } from './learner-utils.js';
 
 /** Clamp range of the log standard deviation (a common choice for SAC-family actors). */

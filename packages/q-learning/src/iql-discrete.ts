@@ -31,7 +31,8 @@
  * those of continuous IQL (IQL_DEFAULTS).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type Discrete, type LearnerSnapshot, type Metrics } from '@bellman/core';
+import type { ActOptions, Action, Discrete, LearnerSnapshot, Metrics } from '@bellman/core';
+import { Adam, Mlp } from '@bellman/nn';
 import { BaseLearner, type LearnerDefinition, type LearnerInit } from './learner-base.js';
 import { argmax, forwardOne, readAndDispose, sampleFromLogits, type BatchTensors } from './learner-utils.js';
 import {

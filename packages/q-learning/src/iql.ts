@@ -24,16 +24,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  Adam,
   ConfigError,
-  Mlp,
-  serializeTensor,
-  variableFrom,
   type ConfigSchema,
   type FieldSpec,
   type LearnerSnapshot,
   type Metrics,
 } from '@bellman/core';
+import { Adam, Mlp, serializeTensor, variableFrom } from '@bellman/nn';
 import { AdvantageWeightedLearner } from './advantage-weighted.js';
 import { learnerSpec, type ActionKind, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';

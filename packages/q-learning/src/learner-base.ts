@@ -5,15 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  Mlp,
   Rng,
-  deserializeTensor,
   resolveConfig,
-  serializeTensor,
   spaceFromJSON,
   type ActOptions,
   type Action,
-  type Adam,
   type AnySpace,
   type Box,
   type ConfigSchema,
@@ -29,6 +25,7 @@ import {
   type SpaceSpec,
   type TransitionBatch,
 } from '@bellman/core';
+import { Mlp, deserializeTensor, serializeTensor, type Adam } from '@bellman/nn';
 import { BatchTensors, checkBatchShape } from './learner-utils.js';
 
 export type ActionKind = 'discrete' | 'box';

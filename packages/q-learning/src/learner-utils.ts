@@ -3,7 +3,8 @@
  * mapping between unbounded network outputs and a bounded action box.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AdamConfig, Box, Discrete, Mlp, Rng, TransitionBatch } from '@bellman/core';
+import type { Box, Discrete, Rng, TransitionBatch } from '@bellman/core';
+import type { AdamConfig, Mlp } from '@bellman/nn';
 
 /**
  * The tensors of one TransitionBatch, created on first use and disposed together.

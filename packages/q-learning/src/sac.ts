@@ -13,7 +13,8 @@
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the backup's sample.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, variableFrom } from '@bellman/core';
+import type { ActOptions, Action, ConfigSchema, Metrics } from '@bellman/core';
+import { Adam, Mlp, variableFrom } from '@bellman/nn';
 import { learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { TanhGaussianActor, normalNoise } from './gaussian-policy.js';

@@ -27,7 +27,8 @@
  * squared loss, hard target updates every 100 updates.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, Rng, type ActOptions, type Action, type Box, type ConfigSchema, type Metrics, type TransitionBatch } from '@bellman/core';
+import { Rng, type ActOptions, type Action, type Box, type ConfigSchema, type Metrics, type TransitionBatch } from '@bellman/core';
+import { Adam, Mlp } from '@bellman/nn';
 import { tdElementLoss } from './dqn.js';
 import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, checkRows, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';

@@ -32,7 +32,8 @@
  * updates every 100 updates.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, type ActOptions, type Action, type ConfigSchema, type Metrics, type Rng, type TransitionBatch } from '@bellman/core';
+import type { ActOptions, Action, ConfigSchema, Metrics, Rng, TransitionBatch } from '@bellman/core';
+import { Adam, Mlp } from '@bellman/nn';
 import { tdElementLoss } from './dqn.js';
 import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, argmax, checkRows, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';

@@ -6,7 +6,8 @@
  * Feature regularizers and probes read the first member's penultimate features phi(s, a).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Mlp, type Activation, type Box, type ConfigSchema, type Metrics, type Rng } from '@bellman/core';
+import type { Box, ConfigSchema, Metrics, Rng } from '@bellman/core';
+import { Mlp, type Activation } from '@bellman/nn';
 import { BaseLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Box, Discrete, Rng, initBackend, type TransitionBatch } from '@bellman/core';
+import { Box, Discrete, Rng, type TransitionBatch } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { BC, createLearner, evaluatePolicy, learnerFromSnapshot, listAlgorithms } from '../src/index.js';
 import { ArrayDataset, ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
 

@@ -4,7 +4,7 @@
  * lr 1e-3), batch 256, 400 steps, seed 0; on wasm it reached 500 by step 300 when tuned.
  * Skipped with a note if @bellman/envs or @bellman/datasets cannot be loaded.
  */
-import { initBackend } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { BC, OfflineTrainer, type TrainerEvent } from '../src/index.js';
 
 type EnvsModule = typeof import('@bellman/envs');

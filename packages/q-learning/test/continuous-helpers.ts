@@ -1,6 +1,7 @@
 /** float64 reference computations and fixed weights for the continuous-action learner tests. */
 import * as tf from '@tensorflow/tfjs';
-import type { Mlp, TransitionBatch } from '@bellman/core';
+import type { TransitionBatch } from '@bellman/core';
+import type { Mlp } from '@bellman/nn';
 
 /** Layers of a float64 MLP: weights[l] is [in][out], biases[l] is [out]. */
 export interface Net64 {

@@ -1,4 +1,5 @@
-import { Rng, initBackend } from '@bellman/core';
+import { Rng } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { createLearner, evaluatePolicy, OnlineTrainer } from '../src/index.js';
 import { ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
 

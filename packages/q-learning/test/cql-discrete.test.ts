@@ -1,4 +1,5 @@
-import { Box, Discrete, initBackend } from '@bellman/core';
+import { Box, Discrete } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { dr3 } from '@bellman/regularizers';
 import { DQN, DiscreteCQL, createLearner, learnerFromSnapshot, type DiscreteCQLConfig } from '../src/index.js';
 import { batchOf, dot, forward64, hidden64, huber, mean, setMlp, type Row, type Weights } from './value-fixtures.js';

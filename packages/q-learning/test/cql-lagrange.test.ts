@@ -6,7 +6,8 @@
  * alpha' = 0.5 make every term differ from the form without cqlAlpha, alpha' * (gap - target).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Box, initBackend } from '@bellman/core';
+import { Box } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { CQL } from '../src/index.js';
 import { mean } from './continuous-helpers.js';
 import { expectedTerms, fixCqlWeights } from './cql-reference.js';

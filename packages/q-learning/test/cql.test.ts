@@ -1,4 +1,5 @@
-import { Box, initBackend } from '@bellman/core';
+import { Box } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { CQL, createLearner, learnerFromSnapshot } from '../src/index.js';
 import { forward64, logOneMinusTanh2, mean, normalLogPdf, rows, tanhGaussian64, tinyBatch } from './continuous-helpers.js';
 import { expectedTerms, fixCqlWeights } from './cql-reference.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Box, Rng, initBackend } from '@bellman/core';
+import { Box, Rng } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { CRR, advantageWeights, createLearner, learnerFromSnapshot } from '../src/index.js';
 import { forward64, mean, normalLogPdf, q64, rows, setFixedWeights, tinyBatch } from './continuous-helpers.js';
 

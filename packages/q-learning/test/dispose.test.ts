@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, initBackend } from '@bellman/core';
+import { Rng } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { createLearner, listAlgorithms } from '../src/index.js';
 import { ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Box, Discrete, initBackend } from '@bellman/core';
+import { Box, Discrete } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { dr3, featureProbe } from '@bellman/regularizers';
 import { ConfigError } from '@bellman/core';
 import { DQN, OnlineTrainer, createLearner, evaluatePolicy, learnerFromSnapshot, type DQNConfig } from '../src/index.js';

@@ -4,7 +4,8 @@
  * saved with the weights so that a snapshot resumes (and evaluates) exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Box, ConfigError, Discrete, initBackend, type LearnerSnapshot, type TransitionBatch } from '@bellman/core';
+import { Box, ConfigError, Discrete, type LearnerSnapshot, type TransitionBatch } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { OfflineDataset } from '@bellman/datasets';
 import { DiscreteIQL, IQL, createLearner, learnerFromSnapshot, listAlgorithms } from '../src/index.js';
 import { autoRewardScale } from '../src/iql.js';

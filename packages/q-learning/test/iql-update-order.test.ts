@@ -7,7 +7,8 @@
  * Bellman used before) each checked loss is off by far more than the tolerance.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Box, Discrete, initBackend, type TransitionBatch } from '@bellman/core';
+import { Box, Discrete, type TransitionBatch } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { DiscreteIQL } from '../src/index.js';
 import { forward64, logSumExp, mean, normalLogPdf, q64, readWeights, rows, setFixedWeights, tinyBatch, type Net64 } from './continuous-helpers.js';
 import { fixedWeightIql, valueAfterStep64 } from './iql-reference.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Box, Rng, initBackend, type RegularizerContext } from '@bellman/core';
+import { Box, Rng, type RegularizerContext } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { IQL, createLearner, expectileLoss, learnerFromSnapshot } from '../src/index.js';
 import { features64, forward64, mean, normalLogPdf, q64, rows, tinyBatch } from './continuous-helpers.js';
 import { fixedWeightIql, valueAfterStep64 } from './iql-reference.js';

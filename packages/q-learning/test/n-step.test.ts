@@ -1,4 +1,5 @@
-import { Discrete, Rng, initBackend, type TransitionBatch } from '@bellman/core';
+import { Discrete, Rng, type TransitionBatch } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { NStepAccumulator, OnlineTrainer, nStepOf, type TransitionBuffer } from '../src/index.js';
 import { RecordingLearner, ToyEnv } from './fixtures.js';
 

@@ -1,6 +1,7 @@
 // What the registry says when an algorithm cannot take the action space it is given, and which
 // algorithms need more than spaces, a config and a seed to be built.
-import { Box, Discrete, initBackend } from '@bellman/core';
+import { Box, Discrete } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { BC, createLearner, learnerFromSnapshot, listAlgorithms, registerLearner, type LearnerDefinition } from '../src/index.js';
 
 beforeAll(async () => {

@@ -1,4 +1,5 @@
-import { Discrete, initBackend, type Logger, type Metrics } from '@bellman/core';
+import { Discrete, type Logger, type Metrics } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { make } from '@bellman/envs';
 import {
   BC,

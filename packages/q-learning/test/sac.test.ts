@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Box, Mlp, Rng, initBackend } from '@bellman/core';
+import { Box, Rng } from '@bellman/core';
+import { Mlp, initBackend } from '@bellman/nn';
 import { GaussianActor, SAC, TanhGaussianActor, createLearner, learnerFromSnapshot, logOneMinusTanhSquared } from '../src/index.js';
 import { HALF_LOG_2PI, forward64, logOneMinusTanh2, mean, normalLogPdf, q64, readWeights, rows, setFixedWeights, tanhGaussian64, tinyBatch } from './continuous-helpers.js';
 

@@ -1,4 +1,5 @@
-import { Box, initBackend, type Rng, type TransitionBatch } from '@bellman/core';
+import { Box, type Rng, type TransitionBatch } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { dr3, featureProbe } from '@bellman/regularizers';
 import { ContinuousFQE, ContinuousSARSA, createLearner, learnerFromSnapshot, type ContinuousActionSampler } from '../src/index.js';
 import { dot, forward64, hidden64, mean, setMlp, type Weights } from './value-fixtures.js';

@@ -1,4 +1,5 @@
-import { Box, Discrete, initBackend } from '@bellman/core';
+import { Box, Discrete } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { dr3, featureProbe } from '@bellman/regularizers';
 import { FQE, SARSA, createLearner, learnerFromSnapshot, type DiscreteActionProbabilities, type FQEConfig, type SARSAConfig } from '../src/index.js';
 import { batchOf, dot, forward64, hidden64, mean, setMlp, variablesOf, type Row, type Weights } from './value-fixtures.js';

@@ -1,4 +1,5 @@
-import { Box, Rng, initBackend } from '@bellman/core';
+import { Box, Rng } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { TD3BC, createLearner, learnerFromSnapshot } from '../src/index.js';
 import { forward64, mean, q64, readWeights, rows, setFixedWeights, tinyBatch } from './continuous-helpers.js';
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Discrete, initBackend, type Action, type Logger, type Metrics, type TransitionBatch } from '@bellman/core';
+import { Discrete, type Action, type Logger, type Metrics, type TransitionBatch } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import {
   BC,
   MemoryCheckpointStore,

@@ -1,6 +1,7 @@
 /** Helpers for the value-based learner tests: fixed weights, float64 reference forward passes, batches. */
 import * as tf from '@tensorflow/tfjs';
-import type { Mlp, TransitionBatch } from '@bellman/core';
+import type { TransitionBatch } from '@bellman/core';
+import type { Mlp } from '@bellman/nn';
 
 /** A one-hidden-layer relu network's weights: w0 [in, h], b0 [h], w1 [h, out], b1 [out]. */
 export interface Weights {

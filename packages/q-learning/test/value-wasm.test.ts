@@ -1,5 +1,6 @@
 /** The value learners' losses on the wasm backend (the embedded default), against float64 references. */
-import { Box, Discrete, initBackend } from '@bellman/core';
+import { Box, Discrete } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import { dr3 } from '@bellman/regularizers';
 import { DQN, DiscreteCQL, FQE, SARSA, type DiscreteActionProbabilities } from '../src/index.js';
 import { batchOf, dot, forward64, hidden64, huber, mean, setMlp, type Row, type Weights } from './value-fixtures.js';

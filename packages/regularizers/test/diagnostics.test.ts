@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, ConfigError, Rng } from '@bellman/core';
+import { ConfigError, Rng } from '@bellman/core';
+import { initBackend } from '@bellman/nn';
 import {
   featureDotProduct,
   featureNorms,

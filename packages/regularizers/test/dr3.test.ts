@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, ConfigError, Mlp, Adam, Rng } from '@bellman/core';
+import { ConfigError, Rng } from '@bellman/core';
+import { initBackend, Mlp, Adam } from '@bellman/nn';
 import type { RegularizerContext, TransitionBatch } from '@bellman/core';
 import { dr3, Dr3Regularizer } from '../src/index.js';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Mlp, dense, initBackend, kernelOptions, Rng, setKernelOptions } from '../src/index.js';
+import { Rng } from '@bellman/core';
+import { Adam, Mlp, dense, initBackend, kernelOptions, setKernelOptions } from '../src/index.js';
 import type { Activation, KernelOptions } from '../src/index.js';
 import { simdModuleBytes } from '../src/perf-wasm.js';
 

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { decodeBase64, encodeBase64 } from '@bellman/core';
+import type { Metrics, Rng, SerializedTensor } from '@bellman/core';
 import { ADAM_KERNEL, DENSE_KERNEL, LERP_KERNEL, hasFusedKernel } from './kernels.js';
-import { decodeBase64, encodeBase64 } from './bytes.js';
-import type { Rng } from './rng.js';
-import type { Metrics, SerializedTensor } from './types.js';
 
 export type Activation = 'relu' | 'tanh' | 'linear' | 'elu';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Adam, base64ToFloat32, initBackend, kernelOptions, Rng, setKernelOptions } from '../src/index.js';
+import { base64ToFloat32, Rng } from '@bellman/core';
+import { Adam, initBackend, kernelOptions, setKernelOptions } from '../src/index.js';
 import type { AdamConfig } from '../src/index.js';
 
 /**
