@@ -21,9 +21,6 @@ export type {
   SerializedTensor,
   LearnerSnapshot,
   Learner,
-  RegularizerContext,
-  Regularizer,
-  FeatureProbe,
   RewardModel,
   Logger,
 } from './types.js';

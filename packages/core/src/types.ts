@@ -1,4 +1,3 @@
-import type { Tensor, Tensor2D, Scalar } from '@tensorflow/tfjs';
 import type { Rng, RngState } from './rng.js';
 import type { Space, SpaceSpec } from './spaces.js';
 
@@ -155,37 +154,6 @@ export interface Learner<O = Float32Array, A = Action> extends Policy<O, A> {
   save(): LearnerSnapshot;
   load(snapshot: LearnerSnapshot): void;
   dispose(): void;
-}
-
-/**
- * What a value-based learner hands each regularizer: the critic's penultimate features at the
- * state-actions of the batch and at the next state-actions its backup uses.
- */
-export interface RegularizerContext {
-  /** phi(s, a): [batch, featureDim]. */
-  phi: Tensor2D;
-  /** phi(s', a') for the a' the backup uses: [batch, featureDim]. */
-  phiNext: Tensor2D;
-  /** Q(s, a) for the batch, [batch]. */
-  q?: Tensor;
-  batch: TransitionBatch;
-  step: number;
-}
-
-export interface Regularizer {
-  readonly name: string;
-  /** A scalar added to the critic loss; gradients flow through it. Called inside the loss closure. */
-  penalty(ctx: RegularizerContext): Scalar;
-}
-
-/**
- * Diagnostics of a critic's features, taken every few updates off the hot path (e.g. the mean
- * phi(s,a).phi(s',a'), feature norms, srank). A learner calls `measure` when `due` says so and
- * merges the returned metrics into its update's metrics.
- */
-export interface FeatureProbe {
-  due(update: number): boolean;
-  measure(phi: Tensor2D, phiNext: Tensor2D): Metrics;
 }
 
 /** A learned reward, e.g. a success classifier (VICE, meta-NML). */

@@ -80,13 +80,14 @@ describe('@bellman/envs without TensorFlow.js', () => {
     expect(resolve.stderr).toMatch(/Cannot find module '@tensorflow\/tfjs'/);
   });
 
-  it('ships JavaScript that names no @tensorflow module in an import or require', () => {
+  it('ships JavaScript and declarations that name no @tensorflow module in an import or require', () => {
     const offending: string[] = [];
     for (const name of PACKED) {
       for (const file of filesUnder(join(project, 'node_modules', '@bellman', name))) {
-        if (!/\.(c|m)?js$/.test(file)) continue;
+        if (!/\.(c|m)?js$|\.d\.c?ts$/.test(file)) continue;
         const text = readFileSync(file, 'utf8');
-        // Static and dynamic imports and requires; the .d.ts files may name tfjs types.
+        // Static and dynamic imports and requires, and type imports in the declarations: a
+        // TypeScript project without tfjs must type-check with skipLibCheck off.
         if (/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]@tensorflow\//.test(text)) offending.push(file);
       }
     }

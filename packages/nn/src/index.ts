@@ -4,3 +4,4 @@ export { registerWasmKernelPatches, registerCpuKernels, setKernelOptions, kernel
 export type { KernelOptions } from './kernels.js';
 export { Mlp, Adam, dense, serializeTensor, deserializeTensor, variableFrom } from './nn.js';
 export type { MlpConfig, AdamConfig, Activation, LossOutput } from './nn.js';
+export type { RegularizerContext, Regularizer, FeatureProbe } from './features.js';

@@ -14,18 +14,15 @@ import {
   type Box,
   type ConfigSchema,
   type Discrete,
-  type FeatureProbe,
   type Learner,
   type LearnerSnapshot,
   type Metrics,
-  type Regularizer,
-  type RegularizerContext,
   type SerializedTensor,
   type Space,
   type SpaceSpec,
   type TransitionBatch,
 } from '@bellman/core';
-import { Mlp, deserializeTensor, serializeTensor, type Adam } from '@bellman/nn';
+import { Mlp, deserializeTensor, serializeTensor, type Adam, type FeatureProbe, type Regularizer, type RegularizerContext } from '@bellman/nn';
 import { BatchTensors, checkBatchShape } from './learner-utils.js';
 
 export type ActionKind = 'discrete' | 'box';

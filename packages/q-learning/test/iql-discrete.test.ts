@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Box, ConfigError, Discrete, Rng, type RegularizerContext, type TransitionBatch } from '@bellman/core';
+import { Box, ConfigError, Discrete, Rng, type TransitionBatch } from '@bellman/core';
+import type { RegularizerContext } from '@bellman/nn';
 import { initBackend } from '@bellman/nn';
 import {
   BC,

@@ -4,7 +4,8 @@
  * MLP with a linear output), by hand-written backpropagation, and Adam's first step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Box, type RegularizerContext } from '@bellman/core';
+import { Box } from '@bellman/core';
+import type { RegularizerContext } from '@bellman/nn';
 import { IQL } from '../src/index.js';
 import { setFixedWeights, type Net64 } from './continuous-helpers.js';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Box, Rng, type RegularizerContext } from '@bellman/core';
+import { Box, Rng } from '@bellman/core';
+import type { RegularizerContext } from '@bellman/nn';
 import { initBackend } from '@bellman/nn';
 import { IQL, createLearner, expectileLoss, learnerFromSnapshot } from '../src/index.js';
 import { features64, forward64, mean, normalLogPdf, q64, rows, tinyBatch } from './continuous-helpers.js';

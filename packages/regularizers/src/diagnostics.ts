@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { resolveConfig } from '@bellman/core';
-import type { ConfigSchema, FeatureProbe, Metrics } from '@bellman/core';
+import type { ConfigSchema, Metrics } from '@bellman/core';
+import type { FeatureProbe } from '@bellman/nn';
 import { checkMatrix, firstNonFinite, smallGram, symmetricEigenvalues, tridiagonalEigenvalues, tridiagonalize } from './linalg.js';
 
 /**

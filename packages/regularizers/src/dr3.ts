@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolveConfig } from '@bellman/core';
-import type { ConfigSchema, Regularizer, RegularizerContext } from '@bellman/core';
+import type { ConfigSchema } from '@bellman/core';
+import type { Regularizer, RegularizerContext } from '@bellman/nn';
 
 export interface Dr3Config {
   /** c0: the weight of the feature dot product in the critic loss (0.03 for CQL on Atari, 0.1 for offline DQN). */

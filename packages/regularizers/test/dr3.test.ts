@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, Rng } from '@bellman/core';
 import { initBackend, Mlp, Adam } from '@bellman/nn';
-import type { RegularizerContext, TransitionBatch } from '@bellman/core';
+import type { TransitionBatch } from '@bellman/core';
+import type { RegularizerContext } from '@bellman/nn';
 import { dr3, Dr3Regularizer } from '../src/index.js';
 
 function emptyBatch(size: number): TransitionBatch {
@@ -38,7 +39,7 @@ beforeAll(async () => {
 });
 
 describe('dr3', () => {
-  it('is a core Regularizer named dr3 with the default coefficient 0.03', () => {
+  it('is a Regularizer named dr3 with the default coefficient 0.03', () => {
     const reg = dr3();
     expect(reg).toBeInstanceOf(Dr3Regularizer);
     expect(reg.name).toBe('dr3');

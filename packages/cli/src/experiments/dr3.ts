@@ -17,7 +17,8 @@
  * Every run of a seed samples the same sequence of batches (the sampler's rng depends on the seed
  * only), so methods are compared on the same data.
  */
-import { Rng, type Action, type Box, type Discrete, type Env, type FeatureProbe, type Learner, type Metrics, type Regularizer } from '@bellman/core';
+import { Rng, type Action, type Box, type Discrete, type Env, type Learner, type Metrics } from '@bellman/core';
+import type { FeatureProbe, Regularizer } from '@bellman/nn';
 import type { OfflineDataset } from '@bellman/datasets';
 import { make } from '@bellman/envs';
 import * as tf from '@tensorflow/tfjs';
