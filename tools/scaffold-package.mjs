@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Create the package.json, tsconfig, tsup and jest configs of a workspace package.
+// Create the package.json, tsconfig, tsup and jest configs of a workspace package (the tsup config
+// calls the shared one in tsup.shared.ts with the package's entry points).
 // Usage: node tools/scaffold-package.mjs <name> "<description>" [dep ...] [--entry name=src/file.ts ...]
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,20 +54,11 @@ writeFileSync(
   join(dir, 'tsconfig.json'),
   `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: '../..', noEmit: true }, include: ['src', 'test'] }, null, 2)}\n`,
 );
+// the build settings live in tsup.shared.ts at the root; a package only names its entry points
+const entryLiteral = `{ ${Object.entries(entries).map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : `'${k}'`}: '${v}'`).join(', ')} }`;
 writeFileSync(
   join(dir, 'tsup.config.ts'),
-  `import { defineConfig } from 'tsup';
-
-export default defineConfig({
-  entry: ${JSON.stringify(entries)},
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { paths: {} } },
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  external: [/^@bellman\\//, /^@tensorflow\\//],
-});
-`,
+  `import { bellmanPackage } from '../../tsup.shared';\n\nexport default bellmanPackage(${entryLiteral});\n`,
 );
 writeFileSync(join(dir, 'jest.config.cjs'), `module.exports = { ...require('../../jest.preset.cjs'), rootDir: __dirname };\n`);
 console.log(`scaffolded ${dir}`);

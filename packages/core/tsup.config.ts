@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup';
+import { bellmanPackage } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: {"index":"src/index.ts","node":"src/node.ts"},
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { paths: {} } },
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  external: [/^@bellman\//, /^@tensorflow\//],
-});
+export default bellmanPackage({ index: 'src/index.ts', node: 'src/node.ts' });
