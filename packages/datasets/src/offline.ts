@@ -583,14 +583,14 @@ export class OfflineDataset implements Dataset {
     const sum = new Float64Array(od);
     const sq = new Float64Array(od);
     for (let i = 0; i < this.size; i++) {
-      for (let j = 0; j < od; j++) sum[j] += this.observations[i * od + j]!;
+      for (let j = 0; j < od; j++) sum[j] = sum[j]! + this.observations[i * od + j]!;
     }
     const mean = new Float32Array(od);
     for (let j = 0; j < od; j++) mean[j] = this.size ? sum[j]! / this.size : 0;
     for (let i = 0; i < this.size; i++) {
       for (let j = 0; j < od; j++) {
         const d = this.observations[i * od + j]! - sum[j]! / this.size;
-        sq[j] += d * d;
+        sq[j] = sq[j]! + d * d;
       }
     }
     const std = new Float32Array(od);

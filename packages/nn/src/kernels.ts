@@ -537,7 +537,7 @@ function registerFusedKernels(backendName: SupportedBackend): void {
       for (let c = cols4, k = r * cols + cols4; c < cols; c++, k++) {
         const g = activation === 'linear' || yValues[k]! > 0 ? dyValues[k]! : 0;
         dzValues[k] = g;
-        dbValues[c] += g;
+        dbValues[c] = dbValues[c]! + g;
       }
     }
     return [dz, db];
@@ -622,7 +622,7 @@ function registerDenseGradient(): void {
 
 /** Slice of a rank-1 or rank-2 tensor, copied row by row straight from the wasm heap. */
 function heapSlice(backend: WasmBackendLike, x: TensorInfo, beginAttr: number | number[], sizeAttr: number | number[] | undefined): TensorInfo {
-  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, beginAttr, sizeAttr);
+  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, beginAttr, sizeAttr) as [number[], number[]];
   const out = backend.makeOutput(size, x.dtype);
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);

@@ -40,7 +40,7 @@ export function denseActivationBackward(
       for (let j = 0; j < cols; j++, k++) {
         const g = y[k]! > 0 ? dy[k]! : 0;
         dz[k] = g;
-        db[j] += g;
+        db[j] = db[j]! + g;
       }
     }
   } else {
@@ -48,7 +48,7 @@ export function denseActivationBackward(
       for (let j = 0; j < cols; j++, k++) {
         const g = dy[k]!;
         dz[k] = g;
-        db[j] += g;
+        db[j] = db[j]! + g;
       }
     }
   }

@@ -283,7 +283,7 @@ describe('fused Adam and Polyak kernels', () => {
     const x = tf.tensor2d(randomArray(rng, 9 * 5), [9, 5]);
     const y = tf.tensor2d(randomArray(rng, 9 * 3), [9, 3]);
     const losses: number[] = [];
-    for (let i = 0; i < 3; i++) losses.push(opt.minimize(() => ({ loss: tf.mean(tf.square(tf.sub(net.forward(x), y))) as tf.Scalar })).loss);
+    for (let i = 0; i < 3; i++) losses.push(opt.minimize(() => ({ loss: tf.mean(tf.square(tf.sub(net.forward(x), y))) as tf.Scalar })).loss!);
     const out = tf.concat([tf.tensor1d(losses), ...net.variables.map((v) => v.flatten())]);
     net.dispose();
     opt.dispose();

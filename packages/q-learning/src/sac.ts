@@ -173,7 +173,7 @@ export class SAC extends SoftActorCritic<SACConfig> {
       renameLoss(
         this.criticOptimizer.minimize(() => {
           const { values: [q1, q2], phi } = this.critics.valuesWithFeatures(s, a);
-          const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q1), targetMean: tf.mean(y) };
+          const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q1!), targetMean: tf.mean(y) };
           const tdLoss = tf.add(mse(q1!, y), mse(q2!, y)) as tf.Scalar;
           const loss = this.withFeatureTerms(tdLoss, phi, () => this.critics.features(sNext, next.action), q1!, batch, extra, probe);
           return { loss, metrics: extra };

@@ -65,16 +65,16 @@ export function smallGram(data: ArrayLike<number>, rows: number, cols: number): 
           s2 += vectors[o2 + k]! * v;
           s3 += vectors[o3 + k]! * v;
         }
-        gram[i * n + j] += s0;
-        gram[(i + 1) * n + j] += s1;
-        gram[(i + 2) * n + j] += s2;
-        gram[(i + 3) * n + j] += s3;
+        gram[i * n + j] = gram[i * n + j]! + s0;
+        gram[(i + 1) * n + j] = gram[(i + 1) * n + j]! + s1;
+        gram[(i + 2) * n + j] = gram[(i + 2) * n + j]! + s2;
+        gram[(i + 3) * n + j] = gram[(i + 3) * n + j]! + s3;
       }
       for (; i <= j; i++) {
         const oi = i * len;
         let s = 0;
         for (let k = k0; k < k1; k++) s += vectors[oi + k]! * vectors[oj + k]!;
-        gram[i * n + j] += s;
+        gram[i * n + j] = gram[i * n + j]! + s;
       }
     }
   }

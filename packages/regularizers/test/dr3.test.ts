@@ -90,7 +90,7 @@ describe('dr3', () => {
     for (let i = 0; i < 30; i++) last = adam.minimize(() => ({ loss: reg.penalty(context(net.features(x), net.features(xNext))) }));
     // Minimising the penalty alone drives the features' dot product down.
     expect(first.loss).toBeGreaterThan(0);
-    expect(last.loss).toBeLessThan(first.loss * 0.5);
+    expect(last.loss).toBeLessThan(first.loss! * 0.5);
     tf.dispose([x, xNext]);
     net.dispose();
     adam.dispose();
