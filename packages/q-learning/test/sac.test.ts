@@ -11,6 +11,19 @@ beforeAll(async () => {
 const OBS = new Box(-5, 5, [2]);
 const ACTIONS = new Box(-2, 2, [1]);
 
+/** A tanh-Gaussian actor on a 2-D box (center [1, 0.5], halfRange [2, 0.5]) with fixed weights, and two observations. */
+function fixedTanhActor() {
+  const box = new Box([-1, 0], [3, 1]);
+  const net = new Mlp({ inputDim: 2, hiddenSizes: [3], outputDim: 4 }, new Rng(0));
+  const w = setFixedWeights(net, 1);
+  const actor = new TanhGaussianActor(net, box);
+  const obs = [
+    [0.3, -0.2],
+    [1.5, 0.7],
+  ];
+  return { box, net, w, actor, obs };
+}
+
 describe('tanh-Gaussian actor', () => {
   it('log(1 - tanh(u)^2) is stable and exact for large |u|', () => {
     const u = [-30, -10, -1, 0, 0.5, 12];
@@ -20,14 +33,7 @@ describe('tanh-Gaussian actor', () => {
   });
 
   it('log pi(a|s) is the Gaussian density minus the log-det of a = center + halfRange * tanh(u)', () => {
-    const box = new Box([-1, 0], [3, 1]); // center [1, 0.5], halfRange [2, 0.5]
-    const net = new Mlp({ inputDim: 2, hiddenSizes: [3], outputDim: 4 }, new Rng(0));
-    const w = setFixedWeights(net, 1);
-    const actor = new TanhGaussianActor(net, box);
-    const obs = [
-      [0.3, -0.2],
-      [1.5, 0.7],
-    ];
+    const { box, net, w, actor, obs } = fixedTanhActor();
     const noise = [
       [0.4, -1.1],
       [8, 0.2], // a large u: the log-det must not underflow
@@ -60,14 +66,7 @@ describe('tanh-Gaussian actor', () => {
   });
 
   it('logProb of given actions inverts the squash; an action on the edge is read 1e-6 inside it', () => {
-    const box = new Box([-1, 0], [3, 1]); // center [1, 0.5], halfRange [2, 0.5]
-    const net = new Mlp({ inputDim: 2, hiddenSizes: [3], outputDim: 4 }, new Rng(0));
-    const w = setFixedWeights(net, 1);
-    const actor = new TanhGaussianActor(net, box);
-    const obs = [
-      [0.3, -0.2],
-      [1.5, 0.7],
-    ];
+    const { net, w, actor, obs } = fixedTanhActor();
     const actions = [
       [2.1, 0.2],
       [-1, 0.9], // the first on the lower edge
