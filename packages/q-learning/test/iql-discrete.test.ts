@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Box, ConfigError, Discrete, Rng, type TransitionBatch } from '@bellman/core';
+import { Box, ConfigError, Discrete, Rng } from '@bellman/core';
 import type { RegularizerContext } from '@bellman/nn';
 import { initBackend } from '@bellman/nn';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../src/index.js';
 import { features64, forward64, logSumExp, mean, readWeights, setFixedWeights, type Net64 } from './continuous-helpers.js';
 import { ToyEnv, collectDataset, toyExpert } from './fixtures.js';
-import { valueAfterStep64 } from './iql-reference.js';
+import { DISCRETE_ROWS, discreteRowsBatch, valueAfterStep64 } from './iql-reference.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -28,27 +28,6 @@ beforeAll(async () => {
 const OBS = new Box(-5, 5, [2]);
 const ACTIONS = new Discrete(3);
 const GAMMA = 0.9;
-
-/** Four rows; the third ends the episode. Actions cover all three values. */
-const ROWS = [
-  { s: [0.5, -0.3], a: 0, r: -0.7, sNext: [0.1, 0.9], d: 0 },
-  { s: [-1.0, 0.4], a: 2, r: 0.3, sNext: [-0.6, 0.2], d: 0 },
-  { s: [0.2, 0.8], a: 1, r: 1.1, sNext: [1.3, -0.4], d: 1 },
-  { s: [1.5, 1.0], a: 2, r: 0.4, sNext: [-0.2, -1.1], d: 0 },
-];
-
-function rowsBatch(rows = ROWS): TransitionBatch {
-  return {
-    size: rows.length,
-    observationDim: 2,
-    actionDim: 1,
-    observations: Float32Array.from(rows.flatMap((r) => r.s)),
-    actions: Float32Array.from(rows.map((r) => r.a)),
-    rewards: Float32Array.from(rows.map((r) => r.r)),
-    nextObservations: Float32Array.from(rows.flatMap((r) => r.sNext)),
-    terminals: Float32Array.from(rows.map((r) => r.d)),
-  };
-}
 
 interface Fixed {
   iql: DiscreteIQL;
@@ -78,22 +57,22 @@ function makeIql(config: Record<string, unknown> = {}, regularizers: TestRegular
  */
 function reference(f: Fixed, opts: { expectile: number; beta: number; maxWeight: number; rewardScale: number; valueLearningRate?: number }) {
   const v = (s: number[]) => forward64(f.value, s)[0]!;
-  const qt = ROWS.map(({ s, a }) => Math.min(forward64(f.targets[0]!, s)[a]!, forward64(f.targets[1]!, s)[a]!));
-  const u = ROWS.map(({ s }, i) => qt[i]! - v(s));
+  const qt = DISCRETE_ROWS.map(({ s, a }) => Math.min(forward64(f.targets[0]!, s)[a]!, forward64(f.targets[1]!, s)[a]!));
+  const u = DISCRETE_ROWS.map(({ s }, i) => qt[i]! - v(s));
   const valueLoss = mean(u.map((x) => (x < 0 ? 1 - opts.expectile : opts.expectile) * x * x));
-  const stepped = valueAfterStep64(f.value, ROWS.map(({ s }) => s), qt, opts.expectile, opts.valueLearningRate ?? 3e-4);
+  const stepped = valueAfterStep64(f.value, DISCRETE_ROWS.map(({ s }) => s), qt, opts.expectile, opts.valueLearningRate ?? 3e-4);
   const v2 = (s: number[]) => forward64(stepped, s)[0]!;
-  const ys = ROWS.map(({ r, sNext, d }) => opts.rewardScale * r + GAMMA * (1 - d) * v2(sNext));
-  const q = [0, 1].map((j) => ROWS.map(({ s, a }) => forward64(f.critics[j]!, s)[a]!));
+  const ys = DISCRETE_ROWS.map(({ r, sNext, d }) => opts.rewardScale * r + GAMMA * (1 - d) * v2(sNext));
+  const q = [0, 1].map((j) => DISCRETE_ROWS.map(({ s, a }) => forward64(f.critics[j]!, s)[a]!));
   const criticLoss = q.map((qj) => mean(qj.map((x, i) => (x - ys[i]!) ** 2))).reduce((x, y) => x + y);
-  const advantage = ROWS.map(({ s }, i) => qt[i]! - v2(s));
+  const advantage = DISCRETE_ROWS.map(({ s }, i) => qt[i]! - v2(s));
   const weights = advantage.map((x) => Math.min(Math.exp(opts.beta * x), opts.maxWeight));
-  const logp = ROWS.map(({ s, a }) => {
+  const logp = DISCRETE_ROWS.map(({ s, a }) => {
     const logits = forward64(f.actor, s);
     return logits[a]! - logSumExp(logits);
   });
   const actorLoss = -mean(logp.map((l, i) => weights[i]! * l));
-  return { u, advantage, ys, q, valueLoss, criticLoss, weights, logp, actorLoss, vMean: mean(ROWS.map(({ s }) => v(s))) };
+  return { u, advantage, ys, q, valueLoss, criticLoss, weights, logp, actorLoss, vMean: mean(DISCRETE_ROWS.map(({ s }) => v(s))) };
 }
 
 describe('discrete IQL losses', () => {
@@ -105,12 +84,12 @@ describe('discrete IQL losses', () => {
     // The batch exercises both sides of the expectile, the clip of the weights and a terminal row whose V(s') matters.
     expect(ref.u.some((x) => x > 0.05) && ref.u.some((x) => x < -0.05)).toBe(true);
     expect(ref.weights.some((w) => w === opts.maxWeight) && ref.weights.some((w) => w < opts.maxWeight - 0.1)).toBe(true);
-    expect(Math.abs(forward64(f.value, ROWS[2]!.sNext)[0]!)).toBeGreaterThan(0.1);
+    expect(Math.abs(forward64(f.value, DISCRETE_ROWS[2]!.sNext)[0]!)).toBeGreaterThan(0.1);
     // A wrong expectile side, a missing (1 - d) or a flipped advantage would move these by more than the tolerance.
     const swappedSide = mean(ref.u.map((x) => (x < 0 ? opts.expectile : 1 - opts.expectile) * x * x));
     expect(Math.abs(swappedSide - ref.valueLoss)).toBeGreaterThan(1e-3);
 
-    const metrics = f.iql.update(rowsBatch());
+    const metrics = f.iql.update(discreteRowsBatch());
     expect(metrics.valueLoss).toBeCloseTo(ref.valueLoss, 5);
     expect(metrics.vMean).toBeCloseTo(ref.vMean, 5);
     expect(metrics.criticLoss).toBeCloseTo(ref.criticLoss, 5);
@@ -128,7 +107,7 @@ describe('discrete IQL losses', () => {
     const tau = 0.25;
     const f = makeIql({ ...opts, tau, valueLearningRate: lr, actorLearningRate: lr });
     const ref = reference(f, { ...opts, valueLearningRate: lr });
-    f.iql.update(rowsBatch());
+    f.iql.update(discreteRowsBatch());
     // Adam's first step moves every parameter by lr against the sign of its gradient (|g| >> epsilon).
     // V's output bias: dL_V/db = -2 mean(|tau - 1(u < 0)| u).
     const valueGrad = -2 * mean(ref.u.map((x) => (x < 0 ? 1 - opts.expectile : opts.expectile) * x));
@@ -137,7 +116,7 @@ describe('discrete IQL losses', () => {
     const actorBias = readWeights(f.iql.actor).biases[1]!;
     for (let k = 0; k < 3; k++) {
       const grad = -mean(
-        ROWS.map(({ s, a }, i) => {
+        DISCRETE_ROWS.map(({ s, a }, i) => {
           const logits = forward64(f.actor, s);
           return ref.weights[i]! * ((a === k ? 1 : 0) - Math.exp(logits[k]! - logSumExp(logits)));
         }),
@@ -167,12 +146,12 @@ describe('discrete IQL losses', () => {
     const plain = makeIql(opts);
     const f = makeIql(opts, [regularizer]);
     const ref = reference(f, opts);
-    const phi = ROWS.map(({ s }) => features64(f.critics[0]!, s));
-    const phiNext = ROWS.map(({ sNext }) => features64(f.critics[0]!, sNext));
+    const phi = DISCRETE_ROWS.map(({ s }) => features64(f.critics[0]!, s));
+    const phiNext = DISCRETE_ROWS.map(({ sNext }) => features64(f.critics[0]!, sNext));
     const penalty = mean(phi.map((p, i) => p.reduce((acc, x, k) => acc + x * phiNext[i]![k]!, 0)));
     expect(penalty).toBeGreaterThan(0.01);
-    const base = plain.iql.update(rowsBatch());
-    const metrics = f.iql.update(rowsBatch());
+    const base = plain.iql.update(discreteRowsBatch());
+    const metrics = f.iql.update(discreteRowsBatch());
     expect(seen).toHaveLength(1);
     seen[0]!.phi.forEach((row, i) => row.forEach((x, k) => expect(x).toBeCloseTo(phi[i]![k]!, 5)));
     seen[0]!.phiNext.forEach((row, i) => row.forEach((x, k) => expect(x).toBeCloseTo(phiNext[i]![k]!, 5)));
@@ -269,13 +248,13 @@ describe('discrete IQL snapshots', () => {
     const make = (seed: number) => createLearner('iql', { observationSpace: OBS, actionSpace: ACTIONS, seed, config: { hiddenSizes: [8] } }) as DiscreteIQL;
     const a = make(3);
     const b = make(3);
-    for (let i = 0; i < 3; i++) expect(b.update(rowsBatch())).toEqual(a.update(rowsBatch()));
+    for (let i = 0; i < 3; i++) expect(b.update(discreteRowsBatch())).toEqual(a.update(discreteRowsBatch()));
     const restored = learnerFromSnapshot(JSON.parse(JSON.stringify(a.save())));
     expect(restored).toBeInstanceOf(DiscreteIQL);
     expect((restored as DiscreteIQL).updates).toBe(3);
     expect(JSON.stringify(restored.save().weights)).toBe(JSON.stringify(a.save().weights));
     const count = tf.memory().numTensors;
-    expect(restored.update(rowsBatch())).toEqual(a.update(rowsBatch()));
+    expect(restored.update(discreteRowsBatch())).toEqual(a.update(discreteRowsBatch()));
     const draws = (l: { act: DiscreteIQL['act'] }) => Array.from({ length: 20 }, () => l.act(new Float32Array([0.2, -0.4]), { deterministic: false }));
     expect(draws(restored)).toEqual(draws(a));
     expect(tf.memory().numTensors).toBe(count);

@@ -4,7 +4,7 @@
  * MLP with a linear output), by hand-written backpropagation, and Adam's first step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Box } from '@bellman/core';
+import { Box, type TransitionBatch } from '@bellman/core';
 import type { RegularizerContext } from '@bellman/nn';
 import { IQL } from '../src/index.js';
 import { setFixedWeights, type Net64 } from './continuous-helpers.js';
@@ -82,4 +82,26 @@ export function adamFirstStep64(net: Net64, grad: Net64, learningRate: number): 
 /** V after IQL's value step on (s_i, Qt_i) with the given expectile and learning rate. */
 export function valueAfterStep64(net: Net64, observations: number[][], qTarget: number[], expectile: number, learningRate: number): Net64 {
   return adamFirstStep64(net, expectileGradient64(net, observations, qTarget, expectile), learningRate);
+}
+
+/** Four rows of Discrete IQL tests over 2-D states; the third ends the episode. Actions cover 0, 1 and 2. */
+export const DISCRETE_ROWS = [
+  { s: [0.5, -0.3], a: 0, r: -0.7, sNext: [0.1, 0.9], d: 0 },
+  { s: [-1.0, 0.4], a: 2, r: 0.3, sNext: [-0.6, 0.2], d: 0 },
+  { s: [0.2, 0.8], a: 1, r: 1.1, sNext: [1.3, -0.4], d: 1 },
+  { s: [1.5, 1.0], a: 2, r: 0.4, sNext: [-0.2, -1.1], d: 0 },
+];
+
+/** The batch of `rows` (by default DISCRETE_ROWS). */
+export function discreteRowsBatch(rows = DISCRETE_ROWS): TransitionBatch {
+  return {
+    size: rows.length,
+    observationDim: 2,
+    actionDim: 1,
+    observations: Float32Array.from(rows.flatMap((r) => r.s)),
+    actions: Float32Array.from(rows.map((r) => r.a)),
+    rewards: Float32Array.from(rows.map((r) => r.r)),
+    nextObservations: Float32Array.from(rows.flatMap((r) => r.sNext)),
+    terminals: Float32Array.from(rows.map((r) => r.d)),
+  };
 }
