@@ -18,6 +18,22 @@ export function parseOptionalInteger(option: string, raw: string | undefined, li
   return raw === undefined ? undefined : parseInteger(option, raw, limits);
 }
 
+/** A number option that `valid` accepts; `expectation` says what it must be ("a number in [0, 1)"). */
+export function parseNumber(option: string, raw: string, valid: (value: number) => boolean, expectation: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !valid(value)) throw new UsageError(`${option} must be ${expectation}, got "${raw}"`);
+  return value;
+}
+
+/** A comma-separated list whose items are each one of `choices`; `noun` names an item in the error. */
+export function parseChoiceList<T extends string>(option: string, raw: string, choices: readonly T[], noun: string): T[] {
+  const items = raw.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (!(choices as readonly string[]).includes(item)) throw new UsageError(`${option}: unknown ${noun} "${item}" (choose from ${choices.join(', ')})`);
+  }
+  return items as T[];
+}
+
 /**
  * A --config value: inline JSON (`'{"lr":1e-3}'`) or `@path/to/file.json`. The result must be a
  * JSON object; the learner validates its fields.

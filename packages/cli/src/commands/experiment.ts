@@ -4,11 +4,11 @@ import { closestMatches } from '@bellman/core';
 import { writeFileAtomic } from '@bellman/core/node';
 import { listRecipes, makeRecipe } from '@bellman/datasets';
 import { CQL_DEFAULTS, DISCRETE_CQL_DEFAULTS } from '@bellman/q-learning';
-import { parseBackend, parseOptionalInteger, resolvePath } from '../args.js';
+import { parseBackend, parseChoiceList, parseNumber, parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { resolveDataset } from '../datasets.js';
 import { UsageError } from '../errors.js';
-import { DR3_ALL_EVALUATION_METHODS, DR3_BEHAVIOUR_DATA, DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Dataset, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3BehaviourData, type Dr3EvaluationMethod, type Dr3ExperimentResult, type Dr3RunResult, type Dr3Task } from '../experiments/dr3.js';
+import { DR3_ALL_EVALUATION_METHODS, DR3_BEHAVIOUR_DATA, DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Dataset, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3BehaviourData, type Dr3ExperimentResult, type Dr3RunResult, type Dr3Task } from '../experiments/dr3.js';
 import { checkOutputDirectory } from '../paths.js';
 import { writeDr3Plots } from '../experiments/dr3-plots.js';
 import { startProgress } from '../progress.js';
@@ -149,19 +149,8 @@ export function applyDr3Scale(config: Dr3ExperimentConfig, opts: ExperimentCliOp
   if (layers !== undefined) evaluation.hiddenSizes = Array.from({ length: layers }, () => config.evaluation.hiddenSizes[0] ?? 256);
   const targetUpdateInterval = parseOptionalInteger('--target-update-interval', opts.targetUpdateInterval, { min: 1 });
   if (targetUpdateInterval !== undefined) evaluation.targetUpdateInterval = targetUpdateInterval;
-  if (opts.tasks !== undefined) {
-    const tasks = opts.tasks.split(',').map((t) => t.trim());
-    const known = Object.keys(DR3_TASKS);
-    for (const t of tasks) if (!known.includes(t)) throw new UsageError(`--tasks: unknown task "${t}" (choose from ${known.join(', ')})`);
-    evaluation.tasks = tasks as Dr3Task[];
-  }
-  if (opts.methods !== undefined) {
-    const methods = opts.methods.split(',').map((m) => m.trim());
-    for (const m of methods) {
-      if (!(DR3_ALL_EVALUATION_METHODS as readonly string[]).includes(m)) throw new UsageError(`--methods: unknown method "${m}" (choose from ${DR3_ALL_EVALUATION_METHODS.join(', ')})`);
-    }
-    evaluation.methods = [...new Set(methods)] as Dr3EvaluationMethod[];
-  }
+  if (opts.tasks !== undefined) evaluation.tasks = parseChoiceList('--tasks', opts.tasks, Object.keys(DR3_TASKS) as Dr3Task[], 'task');
+  if (opts.methods !== undefined) evaluation.methods = [...new Set(parseChoiceList('--methods', opts.methods, DR3_ALL_EVALUATION_METHODS, 'method'))];
   if (evaluation.methods.includes('td-policy')) {
     const discrete = evaluation.tasks.filter((t) => !DR3_TASKS[t].continuous);
     if (discrete.length > 0) throw new UsageError(`--methods td-policy runs on continuous tasks only; drop ${discrete.join(', ')} from --tasks (e.g. --tasks pendulum)`);
@@ -170,18 +159,10 @@ export function applyDr3Scale(config: Dr3ExperimentConfig, opts: ExperimentCliOp
     if (!(DR3_BEHAVIOUR_DATA as readonly string[]).includes(opts.data)) throw new UsageError(`--data: unknown behaviour data "${opts.data}" (choose ${DR3_BEHAVIOUR_DATA.join(' or ')})`);
     evaluation.data = opts.data as Dr3BehaviourData;
   }
-  let gamma = config.gamma;
-  if (opts.gamma !== undefined) {
-    gamma = Number(opts.gamma);
-    if (!(opts.gamma.trim() !== '' && gamma >= 0 && gamma < 1)) throw new UsageError(`--gamma must be a number in [0, 1), got "${opts.gamma}"`);
-  }
+  const gamma = opts.gamma === undefined ? config.gamma : parseNumber('--gamma', opts.gamma, (g) => g >= 0 && g < 1, 'a number in [0, 1)');
   const cqlUpdates = parseOptionalInteger('--cql-updates', opts.cqlUpdates, { min: 1 });
   const cqlHidden = opts.cqlHidden === undefined ? undefined : parseHiddenSizes('--cql-hidden', opts.cqlHidden);
-  let cqlAlpha: number | undefined;
-  if (opts.cqlAlpha !== undefined) {
-    cqlAlpha = Number(opts.cqlAlpha);
-    if (!(opts.cqlAlpha.trim() !== '' && cqlAlpha >= 0 && Number.isFinite(cqlAlpha))) throw new UsageError(`--cql-alpha must be a number at least 0, got "${opts.cqlAlpha}"`);
-  }
+  const cqlAlpha = opts.cqlAlpha === undefined ? undefined : parseNumber('--cql-alpha', opts.cqlAlpha, (a) => a >= 0 && Number.isFinite(a), 'a number at least 0');
   for (const [flag, given] of [['--cql-updates', cqlUpdates], ['--cql-hidden', cqlHidden], ['--cql-alpha', cqlAlpha]] as const) {
     if (given !== undefined && !config.cql) throw new UsageError(`${flag}: this configuration has no CQL part (drop --only evaluation)`);
   }
