@@ -342,7 +342,7 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
                   ...common,
                   config: { hiddenSizes: cql.hiddenSizes, learningRate: cql.learningRate, alpha: cql.alpha, targetUpdateInterval: cql.targetUpdateInterval, gamma: config.gamma },
                 })
-              : new CQL({ ...common, config: { ...CQL_DEFAULTS, hiddenSizes: [...cql.hiddenSizes], criticLearningRate: cql.learningRate, cqlAlpha: cql.alpha, gamma: config.gamma } });
+              : new CQL({ ...common, config: continuousCqlConfig(cql.hiddenSizes, cql.learningRate, config.gamma, cql.alpha) });
           return trainAndProbe(learner, dataset, info, cql, hooks, (trained) => {
             const env = make(cql.envId) as Env<Float32Array, Action>;
             try {
@@ -515,7 +515,12 @@ function evaluationLearner(envId: string, method: Dr3EvaluationMethod, dataset: 
  * rate and discount.
  */
 export function policyCriticConfig(config: Dr3ExperimentConfig): CQLConfig {
-  return { ...CQL_DEFAULTS, hiddenSizes: [...config.evaluation.hiddenSizes], criticLearningRate: config.evaluation.learningRate, gamma: config.gamma };
+  return continuousCqlConfig(config.evaluation.hiddenSizes, config.evaluation.learningRate, config.gamma);
+}
+
+/** Continuous CQL's defaults with the experiment's layers, critic learning rate, discount and weight. */
+function continuousCqlConfig(hiddenSizes: readonly number[], criticLearningRate: number, gamma: number, cqlAlpha = CQL_DEFAULTS.cqlAlpha): CQLConfig {
+  return { ...CQL_DEFAULTS, hiddenSizes: [...hiddenSizes], criticLearningRate, gamma, cqlAlpha };
 }
 
 async function trainAndProbe(
