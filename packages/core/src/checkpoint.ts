@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, existsSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { CheckpointError } from './errors.js';
 
 /**
  * Write a file atomically: write a temporary file beside it, flush it to disk, then rename it
@@ -47,23 +48,33 @@ export function saveCheckpoint<T>(path: string, payload: T, meta: Record<string,
   writeFileAtomic(path, JSON.stringify(file));
 }
 
-/** Load a checkpoint written by `saveCheckpoint`, with a clear error for anything else. */
+/** Load a checkpoint written by `saveCheckpoint`; anything else throws a `CheckpointError` naming the file. */
 export function loadCheckpoint<T>(path: string): CheckpointFile<T> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read checkpoint ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new CheckpointError(`cannot read checkpoint ${path}: ${reason}`, { file: path, reason }, { cause: err });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`checkpoint ${path} is not valid JSON (truncated or not a Bellman checkpoint)`);
+  } catch (err) {
+    throw new CheckpointError(`checkpoint ${path} is not valid JSON (truncated or not a Bellman checkpoint)`, { file: path, expected: 'JSON' }, { cause: err });
   }
   const file = parsed as Partial<CheckpointFile<T>>;
-  if (!file || file.format !== CHECKPOINT_FORMAT) throw new Error(`${path} is not a Bellman checkpoint (missing format "${CHECKPOINT_FORMAT}")`);
-  if (file.version !== CHECKPOINT_VERSION) throw new Error(`checkpoint ${path} has version ${file.version}; this Bellman reads version ${CHECKPOINT_VERSION}`);
-  if (file.payload === undefined) throw new Error(`checkpoint ${path} has no payload`);
+  if (!file || file.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${path} is not a Bellman checkpoint (missing format "${CHECKPOINT_FORMAT}")`, { file: path, field: 'format', expected: CHECKPOINT_FORMAT });
+  }
+  if (file.version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(`checkpoint ${path} has version ${file.version}; this Bellman reads version ${CHECKPOINT_VERSION}`, {
+      file: path,
+      field: 'version',
+      expected: CHECKPOINT_VERSION,
+      got: typeof file.version === 'number' ? file.version : String(file.version),
+    });
+  }
+  if (file.payload === undefined) throw new CheckpointError(`checkpoint ${path} has no payload`, { file: path, field: 'payload' });
   return file as CheckpointFile<T>;
 }

@@ -1,4 +1,5 @@
 /** Typed, validated configuration with clear errors that name the offending field. */
+import { ConfigError } from './errors.js';
 
 export type FieldSpec =
   | { type: 'number'; min?: number; max?: number; exclusiveMin?: boolean; integer?: boolean; optional?: boolean }
@@ -8,18 +9,6 @@ export type FieldSpec =
   | { type: 'string'; optional?: boolean };
 
 export type ConfigSchema<T> = { [K in keyof T]-?: FieldSpec };
-
-/** A configuration error: names the config and the field. */
-export class ConfigError extends Error {
-  constructor(
-    readonly configName: string,
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${configName} config: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Levenshtein distance, for "did you mean" hints. */
 export function editDistance(a: string, b: string): number {

@@ -24,5 +24,7 @@ export type {
   RewardModel,
   Logger,
 } from './types.js';
-export { resolveConfig, ConfigError, closestMatches, editDistance } from './config.js';
+export { resolveConfig, closestMatches, editDistance } from './config.js';
 export type { ConfigSchema, FieldSpec } from './config.js';
+export { BellmanError, ConfigError, DatasetError, CheckpointError, UsageError } from './errors.js';
+export type { ErrorContext, ErrorContextValue } from './errors.js';
