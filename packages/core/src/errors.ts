@@ -40,7 +40,7 @@ export class ConfigError extends BellmanError {
 
 /**
  * A dataset that cannot be used: a missing, unreadable or malformed file, arrays of the wrong
- * shape, values that are not finite, flags that are not 0 or 1, an unknown recipe.
+ * shape, values that are not finite, flags that are not 0 or 1, actions outside the action space.
  */
 export class DatasetError extends BellmanError {
   constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
@@ -59,7 +59,7 @@ export class CheckpointError extends BellmanError {
 
 /**
  * A call that asks for something that does not exist or cannot be done: an unknown environment
- * id or algorithm, a bad option value, a command-line mistake.
+ * id, dataset recipe or algorithm, a bad option value, a command-line mistake.
  */
 export class UsageError extends BellmanError {
   constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {

@@ -1,20 +1,23 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Box, Discrete, spaceFromJSON } from '@bellman/core';
+import { Box, DatasetError, Discrete, spaceFromJSON } from '@bellman/core';
 import type { AnySpace, SpaceSpec } from '@bellman/core';
 import type { Dataset as H5Dataset, File as H5File, Group as H5Group } from 'h5wasm';
 import { OfflineDataset, type DatasetMetadata, type DatasetSpaces, type EpisodeData } from './offline.js';
 import { describeValue, firstNonFiniteRow } from './validate.js';
 
-/** An HDF5 dataset file that cannot be read: names the file and, where they apply, the key and row. */
-export class DatasetFileError extends Error {
+/**
+ * An HDF5 dataset file that cannot be read: names the file and, where they apply, the key and
+ * row, in the message and in `context` (`file`, `key`, `row`).
+ */
+export class DatasetFileError extends DatasetError {
   constructor(
     readonly file: string,
     message: string,
     readonly key?: string,
     readonly row?: number,
   ) {
-    super(`${file}: ${key !== undefined ? `key "${key}"${row !== undefined ? ` row ${row}` : ''}: ` : ''}${message}`);
+    super(`${file}: ${key !== undefined ? `key "${key}"${row !== undefined ? ` row ${row}` : ''}: ` : ''}${message}`, { file, key, row });
     this.name = 'DatasetFileError';
   }
 }

@@ -1,4 +1,4 @@
-import { Box, Discrete, flatSize } from '@bellman/core';
+import { Box, DatasetError, Discrete, flatSize } from '@bellman/core';
 import type { AnySpace, Dataset, DatasetStatistics, Rng, WindowBatch } from '@bellman/core';
 import { checkCount, copyTransition, createWindowBatch, reuseTransitionBatch, type SampledTransitionBatch } from './batch.js';
 import { describeValue, firstNonFiniteRow, firstNonFlagRow } from './validate.js';
@@ -222,14 +222,21 @@ export class OfflineDataset implements Dataset {
     let total = 0;
     episodes.forEach((ep, e) => {
       const steps = ep.rewards.length;
-      if (steps === 0) throw new RangeError(`${source}: episode ${e} has no steps`);
+      if (steps === 0) throw new DatasetError(`${source}: episode ${e} has no steps`, { source, episode: e });
       if (ep.observations.length !== (steps + 1) * od) {
-        throw new RangeError(
+        throw new DatasetError(
           `${source}: episode ${e} has ${steps} rewards, so its observations need ${steps + 1} rows of ${od} (${(steps + 1) * od} values), got ${ep.observations.length} values`,
+          { source, episode: e, key: 'observations', expected: (steps + 1) * od, got: ep.observations.length },
         );
       }
       if (ep.actions.length !== steps * ad) {
-        throw new RangeError(`${source}: episode ${e} has ${steps} rewards, so its actions need ${steps * ad} values, got ${ep.actions.length}`);
+        throw new DatasetError(`${source}: episode ${e} has ${steps} rewards, so its actions need ${steps * ad} values, got ${ep.actions.length}`, {
+          source,
+          episode: e,
+          key: 'actions',
+          expected: steps * ad,
+          got: ep.actions.length,
+        });
       }
       total += steps;
     });
@@ -273,7 +280,12 @@ export class OfflineDataset implements Dataset {
     const keys = options.errorContext?.keys ?? {};
     const key = (k: keyof FlatArrays) => `"${keys[k] ?? k}"`;
     if (arrays.observations.length % od !== 0) {
-      throw new RangeError(`${source}: ${key('observations')} has ${arrays.observations.length} values, not a multiple of the observation size ${od}`);
+      throw new DatasetError(`${source}: ${key('observations')} has ${arrays.observations.length} values, not a multiple of the observation size ${od}`, {
+        source,
+        key: keys.observations ?? 'observations',
+        got: arrays.observations.length,
+        expected: `a multiple of ${od}`,
+      });
     }
     const n = arrays.observations.length / od;
     const expect: [keyof FlatArrays, number, number][] = [
@@ -285,12 +297,19 @@ export class OfflineDataset implements Dataset {
     if (arrays.nextObservations) expect.push(['nextObservations', arrays.nextObservations.length, od]);
     for (const [k, len, width] of expect) {
       if (len !== n * width) {
-        throw new RangeError(`${source}: ${key(k)} has ${len / width} rows, ${key('observations')} has ${n}: every key needs one row per transition`);
+        throw new DatasetError(`${source}: ${key(k)} has ${len / width} rows, ${key('observations')} has ${n}: every key needs one row per transition`, {
+          source,
+          key: keys[k] ?? k,
+          expected: n,
+          got: len / width,
+        });
       }
     }
     for (const k of ['terminals', 'timeouts'] as const) {
       const bad = firstNonFlagRow(arrays[k]);
-      if (bad >= 0) throw new RangeError(`${source}: ${key(k)} row ${bad} is ${describeValue(arrays[k][bad])}, expected 0 or 1`);
+      if (bad >= 0) {
+        throw new DatasetError(`${source}: ${key(k)} row ${bad} is ${describeValue(arrays[k][bad])}, expected 0 or 1`, { source, key: keys[k] ?? k, row: bad, expected: '0 or 1' });
+      }
     }
     const observations = Float32Array.from(arrays.observations);
     const actions = Float32Array.from(arrays.actions);
@@ -654,7 +673,7 @@ function checkValues(
     const bad = firstNonFiniteRow(values, width);
     if (bad >= 0) {
       const row = Array.from(values.subarray(bad * width, bad * width + width), describeValue).join(', ');
-      throw new RangeError(`${source}: "${keys[k] ?? k}" row ${bad} holds a NaN or infinite value ([${row}])`);
+      throw new DatasetError(`${source}: "${keys[k] ?? k}" row ${bad} holds a NaN or infinite value ([${row}])`, { source, key: keys[k] ?? k, row: bad, expected: 'finite values' });
     }
   }
   const space = spaces.actionSpace;
@@ -662,7 +681,12 @@ function checkValues(
     for (let i = 0; i < arrays.actions.length; i++) {
       const a = arrays.actions[i]!;
       if (!Number.isInteger(a) || a < space.start || a >= space.start + space.n) {
-        throw new RangeError(`${source}: "${keys.actions ?? 'actions'}" row ${i} is ${a}, not an action of ${String(space)}`);
+        throw new DatasetError(`${source}: "${keys.actions ?? 'actions'}" row ${i} is ${a}, not an action of ${String(space)}`, {
+          source,
+          key: keys.actions ?? 'actions',
+          row: i,
+          expected: String(space),
+        });
       }
     }
   }

@@ -1,4 +1,4 @@
-import { Rng, closestMatches } from '@bellman/core';
+import { Rng, UsageError, closestMatches } from '@bellman/core';
 import type { Action, Env, Policy } from '@bellman/core';
 import { envSpaces, randomPolicy, rolloutEpisode } from './collect.js';
 import { OfflineDataset, type EpisodeData } from './offline.js';
@@ -61,15 +61,16 @@ export function listRecipes(): RecipeInfo[] {
   return [...RECIPES].sort((a, b) => a.name.localeCompare(b.name)).map((r) => ({ ...r }));
 }
 
-/** The recipe called `name`; an unknown name throws an error that lists the closest names. */
+/** The recipe called `name`; an unknown name throws a `UsageError` that lists the closest names. */
 export function recipeInfo(name: string): RecipeInfo {
   const found = RECIPES.find((r) => r.name === name);
   if (found) return { ...found };
   const names = RECIPES.map((r) => r.name);
   const close = closestMatches(name, names, 3);
-  throw new Error(
+  throw new UsageError(
     `unknown dataset recipe "${name}"${close.length ? `; did you mean ${close.map((c) => `"${c}"`).join(', ')}?` : ''} ` +
       `(recipes are <env>-<random|medium|expert|mixed>-v0 with <env> one of ${Object.keys(RECIPE_ENVS).join(', ')})`,
+    { recipe: name, suggestions: close, known: names },
   );
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '@bellman/core';
 import { make } from '@bellman/envs';
 import { collect, randomPolicy } from '../src/collect.js';
 import type { OfflineDataset } from '../src/offline.js';
@@ -77,6 +78,17 @@ describe('recipes', () => {
   it('names close recipes for an unknown name', () => {
     expect(() => recipeInfo('cartpole-mixd-v0')).toThrow(/unknown dataset recipe "cartpole-mixd-v0"; did you mean "cartpole-mixed-v0"/);
     expect(() => makeRecipe('pendulm-expert-v0')).toThrow(/did you mean "pendulum-expert-v0"/);
+    let err: unknown;
+    try {
+      recipeInfo('cartpole-mixd-v0');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    const context = (err as UsageError).context;
+    expect(context.recipe).toBe('cartpole-mixd-v0');
+    expect((context.suggestions as string[])[0]).toBe('cartpole-mixed-v0');
+    expect(new Set(context.known as string[])).toEqual(new Set(listRecipes().map((r) => r.name)));
   });
 
   it('generates deterministically from the seed', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Box, Discrete } from '@bellman/core';
+import { Box, DatasetError, Discrete } from '@bellman/core';
 import { OfflineDataset, type EpisodeData } from '../src/offline.js';
 import { readD4RL, readDataset, readMinari, writeMinari, DatasetFileError } from '../src/hdf5.js';
 
@@ -157,12 +157,22 @@ describe('bad files', () => {
         () => null,
         (e: unknown) => e,
       );
-      expect(err).toBeInstanceOf(Error);
+      expect(err).toBeInstanceOf(DatasetFileError);
+      expect(err).toBeInstanceOf(DatasetError);
+      expect((err as DatasetFileError).context.file).toBe(fixture(name));
       expect((err as Error).message).toMatch(message);
     } finally {
       process.stderr.write = original;
     }
     expect(writes.join('')).toBe('');
+  });
+
+  it('puts the file, key and row of a bad value in the error\'s context', async () => {
+    const err = (await readD4RL(fixture('bad_nan.hdf5')).catch((e: unknown) => e)) as DatasetFileError;
+    expect(err).toBeInstanceOf(DatasetError);
+    expect(err.name).toBe('DatasetFileError');
+    expect(err.context).toEqual({ file: fixture('bad_nan.hdf5'), key: 'observations', row: 6 });
+    expect([err.file, err.key, err.row]).toEqual([fixture('bad_nan.hdf5'), 'observations', 6]);
   });
 
   it('names the file when readDataset finds neither layout', async () => {

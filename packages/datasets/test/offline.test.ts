@@ -1,4 +1,4 @@
-import { Box, Discrete, Rng } from '@bellman/core';
+import { Box, DatasetError, Discrete, Rng } from '@bellman/core';
 import { OfflineDataset, normalizeObservations, NORMALIZATION_EPSILON, type EpisodeData } from '../src/offline.js';
 
 const obsSpace = new Box(-Infinity, Infinity, [2]);
@@ -212,5 +212,27 @@ describe('OfflineDataset.fromArrays', () => {
     obs[9] = Infinity;
     expect(() => OfflineDataset.fromArrays({ ...flat, observations: obs }, boxActions)).toThrow(/"observations" row 4 holds a NaN or infinite value \(\[1, Infinity\]\)/);
     expect(() => OfflineDataset.fromArrays({ ...flat, observations: obs.slice(0, 13) }, boxActions)).toThrow(/13 values, not a multiple of the observation size 2/);
+  });
+
+  it('throws a DatasetError whose context names the source, key and row', () => {
+    const errorOf = (fn: () => unknown): DatasetError => {
+      try {
+        fn();
+      } catch (err) {
+        expect(err).toBeInstanceOf(DatasetError);
+        return err as DatasetError;
+      }
+      throw new Error('expected a DatasetError');
+    };
+    const options = { errorContext: { source: 'data.h5', keys: { terminals: 'dones' } } };
+    expect(errorOf(() => OfflineDataset.fromArrays({ ...flat, terminals: [0, 0, 2, 0, 0, 0, 0] }, boxActions, options)).context).toEqual({
+      source: 'data.h5',
+      key: 'dones',
+      row: 2,
+      expected: '0 or 1',
+    });
+    expect(errorOf(() => OfflineDataset.fromArrays({ ...flat, rewards: [1, 2, 3] }, boxActions, options)).context).toEqual({ source: 'data.h5', key: 'rewards', expected: 7, got: 3 });
+    const short = errorOf(() => OfflineDataset.fromEpisodes([{ ...episode(0, 2, true), actions: [0] }], discrete));
+    expect(short.context).toEqual({ source: 'OfflineDataset.fromEpisodes', episode: 0, key: 'actions', expected: 2, got: 1 });
   });
 });

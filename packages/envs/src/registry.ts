@@ -1,4 +1,4 @@
-import { closestMatches } from '@bellman/core';
+import { UsageError, closestMatches } from '@bellman/core';
 import type { Action, Env, EnvSpec, Space } from '@bellman/core';
 import { AcrobotEnv } from './classic/acrobot.js';
 import { CartPoleEnv } from './classic/cartpole.js';
@@ -78,7 +78,8 @@ export function listEnvs(): EnvRegistration[] {
 
 /**
  * A fresh env by id, wrapped in TimeLimit when the registration (or `options.maxEpisodeSteps`)
- * gives a limit. Its `spec` carries the id, limit and reward threshold.
+ * gives a limit. Its `spec` carries the id, limit and reward threshold. An unknown id throws a
+ * `UsageError` whose context holds `envId`, the closest `suggestions` and the `known` ids.
  */
 export function make(id: string, options: MakeOptions = {}): Env<Float32Array, Action> {
   const spec = registry.get(id);
@@ -86,7 +87,7 @@ export function make(id: string, options: MakeOptions = {}): Env<Float32Array, A
     const known = [...registry.keys()];
     const hints = closestMatches(String(id), known);
     const hint = hints.length > 0 ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '.';
-    throw new Error(`Unknown environment id "${String(id)}"${hint} Known ids: ${known.join(', ')}`);
+    throw new UsageError(`Unknown environment id "${String(id)}"${hint} Known ids: ${known.join(', ')}`, { envId: String(id), suggestions: hints, known });
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`make("${id}"): options must be an object, got ${String(options)}`);
   for (const key of Object.keys(options)) {

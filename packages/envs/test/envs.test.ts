@@ -1,4 +1,4 @@
-import { Box, Discrete } from '@bellman/core';
+import { Box, Discrete, UsageError } from '@bellman/core';
 import { make, listEnvs, register, TimeLimit, CartPoleEnv, PendulumEnv, angleNormalize } from '../src/index.js';
 
 const IDS = ['CartPole-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1', 'Acrobot-v1'];
@@ -33,6 +33,17 @@ describe('make and the registry', () => {
   it('suggests the closest id for an unknown one', () => {
     expect(() => make('CartPole-v0')).toThrow(/Unknown environment id "CartPole-v0"; did you mean "CartPole-v1"\? Known ids: .*Acrobot-v1/);
     expect(() => make('Zzzzzzzzzzzzzz')).toThrow(/Unknown environment id "Zzzzzzzzzzzzzz"\. Known ids: CartPole-v1/);
+    let err: unknown;
+    try {
+      make('CartPole-v0');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    const { envId, suggestions, known } = (err as UsageError).context;
+    expect(envId).toBe('CartPole-v0');
+    expect(suggestions).toEqual(['CartPole-v1']);
+    expect(known).toEqual(expect.arrayContaining(IDS));
   });
 
   it('rejects a bad time limit, unknown options and duplicate registrations', () => {
