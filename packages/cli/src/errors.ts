@@ -1,13 +1,10 @@
+import { BellmanError, CheckpointError, ConfigError, DatasetError, UsageError } from '@bellman/core';
+
 /**
  * A mistake in how the command was called (unknown name, bad value, missing or malformed input
  * file). The CLI prints its message on one line and exits with code 2.
  */
-export class UsageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 /** Exit codes of the `bellman` command. */
 export const EXIT_OK = 0;
@@ -15,9 +12,11 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /**
- * Run a library call that consumes the user's input (an env id, a dataset file, a config, a
- * checkpoint). Whatever it throws is about that input, so it becomes a UsageError carrying the
- * library's own message (prefixed with `context` when given).
+ * Run a library call that consumes the user's input and whose errors are not all typed (backend
+ * selection, learner construction from a config or snapshot, reading a JSON file), or whose
+ * message needs the flag it came from in front. Whatever it throws is about that input, so it
+ * becomes a UsageError carrying the library's own message (prefixed with `context` when given)
+ * and, from a BellmanError, its context.
  */
 export function fromUserInput<T>(fn: () => T, context?: string): T {
   try {
@@ -39,12 +38,19 @@ export async function fromUserInputAsync<T>(fn: () => Promise<T>, context?: stri
 function toUsageError(err: unknown, context?: string): UsageError {
   if (err instanceof UsageError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new UsageError(context ? `${context}: ${message}` : message, { cause: err });
+  const details = err instanceof BellmanError ? err.context : {};
+  return new UsageError(context ? `${context}: ${message}` : message, details, { cause: err });
 }
 
-/** Errors that count as usage errors wherever they come from: config validation names the field. */
-export function isUsageError(err: unknown): boolean {
-  return err instanceof Error && (err instanceof UsageError || err.name === 'ConfigError');
+/**
+ * The error types about the user's input, wherever they are thrown: a config field, a dataset
+ * file, a checkpoint, an unknown name or a bad value. Any other error is a failure of the run.
+ */
+const USER_INPUT_ERRORS = [ConfigError, DatasetError, CheckpointError, UsageError] as const;
+
+/** The exit code for an error that ended a command: 2 for the user's input (by its type), 1 for anything else. */
+export function exitCodeFor(err: unknown): typeof EXIT_USAGE | typeof EXIT_FAILURE {
+  return USER_INPUT_ERRORS.some((type) => err instanceof type) ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 /** The message of an error squeezed onto one line. */

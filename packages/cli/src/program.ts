@@ -1,6 +1,6 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 import { CommandContext } from './context.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, oneLine } from './errors.js';
+import { EXIT_OK, EXIT_USAGE, exitCodeFor, oneLine } from './errors.js';
 import { processIo } from './io.js';
 import { DEFAULT_CHECKPOINT_EVERY } from './defaults.js';
 import type { CliIo } from './io.js';
@@ -228,6 +228,6 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     const message = err instanceof Error ? err.message : String(err);
     io.stderr.write(`bellman: error: ${oneLine(message)}\n`);
     if (debug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
-    return isUsageError(err) ? EXIT_USAGE : EXIT_FAILURE;
+    return exitCodeFor(err);
   }
 }

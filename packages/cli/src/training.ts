@@ -127,10 +127,6 @@ export function checkTrainable(algo: string): void {
   );
 }
 
-/** A fresh env by id; an unknown id is a usage error carrying the registry's suggestions. */
-export function makeEnv(envId: string): Env<Float32Array, Action> {
-  return fromUserInput(() => make(envId));
-}
 
 const describeSpace = shortSpace;
 
@@ -188,7 +184,7 @@ export class ProgressDetail {
 export async function trainRun(ctx: CommandContext, reporter: Reporter, options: TrainRunOptions): Promise<TrainRunResult> {
   checkAlgorithm(options.algo);
   checkTrainable(options.algo);
-  const env = makeEnv(options.envId);
+  const env = make(options.envId);
   env.close();
   if (options.online && options.dataset !== undefined) throw new UsageError('--online trains by interacting with the env: drop --dataset');
   if (!options.online && options.dataset === undefined) throw new UsageError('--dataset <recipe|path> is required (or --online for online algorithms)');
@@ -395,7 +391,7 @@ function trainCommandLine(o: TrainRunOptions): string {
 /** A checkpoint that does not fit this run (other batch size, seed, trainer) is the user's to fix. */
 function fromResume(err: unknown): unknown {
   if (err instanceof Error && /checkpoint|trained with|not a trainer checkpoint|written by the/.test(err.message)) {
-    return new UsageError(`--resume: ${err.message}`, { cause: err });
+    return new UsageError(`--resume: ${err.message}`, {}, { cause: err });
   }
   return err;
 }

@@ -2,12 +2,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spaceFromJSON, type Action, type Env, type LearnerSnapshot, type Space, type SpaceSpec } from '@bellman/core';
 import { loadCheckpoint } from '@bellman/core/node';
+import { make } from '@bellman/envs';
 import { evaluatePolicy, learnerFromSnapshot } from '@bellman/q-learning';
 import { parseBackend, parseInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError, fromUserInput } from '../errors.js';
 import { fmtNumber, shortSpace } from '../table.js';
-import { makeEnv, sameSpace } from '../training.js';
+import { sameSpace } from '../training.js';
 
 /** The learner inside a checkpoint: a trainer checkpoint ({learner, state}) or a bare learner snapshot. */
 function snapshotOf(payload: unknown, path: string): LearnerSnapshot {
@@ -81,12 +82,12 @@ export async function evalCommand(
   const seed = parseInteger('--seed', opts.seed ?? '1000', { min: 0 });
   const backend = parseBackend(opts.backend);
   const { path, shown } = checkpointFile(ctx.io.cwd, checkpoint);
-  const file = fromUserInput(() => loadCheckpoint<unknown>(path));
+  const file = loadCheckpoint<unknown>(path);
   const snapshot = snapshotOf(file.payload, shown);
   const trainedOn = envOf(file.meta ?? {}, path);
   const envId = opts.env ?? trainedOn;
   if (!envId) throw new UsageError(`checkpoint ${shown} does not say which env it was trained on: pass --env <id>`);
-  const env = makeEnv(envId);
+  const env = make(envId);
   try {
     checkEnvMatches(snapshot, shown, trainedOn, env, envId, opts.env !== undefined);
   } catch (err) {
