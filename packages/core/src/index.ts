@@ -20,8 +20,14 @@ export type {
   Policy,
   SerializedTensor,
   LearnerSnapshot,
+  LearnerBatch,
   Learner,
+  RewardInputs,
+  RewardBatch,
+  RewardModelSnapshot,
   RewardModel,
+  PlanningMetrics,
+  Planner,
   Logger,
 } from './types.js';
 export { resolveConfig, closestMatches, editDistance } from './config.js';

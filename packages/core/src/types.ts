@@ -123,8 +123,15 @@ export interface ActOptions {
   rng?: Rng;
 }
 
+/** Anything that picks actions: every learner and planner is one. */
 export interface Policy<O = Float32Array, A = Action> {
   act(observation: O, options?: ActOptions): A;
+  /**
+   * Forget what the policy kept from earlier steps of an episode (a planner's current plan, a
+   * recurrent state). Evaluation and data collection call it at the start of every episode,
+   * before the first `act`; a policy without such state leaves it out.
+   */
+  reset?(): void;
 }
 
 /** A tensor serialised to plain data, for checkpoints. */
@@ -147,19 +154,90 @@ export interface LearnerSnapshot {
   updates: number;
 }
 
-export interface Learner<O = Float32Array, A = Action> extends Policy<O, A> {
+/** The batches a learner can train on: transitions (Q-learning) or trajectory windows (sequence models). */
+export type LearnerBatch = TransitionBatch | WindowBatch;
+
+/**
+ * A policy that learns from batches of `B`: transitions by default, or trajectory windows for
+ * sequence models such as a diffusion planner (`Learner<WindowBatch>`).
+ */
+export interface Learner<B extends LearnerBatch = TransitionBatch, O = Float32Array, A = Action> extends Policy<O, A> {
   readonly algo: string;
   /** One gradient step on a batch; returns losses and diagnostics. */
-  update(batch: TransitionBatch): Metrics;
+  update(batch: B): Metrics;
   save(): LearnerSnapshot;
   load(snapshot: LearnerSnapshot): void;
   dispose(): void;
 }
 
-/** A learned reward, e.g. a success classifier (VICE, meta-NML). */
+/**
+ * What a reward model scores: `'observation'` (a success classifier on states, as in VICE and
+ * MURAL) or `'observation-action'` (a reward on state-action pairs).
+ */
+export type RewardInputs = 'observation' | 'observation-action';
+
+/**
+ * Rows for a reward model, row-major like a `TransitionBatch` (which is one). `actions` is
+ * needed by models whose `inputs` is `'observation-action'` and ignored by the others. Which
+ * observations a trainer passes (those of the transition or those it reaches) is its choice.
+ */
+export interface RewardBatch {
+  size: number;
+  observationDim: number;
+  observations: Float32Array;
+  actionDim?: number;
+  actions?: Float32Array;
+}
+
+/** Everything needed to resume a reward model exactly, in the layout of `LearnerSnapshot`. */
+export interface RewardModelSnapshot {
+  /** The kind of model, e.g. `'vice'`; `load` refuses a snapshot of another kind. */
+  kind: string;
+  inputs: RewardInputs;
+  config: unknown;
+  observationDim: number;
+  /** Present for `'observation-action'` models. */
+  actionDim?: number;
+  weights: Record<string, SerializedTensor>;
+  optimizers: Record<string, Record<string, SerializedTensor | number>>;
+  rng: RngState;
+  updates: number;
+}
+
+/**
+ * A learned reward, e.g. a success classifier (VICE, CNML, meta-NML as in MURAL). A trainer
+ * relabels every sampled batch with it, so rewards are never stale.
+ */
 export interface RewardModel {
-  rewards(observations: Float32Array, count: number): Float32Array;
-  update(positives: Float32Array, negatives: Float32Array): Metrics;
+  readonly kind: string;
+  /** Whether `rewards` and `update` read observations alone or observations with actions. */
+  readonly inputs: RewardInputs;
+  /** One reward per row of `batch` (`batch.size` values). */
+  rewards(batch: RewardBatch): Float32Array;
+  /** One training step on examples of success (`positives`) and of everything else (`negatives`). */
+  update(positives: RewardBatch, negatives: RewardBatch): Metrics;
+  save(): RewardModelSnapshot;
+  load(snapshot: RewardModelSnapshot): void;
+  /** Free the model's tensors; it cannot be used afterwards. */
+  dispose(): void;
+}
+
+/** The metrics every planner reports, beside its own. */
+export interface PlanningMetrics extends Metrics {
+  /** Wall-clock milliseconds spent planning since the last `reset()`. */
+  plan_ms: number;
+  /** Plans made since the last `reset()` (a planner may replan only every few steps). */
+  plans: number;
+}
+
+/**
+ * A policy that plans, e.g. a diffusion model that samples a trajectory and acts along it. It
+ * keeps its plan across steps, so `reset()` is required: call it at the start of every episode.
+ */
+export interface Planner<O = Float32Array, A = Action> extends Policy<O, A> {
+  reset(): void;
+  /** The time spent planning and the number of plans since the last `reset()`, and the planner's own figures. */
+  metrics(): PlanningMetrics;
 }
 
 /** Scalar metrics by step. */

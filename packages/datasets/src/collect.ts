@@ -31,7 +31,7 @@ export function envSpaces(env: Env<Float32Array, Action>): DatasetSpaces {
 
 /**
  * Run one episode (or its first `maxSteps` steps) and record it in Minari's layout. The env is
- * reset with `seed`; Box actions are clipped into the action space before they are stepped and
+ * reset with `seed`, then the policy (`policy.reset()` where it has one); Box actions are clipped into the action space before they are stepped and
  * recorded, so the data always lies in its space.
  */
 export function rolloutEpisode(
@@ -46,6 +46,7 @@ export function rolloutEpisode(
   let actions: Float32Array = new Float32Array(64 * ad);
   let rewards: Float32Array = new Float32Array(64);
   let { observation } = env.reset({ seed: options.seed });
+  policy.reset?.();
   checkObservation(env, observation, od, 0);
   observations.set(observation, 0);
   let steps = 0;

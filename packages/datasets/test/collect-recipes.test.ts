@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '@bellman/core';
+import { UsageError, type ActOptions } from '@bellman/core';
 import { make } from '@bellman/envs';
 import { collect, randomPolicy } from '../src/collect.js';
 import type { OfflineDataset } from '../src/offline.js';
@@ -35,6 +35,22 @@ describe('collect', () => {
     expect(bad).toEqual([]);
     expect(ds.statistics().terminals).toBeGreaterThan(0);
     expect(ds.statistics().timeouts).toBeGreaterThan(0);
+  });
+
+  it('resets a policy that keeps state at the start of every episode, before its first act', () => {
+    const calls: string[] = [];
+    const inner = biasedPolicy(0.7);
+    const policy = {
+      act: (obs: Float32Array, opts?: ActOptions) => {
+        calls.push(`act ${obs[1]}`);
+        return inner.act(obs, opts);
+      },
+      reset: () => calls.push('reset'),
+    };
+    const ds = collect(new LineWalkEnv({ maxSteps: 6 }), policy, { episodes: 5, seed: 4 });
+    const expected = [...ds.episodes()].flatMap((ep) => ['reset', ...Array.from({ length: ep.length }, (_, t) => `act ${t}`)]);
+    expect(calls).toEqual(expected);
+    expect(calls.filter((c) => c === 'reset')).toHaveLength(5);
   });
 
   it('is deterministic: same seed, same bytes; other seed, other data', () => {
