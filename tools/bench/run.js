@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Bellman benchmark harness: the standard training workloads of /work/shared/bench/WORKLOADS.md
-// (same names, same definitions), updates of the real learners (learner-*), the offline training
+// Bellman benchmark harness: the standard training workloads (defined in docs/performance.md, with
+// their PyTorch versions in torch_workloads.py beside this file), updates of the real learners (learner-*), the offline training
 // loop on a recipe dataset (train-*-cartpole), replay sampling and environment stepping.
 // Run after the root build: `npm run bench -- [--workload NAME ...] [--backend B] [--seconds S] [--torch]`.
 import { spawnSync } from 'node:child_process';
@@ -13,8 +13,11 @@ import * as tf from '@tensorflow/tfjs';
 import { Box, Discrete, Rng } from '@bellman/core';
 import { Adam, Mlp, initBackend, kernelOptions, setKernelOptions } from '@bellman/nn';
 
-const DEFAULT_TORCH_SCRIPT = process.env.BELLMAN_TORCH_REFERENCE ?? '/work/shared/bench/torch_reference.py';
-const DEFAULT_TORCH_LEARNERS_SCRIPT = process.env.BELLMAN_TORCH_LEARNERS ?? join(dirname(fileURLToPath(import.meta.url)), 'torch_learners.py');
+// The PyTorch references sit beside this file; python3 is looked up on PATH unless --python says otherwise.
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_TORCH_SCRIPT = process.env.BELLMAN_TORCH_REFERENCE ?? join(BENCH_DIR, 'torch_workloads.py');
+const DEFAULT_TORCH_LEARNERS_SCRIPT = process.env.BELLMAN_TORCH_LEARNERS ?? join(BENCH_DIR, 'torch_learners.py');
+const DEFAULT_PYTHON = 'python3';
 
 function usage() {
   return [
@@ -23,9 +26,9 @@ function usage() {
     '  --backend B         wasm | cpu | tensorflow | auto (default wasm)',
     '  --seconds S         timed seconds per workload (default 2)',
     '  --torch             also run the PyTorch references (each right after its Bellman workload) and print ratios',
-    '  --torch-script P    path of torch_reference.py (default $BELLMAN_TORCH_REFERENCE or ' + DEFAULT_TORCH_SCRIPT + ')',
+    '  --torch-script P    path of the training-workload reference (default $BELLMAN_TORCH_REFERENCE or ' + DEFAULT_TORCH_SCRIPT + ')',
     '  --torch-learners P  path of torch_learners.py, the learner-* reference (default $BELLMAN_TORCH_LEARNERS or ' + DEFAULT_TORCH_LEARNERS_SCRIPT + ')',
-    '  --python P          python interpreter for the reference (default /usr/bin/python3)',
+    '  --python P          python interpreter with PyTorch for the references (default ' + DEFAULT_PYTHON + ' on PATH)',
     '  --torch-plain-malloc  run PyTorch with glibc malloc as configured in the environment (default: mmap',
     '                      threshold raised to 16 MiB, which makes PyTorch 2-3x faster here; see docs/performance.md)',
     '  --ablation          time the training workloads under each kernel setting (stock tfjs first)',
@@ -42,7 +45,7 @@ function parseArgs(argv) {
     torch: false,
     torchScript: DEFAULT_TORCH_SCRIPT,
     torchLearnersScript: DEFAULT_TORCH_LEARNERS_SCRIPT,
-    python: '/usr/bin/python3',
+    python: DEFAULT_PYTHON,
     torchPlainMalloc: false,
     list: false,
     ablation: false,
@@ -353,7 +356,7 @@ const TRAIN_RECIPE = 'cartpole-mixed-v0';
 /**
  * The offline training loop on TRAIN_RECIPE, per step, batch sampling included, no evaluation.
  * d3rlpy: the per-step times of d3rlpy 2.8 on a 48k-transition CartPole-v1 dataset, batch 256,
- * one thread, as quoted in /work/shared/bench/WORKLOADS.md (not measured by this harness).
+ * one thread, as quoted in docs/performance.md (not measured by this harness).
  */
 const TRAIN_LOOPS = {
   'train-dqn-cartpole': { algo: 'dqn', d3rlpy: { algo: 'DQN', msPerStep: 8.8 } },
@@ -498,6 +501,7 @@ function runTorch(opts, script, names) {
   const args = [script, '--threads', '1', '--seconds', String(opts.seconds), '--workload', ...names];
   const res = spawnSync(opts.python, args, { encoding: 'utf8', env: torchEnvironment(opts) });
   if (res.error) return { error: `could not run ${opts.python}: ${res.error.message}` };
+  if (res.status !== 0 && /No module named '?torch/.test(res.stderr)) return { error: `${opts.python} has no PyTorch: pass --python with an interpreter that has it` };
   if (res.status !== 0) return { error: `${opts.python} ${script} exited with ${res.status}: ${lastLine(res.stderr)}` };
   const out = {};
   for (const line of res.stdout.split('\n')) {
@@ -686,7 +690,7 @@ function printTable(rows, torch, backend) {
   if (updates.length > 1) printColumns(updates);
   if (loops.length > 1) {
     console.log(`\noffline training loop on ${TRAIN_RECIPE} (OfflineTrainer, batch 256, sampling included, no evaluation)`);
-    console.log('d3rlpy figures are QUOTED from /work/shared/bench/WORKLOADS.md (d3rlpy 2.8, PyTorch CPU, one thread,');
+    console.log('d3rlpy figures are QUOTED in docs/performance.md (d3rlpy 2.8, PyTorch CPU, one thread,');
     console.log('48k-transition CartPole-v1 data), NOT measured here; ratio = d3rlpy ms/step / bellman ms/step (> 1: bellman faster)');
     printColumns(loops);
   }

@@ -13,8 +13,8 @@ terminals), batch 256, hidden [256, 256], the learners' default hyper-parameters
                         one actor pass per state set, one critic pass over data + proposals
   learner-iql           iql.ts: expectile 0.7 value loss, V-based TD loss, advantage-weighted Gaussian actor (beta 3)
 
-Run with Debian's python3 (apt-get install -y python3-torch libopenblas0-pthread):
-  /usr/bin/python3 tools/bench/torch_learners.py [--threads 1] [--seconds 3] [--workload NAME ...]
+Run with a python3 that has PyTorch (Debian's: apt-get install -y python3-torch libopenblas0-pthread):
+  python3 tools/bench/torch_learners.py [--threads 1] [--seconds 3] [--workload NAME ...]
 Prints one JSON line per workload: {"workload", "msPerUpdate", "updatesPerSec", "impl": "torch", "threads"}.
 """
 import argparse
@@ -348,19 +348,20 @@ WORKLOADS = {
 }
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def main(workloads=WORKLOADS, description=__doc__.split('\n')[0]):
+    """Time each workload named on the command line (default: all of `workloads`), one JSON line each."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--workload', nargs='*', default=list(WORKLOADS))
+    p.add_argument('--workload', nargs='*', default=list(workloads))
     p.add_argument('--seconds', type=float, default=3.0, help='timed seconds per workload')
     args = p.parse_args()
-    unknown = [w for w in args.workload if w not in WORKLOADS]
+    unknown = [w for w in args.workload if w not in workloads]
     if unknown:
-        p.error(f'unknown workload(s) {", ".join(unknown)} (known: {", ".join(WORKLOADS)})')
+        p.error(f'unknown workload(s) {", ".join(unknown)} (known: {", ".join(workloads)})')
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     for name in args.workload:
-        step = WORKLOADS[name]()
+        step = workloads[name]()
         # Warm-up as in the Bellman harness: at least 3 updates, up to a quarter of the timed seconds (1 s at most).
         warm_end = time.perf_counter() + min(1.0, args.seconds / 4)
         warm = 0
