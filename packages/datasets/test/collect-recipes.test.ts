@@ -94,17 +94,13 @@ describe('recipes', () => {
   it('names close recipes for an unknown name', () => {
     expect(() => recipeInfo('cartpole-mixd-v0')).toThrow(/unknown dataset recipe "cartpole-mixd-v0"; did you mean "cartpole-mixed-v0"/);
     expect(() => makeRecipe('pendulm-expert-v0')).toThrow(/did you mean "pendulum-expert-v0"/);
-    let err: unknown;
-    try {
-      recipeInfo('cartpole-mixd-v0');
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(UsageError);
-    const context = (err as UsageError).context;
-    expect(context.recipe).toBe('cartpole-mixd-v0');
-    expect((context.suggestions as string[])[0]).toBe('cartpole-mixed-v0');
-    expect(new Set(context.known as string[])).toEqual(new Set(listRecipes().map((r) => r.name)));
+    expect(() => recipeInfo('cartpole-mixd-v0')).toThrow(UsageError);
+    const known = listRecipes().map((r) => r.name);
+    expect(() => recipeInfo('cartpole-mixd-v0')).toThrow(
+      expect.objectContaining({
+        context: { recipe: 'cartpole-mixd-v0', suggestions: expect.arrayContaining(['cartpole-mixed-v0']), known: expect.arrayContaining(known) },
+      }),
+    );
   });
 
   it('generates deterministically from the seed', () => {

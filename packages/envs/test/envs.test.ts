@@ -33,17 +33,10 @@ describe('make and the registry', () => {
   it('suggests the closest id for an unknown one', () => {
     expect(() => make('CartPole-v0')).toThrow(/Unknown environment id "CartPole-v0"; did you mean "CartPole-v1"\? Known ids: .*Acrobot-v1/);
     expect(() => make('Zzzzzzzzzzzzzz')).toThrow(/Unknown environment id "Zzzzzzzzzzzzzz"\. Known ids: CartPole-v1/);
-    let err: unknown;
-    try {
-      make('CartPole-v0');
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(UsageError);
-    const { envId, suggestions, known } = (err as UsageError).context;
-    expect(envId).toBe('CartPole-v0');
-    expect(suggestions).toEqual(['CartPole-v1']);
-    expect(known).toEqual(expect.arrayContaining(IDS));
+    expect(() => make('CartPole-v0')).toThrow(UsageError);
+    expect(() => make('CartPole-v0')).toThrow(
+      expect.objectContaining({ context: { envId: 'CartPole-v0', suggestions: ['CartPole-v1'], known: expect.arrayContaining(IDS) } }),
+    );
   });
 
   it('rejects a bad time limit, unknown options and duplicate registrations', () => {
