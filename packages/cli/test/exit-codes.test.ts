@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BellmanError, CheckpointError, ConfigError, DatasetError, UsageError } from '@bellman/core';
@@ -64,5 +64,13 @@ const built = existsSync(join(dirname(binFile), '..', 'dist', 'bin.js'));
     });
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/^bellman: error: Unknown environment id "CartPole-v0"; did you mean "CartPole-v1"\? Known ids: [^\n]*\n$/);
+  });
+
+  it('exits 2 with one line for a file that is not a checkpoint, which @bellman/core throws as a CheckpointError', () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'not-json.json'), 'checkpoint? no');
+    const res = spawnSync(process.execPath, [binFile, 'eval', 'not-json.json', '--backend', 'cpu'], { cwd, encoding: 'utf8' });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/^bellman: error: checkpoint \S*not-json\.json is not valid JSON \(truncated or not a Bellman checkpoint\)\n$/);
   });
 });
