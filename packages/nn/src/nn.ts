@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { decodeBase64, encodeBase64 } from '@bellman/core';
 import type { Metrics, Rng, SerializedTensor } from '@bellman/core';
 import { ADAM_KERNEL, DENSE_KERNEL, LERP_KERNEL, hasFusedKernel } from './kernels.js';
+import { param } from './module.js';
+import type { Module, ParamRecord } from './module.js';
+import { assignSerialized, serializeTensor, variableFrom } from './tensors.js';
 
 export type Activation = 'relu' | 'tanh' | 'linear' | 'elu';
 
@@ -12,16 +14,6 @@ export interface MlpConfig {
   activation?: Activation;
   /** Applied to the output layer; 'linear' by default. */
   outputActivation?: Activation;
-}
-
-/**
- * A variable initialised from `initial`, which it takes over: `tf.variable` keeps its own
- * reference to the data, so the initial handle is disposed here rather than leaked.
- */
-export function variableFrom(initial: tf.Tensor, trainable = true, name?: string): tf.Variable {
-  const variable = tf.variable(initial, trainable, name);
-  initial.dispose();
-  return variable;
 }
 
 function uniformTensor(rng: Rng, shape: [number, number] | [number], bound: number, name: string): tf.Variable {
@@ -38,7 +30,7 @@ let mlpCounter = 0;
  * of the last linear layer, which feature regularizers (DR3) and diagnostics need.
  * Initialisation follows PyTorch's nn.Linear: weights and biases ~ U(-1/sqrt(fanIn), 1/sqrt(fanIn)).
  */
-export class Mlp {
+export class Mlp implements Module<tf.Tensor2D, tf.Tensor2D> {
   readonly config: Required<MlpConfig>;
   readonly weights: tf.Variable[] = [];
   readonly biases: tf.Variable[] = [];
@@ -78,21 +70,50 @@ export class Mlp {
 
   /** phi(x): activations of the last hidden layer, [batch, featureDim]. */
   features(x: tf.Tensor2D): tf.Tensor2D {
-    let h = x;
-    for (let i = 0; i < this.weights.length - 1; i++) {
-      h = dense(h, this.weights[i]!, this.biases[i]!, this.config.activation);
-    }
-    return h;
+    return this.layers(this.weights, this.biases, x, 0, this.weights.length - 1);
   }
 
   /** The last linear layer (and output activation) applied to features. */
   head(phi: tf.Tensor2D): tf.Tensor2D {
     const last = this.weights.length - 1;
-    return dense(phi, this.weights[last]!, this.biases[last]!, this.config.outputActivation);
+    return this.layers(this.weights, this.biases, phi, last, last + 1);
   }
 
   forward(x: tf.Tensor2D): tf.Tensor2D {
     return this.head(this.features(x));
+  }
+
+  /** Layers `from` to `to - 1` on the given weights; the last layer takes the output activation. */
+  private layers(weights: tf.Tensor[], biases: tf.Tensor[], x: tf.Tensor2D, from: number, to: number): tf.Tensor2D {
+    const last = this.weights.length - 1;
+    let h = x;
+    for (let i = from; i < to; i++) h = dense(h, weights[i]!, biases[i]!, i === last ? this.config.outputActivation : this.config.activation);
+    return h;
+  }
+
+  /**
+   * The variables under Module names: `layers.<i>.weight` ([in, out], the transpose of PyTorch's
+   * nn.Linear weight) and `layers.<i>.bias`.
+   */
+  namedVariables(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    this.weights.forEach((w, i) => {
+      out.set(`layers.${i}.weight`, w);
+      out.set(`layers.${i}.bias`, this.biases[i]!);
+    });
+    return out;
+  }
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    return this.forward(x);
+  }
+
+  /** forward(x) on explicit weights keyed as in namedVariables(), e.g. MAML's adapted ones. */
+  applyWith(params: ParamRecord, x: tf.Tensor2D): tf.Tensor2D {
+    const n = this.weights.length;
+    const weights = Array.from({ length: n }, (_, i) => param(params, `layers.${i}.weight`, `Mlp ${this.name}`));
+    const biases = Array.from({ length: n }, (_, i) => param(params, `layers.${i}.bias`, `Mlp ${this.name}`));
+    return this.layers(weights, biases, x, 0, n);
   }
 
   forwardWithFeatures(x: tf.Tensor2D): { output: tf.Tensor2D; features: tf.Tensor2D } {
@@ -117,17 +138,7 @@ export class Mlp {
         throw new Error(`Mlp ${this.name}: cannot copy from ${other.name}: variable ${i} has shape [${source.shape}], expected [${target.shape}]`);
       }
     }
-    const fused = tau !== 1 && hasFusedKernel(LERP_KERNEL);
-    tf.tidy(() => {
-      for (let i = 0; i < mine.length; i++) {
-        const target = mine[i]!;
-        const source = theirs[i]!;
-        if (tau === 1) target.assign(source);
-        else if (fused && target.dtype === 'float32' && source.dtype === 'float32') {
-          target.assign(tf.engine().runKernel(LERP_KERNEL, { target, source }, { tau }) as tf.Tensor);
-        } else target.assign(tf.add(tf.mul(source, tau), tf.mul(target, 1 - tau)));
-      }
-    });
+    lerpVariables(mine, theirs, tau);
   }
 
   /** Weights by name, serialised. */
@@ -148,9 +159,32 @@ export class Mlp {
     });
   }
 
+  /** Module's load: reads what serialize() wrote (its `<name>/<i>` keys, the checkpoint format). */
+  load(weights: Record<string, SerializedTensor>): void {
+    this.deserialize(weights);
+  }
+
   dispose(): void {
     for (const v of this.variables) v.dispose();
   }
+}
+
+/**
+ * target <- tau * source + (1 - tau) * target for each pair (shapes already checked), in one
+ * fused kernel per pair where the backend has it; tau = 1 copies.
+ */
+export function lerpVariables(targets: tf.Variable[], sources: tf.Tensor[], tau: number): void {
+  const fused = tau !== 1 && hasFusedKernel(LERP_KERNEL);
+  tf.tidy(() => {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
+      const source = sources[i]!;
+      if (tau === 1) target.assign(source);
+      else if (fused && target.dtype === 'float32' && source.dtype === 'float32') {
+        target.assign(tf.engine().runKernel(LERP_KERNEL, { target, source }, { tau }) as tf.Tensor);
+      } else target.assign(tf.add(tf.mul(source, tau), tf.mul(target, 1 - tau)));
+    }
+  });
 }
 
 /**
@@ -340,26 +374,3 @@ export class Adam {
     for (const x of [...this.m, ...this.v]) x.dispose();
   }
 }
-
-export function serializeTensor(t: tf.Tensor): SerializedTensor {
-  const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
-  const data = t.dataSync() as Float32Array | Int32Array;
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return { shape: [...t.shape], dtype, data: encodeBase64(bytes) };
-}
-
-export function deserializeTensor(s: SerializedTensor): tf.Tensor {
-  const bytes = decodeBase64(s.data);
-  const values = s.dtype === 'int32' ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) : new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return tf.tensor(values, s.shape, s.dtype);
-}
-
-function assignSerialized(variable: tf.Variable, s: SerializedTensor, key: string): void {
-  if (s.shape.length !== variable.shape.length || s.shape.some((d, i) => d !== variable.shape[i])) {
-    throw new Error(`checkpoint weight "${key}" has shape [${s.shape}], the model expects [${variable.shape}]`);
-  }
-  const t = deserializeTensor(s);
-  variable.assign(t);
-  t.dispose();
-}
-

@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Activations beyond dense()'s relu / tanh / elu / linear, written with ops that every backend
+ * runs and differentiates, twice over (so they serve second-order MAML too).
+ */
+
+/** Mish (Misra 2019): x tanh(softplus(x)), as PyTorch's nn.Mish; Diffuser's U-Net uses it. */
+export function mish<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => tf.mul(x, tf.tanh(tf.softplus(x)))) as T;
+}
+
+/** SiLU (swish): x sigmoid(x), as PyTorch's nn.SiLU. */
+export function silu<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => tf.mul(x, tf.sigmoid(x))) as T;
+}
+
+/**
+ * GELU, the exact form PyTorch's nn.GELU() uses by default: x Phi(x) = x (1 + erf(x / sqrt 2)) / 2,
+ * not the tanh approximation. tfjs registers erf's gradient (2 / sqrt(pi) exp(-x^2)) for every
+ * backend; its cpu kernel evaluates erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7,
+ * under float32 rounding at these magnitudes).
+ */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1))) as T;
+}
+
+/** Every activation by name: dense()'s four and the ones above. */
+export type ActivationName = 'relu' | 'tanh' | 'linear' | 'elu' | 'mish' | 'silu' | 'gelu';
+
+export function activate<T extends tf.Tensor>(x: T, name: ActivationName): T {
+  switch (name) {
+    case 'relu':
+      return tf.relu(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'elu':
+      return tf.elu(x);
+    case 'linear':
+      return x;
+    case 'mish':
+      return mish(x);
+    case 'silu':
+      return silu(x);
+    case 'gelu':
+      return gelu(x);
+  }
+}
