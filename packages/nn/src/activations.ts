@@ -25,6 +25,30 @@ export function gelu<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1))) as T;
 }
 
+/**
+ * The maximum over the last axis (kept), computed inside a custom gradient whose gradient is
+ * zero, so that no tape records its comparison mask.
+ */
+const constantRowMax = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return { value: tf.max(x, -1, true), gradFunc: (_: tf.Tensor, saved: tf.Tensor[]) => tf.zerosLike(saved[0]!) };
+});
+
+/**
+ * log softmax over the last axis: (x - m) - log(sum(exp(x - m))) with m the row maximum held
+ * constant (the result does not depend on it). tf.logSoftmax is a custom gradient whose gradient
+ * reads its saved output, and tf.logSumExp differentiates its maximum through a comparison;
+ * gradients of either cannot be differentiated again in tfjs (see second-order.ts). This form
+ * can, for classification losses inside MAML's inner step.
+ */
+export function logSoftmax<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => {
+    const shifted = tf.sub(x, constantRowMax(x));
+    return tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
+  }) as T;
+}
+
 /** Every activation by name: dense()'s four and the ones above. */
 export type ActivationName = 'relu' | 'tanh' | 'linear' | 'elu' | 'mish' | 'silu' | 'gelu';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamRecord } from './module.js';
+import { registerSecondOrderGradients } from './second-order.js';
 
 /** The value of a scalar loss of explicit parameter tensors and its gradient with respect to each. */
 export interface ValueAndGrads {
@@ -11,10 +12,12 @@ export interface ValueAndGrads {
  * d loss / d params for tensors that need not be Variables (tfjs's tf.grads over the record's
  * entries). A parameter the loss does not reach gets a zero gradient. Called while an outer
  * gradient is being recorded, the computation of these gradients is itself recorded, so the
- * outer gradient differentiates through them (second order); every op Bellman's layers use has
- * a differentiable gradient in tfjs.
+ * outer gradient differentiates through them (second order). The first call registers
+ * registerSecondOrderGradients(), without which tfjs drops the second-order terms through tanh,
+ * sigmoid, exp, elu and softmax.
  */
 export function valueAndGrads(lossFn: (params: ParamRecord) => tf.Scalar, params: ParamRecord): ValueAndGrads {
+  registerSecondOrderGradients();
   const names = Object.keys(params);
   if (names.length === 0) throw new Error('valueAndGrads: no parameters given');
   const xs = names.map((n) => params[n]!);
