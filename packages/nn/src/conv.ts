@@ -33,6 +33,12 @@ function checkOptions(owner: string, stride: number, padding: number, dilation: 
   if (!Number.isInteger(padding) || padding < 0) throw new RangeError(`${owner}: padding must be a non-negative integer, got ${padding}`);
 }
 
+function checkOutputPadding(owner: string, outputPadding: number, stride: number, dilation: number): void {
+  if (!Number.isInteger(outputPadding) || outputPadding < 0 || outputPadding >= Math.max(stride, dilation)) {
+    throw new RangeError(`${owner}: outputPadding must be an integer in [0, max(stride, dilation)) = [0, ${Math.max(stride, dilation)}), got ${outputPadding}`);
+  }
+}
+
 function checkShapes(owner: string, x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): void {
   if (x.rank !== 3 || w.rank !== 3) throw new Error(`${owner}: expected input [batch, length, channels] and kernel [k, in, out], got [${x.shape}] and [${w.shape}]`);
   if (x.shape[2] !== w.shape[1]) throw new Error(`${owner}: input has ${x.shape[2]} channels, the kernel [${w.shape}] expects ${w.shape[1]}`);
@@ -106,9 +112,7 @@ export interface ConvTranspose1dOptions extends Conv1dOptions {
 export function convTranspose1d(x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor1D | null, options: ConvTranspose1dOptions = {}): tf.Tensor3D {
   const { stride = 1, padding = 0, dilation = 1, outputPadding = 0 } = options;
   checkOptions('convTranspose1d', stride, padding, dilation);
-  if (!Number.isInteger(outputPadding) || outputPadding < 0 || outputPadding >= Math.max(stride, dilation)) {
-    throw new RangeError(`convTranspose1d: outputPadding must be an integer in [0, max(stride, dilation)) = [0, ${Math.max(stride, dilation)}), got ${outputPadding}`);
-  }
+  checkOutputPadding('convTranspose1d', outputPadding, stride, dilation);
   checkShapes('convTranspose1d', x, w, b);
   const [batch, length, channels] = x.shape;
   const span = dilation * (w.shape[0] - 1);
@@ -192,6 +196,7 @@ export class ConvTranspose1d extends Layer<tf.Tensor3D, tf.Tensor3D> {
     checkChannels('ConvTranspose1d', config);
     this.config = { stride: 1, padding: 0, dilation: 1, outputPadding: 0, bias: true, ...config };
     checkOptions('ConvTranspose1d', this.config.stride, this.config.padding, this.config.dilation);
+    checkOutputPadding('ConvTranspose1d', this.config.outputPadding, this.config.stride, this.config.dilation);
     const { inChannels, outChannels, kernelSize } = this.config;
     const bound = 1 / Math.sqrt(outChannels * kernelSize);
     this.variables.set('weight', uniformVariable(rng, [kernelSize, inChannels, outChannels], bound, 'convTranspose1d/weight'));
