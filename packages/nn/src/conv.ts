@@ -151,6 +151,18 @@ function checkChannels(owner: string, config: { inChannels: number; outChannels:
   positiveInteger(config.kernelSize, 'kernelSize', owner);
 }
 
+/** `weight` [kernelSize, inChannels, outChannels] and `bias` from U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
+function addKernelVariables(own: Map<string, tf.Variable>, rng: Rng, config: Required<Conv1dConfig>, fanIn: number, label: string): void {
+  const { kernelSize, inChannels, outChannels } = config;
+  const bound = 1 / Math.sqrt(fanIn);
+  own.set('weight', uniformVariable(rng, [kernelSize, inChannels, outChannels], bound, `${label}/weight`));
+  if (config.bias) own.set('bias', uniformVariable(rng, [outChannels], bound, `${label}/bias`));
+}
+
+function kernelAndBias(params: ParamRecord, hasBias: boolean, owner: string): { w: tf.Tensor3D; b: tf.Tensor1D | null } {
+  return { w: param(params, 'weight', owner) as tf.Tensor3D, b: hasBias ? (param(params, 'bias', owner) as tf.Tensor1D) : null };
+}
+
 /**
  * A Conv1d layer: variables `weight` [kernelSize, inChannels, outChannels] and `bias`
  * [outChannels], initialised as PyTorch's nn.Conv1d, U(-1/sqrt(fanIn), 1/sqrt(fanIn)) with
@@ -158,26 +170,18 @@ function checkChannels(owner: string, config: { inChannels: number; outChannels:
  */
 export class Conv1d extends Layer<tf.Tensor3D, tf.Tensor3D> {
   readonly config: Required<Conv1dConfig>;
-  private readonly variables = new Map<string, tf.Variable>();
 
   constructor(config: Conv1dConfig, rng: Rng) {
     super();
     checkChannels('Conv1d', config);
     this.config = { stride: 1, padding: 0, dilation: 1, bias: true, ...config };
     checkOptions('Conv1d', this.config.stride, this.config.padding, this.config.dilation);
-    const { inChannels, outChannels, kernelSize } = this.config;
-    const bound = 1 / Math.sqrt(inChannels * kernelSize);
-    this.variables.set('weight', uniformVariable(rng, [kernelSize, inChannels, outChannels], bound, 'conv1d/weight'));
-    if (this.config.bias) this.variables.set('bias', uniformVariable(rng, [outChannels], bound, 'conv1d/bias'));
-  }
-
-  namedVariables(): Map<string, tf.Variable> {
-    return new Map(this.variables);
+    const { inChannels, kernelSize } = this.config;
+    addKernelVariables(this.own, rng, this.config, inChannels * kernelSize, 'conv1d');
   }
 
   applyWith(params: ParamRecord, x: tf.Tensor3D): tf.Tensor3D {
-    const w = param(params, 'weight', 'Conv1d') as tf.Tensor3D;
-    const b = this.config.bias ? (param(params, 'bias', 'Conv1d') as tf.Tensor1D) : null;
+    const { w, b } = kernelAndBias(params, this.config.bias, 'Conv1d');
     return conv1d(x, w, b, this.config);
   }
 }
@@ -189,7 +193,6 @@ export class Conv1d extends Layer<tf.Tensor3D, tf.Tensor3D> {
  */
 export class ConvTranspose1d extends Layer<tf.Tensor3D, tf.Tensor3D> {
   readonly config: Required<ConvTranspose1dConfig>;
-  private readonly variables = new Map<string, tf.Variable>();
 
   constructor(config: ConvTranspose1dConfig, rng: Rng) {
     super();
@@ -197,19 +200,12 @@ export class ConvTranspose1d extends Layer<tf.Tensor3D, tf.Tensor3D> {
     this.config = { stride: 1, padding: 0, dilation: 1, outputPadding: 0, bias: true, ...config };
     checkOptions('ConvTranspose1d', this.config.stride, this.config.padding, this.config.dilation);
     checkOutputPadding('ConvTranspose1d', this.config.outputPadding, this.config.stride, this.config.dilation);
-    const { inChannels, outChannels, kernelSize } = this.config;
-    const bound = 1 / Math.sqrt(outChannels * kernelSize);
-    this.variables.set('weight', uniformVariable(rng, [kernelSize, inChannels, outChannels], bound, 'convTranspose1d/weight'));
-    if (this.config.bias) this.variables.set('bias', uniformVariable(rng, [outChannels], bound, 'convTranspose1d/bias'));
-  }
-
-  namedVariables(): Map<string, tf.Variable> {
-    return new Map(this.variables);
+    const { outChannels, kernelSize } = this.config;
+    addKernelVariables(this.own, rng, this.config, outChannels * kernelSize, 'convTranspose1d');
   }
 
   applyWith(params: ParamRecord, x: tf.Tensor3D): tf.Tensor3D {
-    const w = param(params, 'weight', 'ConvTranspose1d') as tf.Tensor3D;
-    const b = this.config.bias ? (param(params, 'bias', 'ConvTranspose1d') as tf.Tensor1D) : null;
+    const { w, b } = kernelAndBias(params, this.config.bias, 'ConvTranspose1d');
     return convTranspose1d(x, w, b, this.config);
   }
 }

@@ -21,7 +21,6 @@ export interface DenseConfig {
  */
 export class Dense extends Layer {
   readonly config: Required<DenseConfig>;
-  private readonly variables = new Map<string, tf.Variable>();
 
   constructor(config: DenseConfig, rng: Rng) {
     super();
@@ -30,12 +29,8 @@ export class Dense extends Layer {
     }
     this.config = { activation: 'linear', ...config };
     const bound = 1 / Math.sqrt(config.inputDim);
-    this.variables.set('weight', uniformVariable(rng, [config.inputDim, config.outputDim], bound, 'dense/weight'));
-    this.variables.set('bias', uniformVariable(rng, [config.outputDim], bound, 'dense/bias'));
-  }
-
-  namedVariables(): Map<string, tf.Variable> {
-    return new Map(this.variables);
+    this.own.set('weight', uniformVariable(rng, [config.inputDim, config.outputDim], bound, 'dense/weight'));
+    this.own.set('bias', uniformVariable(rng, [config.outputDim], bound, 'dense/bias'));
   }
 
   applyWith(params: ParamRecord, x: tf.Tensor): tf.Tensor {

@@ -93,12 +93,18 @@ export function constantVariable(shape: number[], value: number, label: string):
 }
 
 /**
- * The shared part of a module whose weights are its own variables: apply, serialise, load and
- * dispose follow from `namedVariables` and `applyWith`.
+ * The shared part of a module: apply, serialise, load and dispose follow from `namedVariables`
+ * and `applyWith`. A layer keeps its own variables in `own`; a composite overrides
+ * `namedVariables` to gather its children's.
  */
 export abstract class Layer<X extends tf.Tensor = tf.Tensor, Y extends tf.Tensor = tf.Tensor> implements Module<X, Y> {
-  abstract namedVariables(): Map<string, tf.Variable>;
+  protected readonly own = new Map<string, tf.Variable>();
+
   abstract applyWith(params: ParamRecord, x: X): Y;
+
+  namedVariables(): Map<string, tf.Variable> {
+    return new Map(this.own);
+  }
 
   apply(x: X): Y {
     return this.applyWith(paramsOf(this), x);
@@ -133,7 +139,7 @@ export class Sequential extends Layer {
     return this.steps.flatMap((s, i) => (typeof s === 'function' ? [] : [[String(i), s] as const]));
   }
 
-  namedVariables(): Map<string, tf.Variable> {
+  override namedVariables(): Map<string, tf.Variable> {
     return childVariables(this.modules());
   }
 

@@ -10,6 +10,12 @@ function standardise(x: tf.Tensor, axes: number[], eps: number): tf.Tensor {
   return tf.mul(centred, tf.rsqrt(tf.add(variance, eps)));
 }
 
+/** A learned scale `weight` (ones) and shift `bias` (zeros) per feature, PyTorch's affine initialisation. */
+function addAffineVariables(own: Map<string, tf.Variable>, size: number, label: string): void {
+  own.set('weight', constantVariable([size], 1, `${label}/weight`));
+  own.set('bias', constantVariable([size], 0, `${label}/bias`));
+}
+
 function affine(y: tf.Tensor, params: ParamRecord, owner: string): tf.Tensor {
   return tf.add(tf.mul(y, param(params, 'weight', owner)), param(params, 'bias', owner));
 }
@@ -30,7 +36,6 @@ export interface GroupNormConfig {
  */
 export class GroupNorm extends Layer {
   readonly config: Required<GroupNormConfig>;
-  private readonly variables = new Map<string, tf.Variable>();
 
   constructor(config: GroupNormConfig) {
     super();
@@ -39,14 +44,7 @@ export class GroupNorm extends Layer {
       throw new RangeError(`GroupNorm: channels (${channels}) must be a positive multiple of groups (${groups})`);
     }
     this.config = { eps: 1e-5, affine: true, ...config };
-    if (this.config.affine) {
-      this.variables.set('weight', constantVariable([channels], 1, 'groupNorm/weight'));
-      this.variables.set('bias', constantVariable([channels], 0, 'groupNorm/bias'));
-    }
-  }
-
-  namedVariables(): Map<string, tf.Variable> {
-    return new Map(this.variables);
+    if (this.config.affine) addAffineVariables(this.own, channels, 'groupNorm');
   }
 
   applyWith(params: ParamRecord, x: tf.Tensor): tf.Tensor {
@@ -73,20 +71,12 @@ export interface LayerNormConfig {
 /** Layer normalisation over the last axis, as PyTorch's nn.LayerNorm(features). */
 export class LayerNorm extends Layer {
   readonly config: Required<LayerNormConfig>;
-  private readonly variables = new Map<string, tf.Variable>();
 
   constructor(config: LayerNormConfig) {
     super();
     if (!Number.isInteger(config.features) || config.features <= 0) throw new RangeError(`LayerNorm: features must be a positive integer, got ${config.features}`);
     this.config = { eps: 1e-5, affine: true, ...config };
-    if (this.config.affine) {
-      this.variables.set('weight', constantVariable([config.features], 1, 'layerNorm/weight'));
-      this.variables.set('bias', constantVariable([config.features], 0, 'layerNorm/bias'));
-    }
-  }
-
-  namedVariables(): Map<string, tf.Variable> {
-    return new Map(this.variables);
+    if (this.config.affine) addAffineVariables(this.own, config.features, 'layerNorm');
   }
 
   applyWith(params: ParamRecord, x: tf.Tensor): tf.Tensor {

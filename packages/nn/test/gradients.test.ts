@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@bellman/core';
-import { Conv1d, ConvTranspose1d, Dense, GroupNorm, LayerNorm, Sequential, gelu, initBackend, mish, paramsOf, silu, sinusoidalEmbedding } from '../src/index.js';
+import { Conv1d, ConvTranspose1d, Dense, GroupNorm, LayerNorm, Sequential, initBackend, mish, paramsOf, sinusoidalEmbedding } from '../src/index.js';
 import type { Module, ParamRecord } from '../src/index.js';
-import { gradientMismatches, waveTensor, weightedSum } from './helpers.js';
+import { gradientMismatches, waveTensor, weightedSum, ACTIVATIONS } from './helpers.js';
 
 /**
  * Gradients of every layer, with respect to its weights and its input, against central finite
@@ -82,11 +82,7 @@ describe.each(['cpu', 'wasm'] as const)('gradients match finite differences on %
     module.dispose();
   });
 
-  it.each([
-    ['mish', mish],
-    ['silu', silu],
-    ['gelu', gelu],
-  ] as const)('%s', (_, fn) => {
+  it.each(ACTIVATIONS)('%s', (_, fn) => {
     const x = tf.linspace(-4, 4, 17);
     expect(gradientMismatches((p) => weightedSum(fn(p.x!)), { x })).toEqual([]);
   });

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { valueAndGrads } from '../src/index.js';
+import { gelu, mish, silu, valueAndGrads } from '../src/index.js';
 import type { ParamRecord } from '../src/index.js';
+
+/** The activations nn adds, by the names the reference script prints. */
+export const ACTIVATIONS = [
+  ['mish', mish],
+  ['silu', silu],
+  ['gelu', gelu],
+] as const;
 
 /** The deterministic inputs of test/reference/layers_reference.py: offset + scale sin(1.7 i + seed). */
 export function wave(n: number, seed: number, scale = 1, offset = 0): Float32Array {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@bellman/core';
-import { Conv1d, ConvTranspose1d, GroupNorm, LayerNorm, conv1d, convTranspose1d, gelu, initBackend, mish, paramsOf, silu, sinusoidalEmbedding } from '../src/index.js';
-import { maxAbsDiff, parseReference, wave, waveTensor } from './helpers.js';
+import { Conv1d, ConvTranspose1d, GroupNorm, LayerNorm, conv1d, convTranspose1d, initBackend, paramsOf, sinusoidalEmbedding } from '../src/index.js';
+import { maxAbsDiff, parseReference, wave, waveTensor, ACTIVATIONS } from './helpers.js';
 
 /**
  * Outputs against PyTorch in float64. The numbers below are the output of
@@ -99,11 +99,7 @@ describe.each(['cpu', 'wasm'] as const)('layers match PyTorch (float64) on %s', 
     norm.dispose();
   });
 
-  it.each([
-    ['mish', mish],
-    ['silu', silu],
-    ['gelu', gelu],
-  ] as const)('%s on [-5, 5]', (name, fn) => {
+  it.each(ACTIVATIONS)('%s on [-5, 5]', (name, fn) => {
     const x = tf.linspace(-5, 5, 21);
     expect(maxAbsDiff(fn(x).dataSync(), expected(name))).toBeLessThan(TOL);
   });
