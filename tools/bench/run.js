@@ -280,6 +280,14 @@ async function loadQLearning() {
   }
 }
 
+async function loadTraining() {
+  try {
+    return await import('@bellman/training');
+  } catch (err) {
+    throw new Skip(`@bellman/training cannot be imported (${firstLine(err)}); build it first`);
+  }
+}
+
 /** Throws Skip when the built @bellman/q-learning has no algorithm of this name. */
 function requireAlgorithm(qLearning, algo) {
   const known = qLearning.listAlgorithms().map((a) => a.algo);
@@ -405,7 +413,7 @@ function trainLoop({ algo }) {
     /** Run OfflineTrainer (no env: no evaluation) until `seconds` have passed and at least `minSteps` were taken. */
     const runFor = async (seconds, minSteps) => {
       let deadline = Infinity;
-      const trainer = new qLearning.OfflineTrainer({
+      const trainer = new training.OfflineTrainer({
         learner,
         dataset,
         steps: 1_000_000_000,

@@ -19,7 +19,8 @@ import { Rng } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
 import { makeRecipe } from '@bellman/datasets';
 import { make } from '@bellman/envs';
-import { OfflineTrainer, OnlineTrainer, createLearner, getLearnerDefinition } from '@bellman/q-learning';
+import { createLearner, getLearnerDefinition } from '@bellman/q-learning';
+import { OfflineTrainer, OnlineTrainer } from '@bellman/training';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RESULTS_DIR = join(ROOT, 'docs', 'benchmarks');

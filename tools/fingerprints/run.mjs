@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '@bellman/nn';
 import { makeRecipe } from '@bellman/datasets';
 import { make } from '@bellman/envs';
-import { OfflineTrainer, OnlineTrainer, createLearner } from '@bellman/q-learning';
+import { createLearner } from '@bellman/q-learning';
+import { OfflineTrainer, OnlineTrainer } from '@bellman/training';
 
 const BASELINE = join(dirname(fileURLToPath(import.meta.url)), 'baseline.json');
 const UPDATES = 25;

@@ -3,14 +3,24 @@ import { join } from 'node:path';
 import { closestMatches, type Action, type Env, type Learner, type Space } from '@bellman/core';
 import { CsvLogger, JsonlLogger, MultiLogger, readJsonlMetrics, writeFileAtomic } from '@bellman/core/node';
 import { make } from '@bellman/envs';
-import { DivergenceError, TRAINER_DEFAULTS, createLearner, listAlgorithms, type TrainerEvent, type TrainerSummary } from '@bellman/q-learning';
-import { OfflineTrainer, OnlineTrainer } from '@bellman/q-learning/node';
+import { createLearner, listAlgorithms } from '@bellman/q-learning';
+import {
+  DivergenceError,
+  OfflineTrainer,
+  OnlineTrainer,
+  TRAINER_DEFAULTS,
+  watchInterrupts,
+  type InterruptWatch,
+  type StopSignal,
+  type TrainerEvent,
+  type TrainerSummary,
+} from '@bellman/training/node';
 import type { BackendChoice } from './args.js';
 import type { CommandContext } from './context.js';
 import { resolveDataset, type ResolvedDataset } from './datasets.js';
 import { DEFAULT_CHECKPOINT_EVERY } from './defaults.js';
 import { UsageError, fromUserInput } from './errors.js';
-import { resumeCommand, watchInterrupts, type InterruptWatch, type StopSignal } from './interrupt.js';
+import { resumeCommand } from './interrupt.js';
 import { checkOutputDirectory } from './paths.js';
 import { cutMetrics, planResume, removeStaleTempFiles } from './run-folder.js';
 import type { Reporter } from './io.js';

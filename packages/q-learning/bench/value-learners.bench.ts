@@ -8,7 +8,8 @@
 import { initBackend } from '@bellman/nn';
 import { makeRecipe } from '@bellman/datasets';
 import { make } from '@bellman/envs';
-import { OfflineTrainer, OnlineTrainer, createLearner } from '../src/index.js';
+import { OfflineTrainer, OnlineTrainer } from '@bellman/training';
+import { createLearner } from '../src/index.js';
 
 const env = process.env;
 const seed = Number(env.SEED ?? 0);

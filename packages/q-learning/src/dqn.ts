@@ -7,7 +7,7 @@
  *   y = r + gamma^n (1 - d) Q_target(s', a*),   a* = argmax_a Q(s', a) (double) or argmax_a Q_target(s', a)
  *   loss = mean_i l(Q(s_i, a_i) - y_i) + sum of regularizer penalties,   l = Huber (delta 1) or x^2 / 2
  * With nStep > 1, r is the discounted sum of n rewards and s' the n-th next observation: the
- * OnlineTrainer aggregates transitions so (see n-step.ts). Offline data is one-step: keep nStep 1.
+ * OnlineTrainer of @bellman/training aggregates transitions so (NStepLearner). Offline data is one-step: keep nStep 1.
  *
  * Regularized features (DR3, feature probes): phi(s, a) = the Q-network's penultimate features at
  * s (for the dueling head, the shared features under the value and advantage heads) and
@@ -27,7 +27,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, type ActOptions, type Action, type ConfigSchema, type Metrics, type Rng } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
-import { BaseLearner, learnerSpec, type EnvStepAware, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import type { EnvStepAware, NStepLearner } from '@bellman/training';
+import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, argmax, floatOneHot, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
 
 /** What every discrete Q-network learner (DQN, discrete CQL) is configured with. */
@@ -330,7 +331,7 @@ export abstract class DiscreteQLearner<C extends QNetworkConfig> extends BaseLea
   }
 }
 
-export class DQN extends DiscreteQLearner<DQNConfig> implements EnvStepAware {
+export class DQN extends DiscreteQLearner<DQNConfig> implements EnvStepAware, NStepLearner {
   private envStep = 0;
 
   constructor(init: LearnerInit<DQNConfig>) {

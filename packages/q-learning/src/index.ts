@@ -1,7 +1,7 @@
-// Browser-safe entry. File-system pieces (trainers that write checkpoint files, saveLearner /
-// loadLearner) live in '@bellman/q-learning/node'.
-export { BaseLearner, isEnvStepAware, learnerSpec } from './learner-base.js';
-export type { ActionKind, LearnerInit, LearnerDefinition, LearnerSpec, EnvStepAware, RegularizationResult } from './learner-base.js';
+// Browser-safe entry. File-system pieces (saveLearner / loadLearner) live in
+// '@bellman/q-learning/node'; trainers, evaluation and checkpoint stores in @bellman/training.
+export { BaseLearner, learnerSpec } from './learner-base.js';
+export type { ActionKind, LearnerInit, LearnerDefinition, LearnerSpec, RegularizationResult } from './learner-base.js';
 export {
   BatchTensors,
   ActionScaler,
@@ -34,8 +34,6 @@ export {
 } from './sarsa-continuous.js';
 export type { ContinuousSARSAConfig, ContinuousFQEConfig, ContinuousFQEInit, ContinuousTDEvaluationConfig, ContinuousActionSampler } from './sarsa-continuous.js';
 export type { TDRegressionConfig } from './td-evaluation.js';
-export { NStepAccumulator, nStepOf } from './n-step.js';
-export type { NStepLearner, NStepPendingState, TransitionSink } from './n-step.js';
 export { SAC, SAC_DEFAULTS, SoftActorCritic, SOFT_ACTOR_CRITIC_SCHEMA, sacDefinition } from './sac.js';
 export type { SACConfig, SoftActorCriticConfig } from './sac.js';
 export { CQL, CQL_DEFAULTS, cqlDefinition } from './cql.js';
@@ -66,11 +64,3 @@ export { Critics, ContinuousCriticLearner, stateAction, mse, repeatRows, ACTOR_C
 export type { CriticOptions, RegisterNetwork } from './twin-critic.js';
 export { registerLearner, listAlgorithms, getLearnerDefinition, createLearner, learnerFromSnapshot, definitionByActionKind } from './registry.js';
 export type { AlgorithmInfo, SnapshotExtras } from './registry.js';
-export { evaluatePolicy, meanStd } from './evaluate.js';
-export type { EvaluateOptions, EvaluationResult } from './evaluate.js';
-export { DivergenceError, MemoryCheckpointStore, MetricWindow, Q_BOUND_FACTOR, TRAINER_DEFAULTS } from './trainer-common.js';
-export type { EvalRecord, TrainerSummary, TrainerEvent, TrainerCheckpoint, CheckpointStore, TrainerOptions, TrainerProgressState, MetricWindowState } from './trainer-common.js';
-export { OfflineTrainer } from './offline-trainer.js';
-export type { OfflineTrainerOptions, OfflineTrainerState, TransitionSource } from './offline-trainer.js';
-export { OnlineTrainer } from './online-trainer.js';
-export type { OnlineTrainerOptions, OnlineTrainerState, OnlineEpisodeState, TransitionBuffer } from './online-trainer.js';

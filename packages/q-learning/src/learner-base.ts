@@ -102,15 +102,6 @@ export function learnerSpec<C extends { hiddenSizes: number[] }>(
   return { algo, configName, schema, defaults: { ...defaults, hiddenSizes: [...defaults.hiddenSizes] }, actionKinds };
 }
 
-/** Optional hook: the OnlineTrainer calls it with the environment step before each `act` (exploration schedules). */
-export interface EnvStepAware {
-  onEnvStep(envStep: number): void;
-}
-
-export function isEnvStepAware(x: unknown): x is EnvStepAware {
-  return typeof (x as Partial<EnvStepAware>).onEnvStep === 'function';
-}
-
 function toSpace(space: { toJSON(): SpaceSpec } | SpaceSpec): AnySpace {
   const spec = typeof (space as { toJSON?: unknown }).toJSON === 'function' ? (space as { toJSON(): SpaceSpec }).toJSON() : (space as SpaceSpec);
   return spaceFromJSON(spec);

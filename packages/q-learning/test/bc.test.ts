@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { Box, Discrete, Rng, type TransitionBatch } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
-import { BC, createLearner, evaluatePolicy, learnerFromSnapshot, listAlgorithms } from '../src/index.js';
-import { ArrayDataset, ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
+import { evaluatePolicy } from '@bellman/training';
+import { BC, createLearner, learnerFromSnapshot, listAlgorithms } from '../src/index.js';
+import { ArrayDataset, ToyEnv, collectDataset, toyExpertPolicy } from '../../training/test/fixtures.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });

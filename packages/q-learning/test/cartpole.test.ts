@@ -5,7 +5,8 @@
  * Skipped with a note if @bellman/envs or @bellman/datasets cannot be loaded.
  */
 import { initBackend } from '@bellman/nn';
-import { BC, OfflineTrainer, type TrainerEvent } from '../src/index.js';
+import { OfflineTrainer, type TrainerEvent } from '@bellman/training';
+import { BC } from '../src/index.js';
 
 type EnvsModule = typeof import('@bellman/envs');
 type DatasetsModule = typeof import('@bellman/datasets');

@@ -1,7 +1,8 @@
 import { Rng } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
-import { createLearner, evaluatePolicy, OnlineTrainer } from '../src/index.js';
-import { ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
+import { evaluatePolicy, OnlineTrainer } from '@bellman/training';
+import { createLearner } from '../src/index.js';
+import { ToyEnv, collectDataset, toyExpertPolicy } from '../../training/test/fixtures.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });

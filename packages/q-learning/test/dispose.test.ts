@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
 import { createLearner, listAlgorithms } from '../src/index.js';
-import { ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
+import { ToyEnv, collectDataset, toyExpertPolicy } from '../../training/test/fixtures.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });

@@ -3,8 +3,9 @@ import { Box, Discrete } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
 import { dr3, featureProbe } from '@bellman/regularizers';
 import { ConfigError } from '@bellman/core';
-import { DQN, OnlineTrainer, createLearner, evaluatePolicy, learnerFromSnapshot, type DQNConfig } from '../src/index.js';
-import { ToyEnv } from './fixtures.js';
+import { OnlineTrainer, evaluatePolicy } from '@bellman/training';
+import { DQN, createLearner, learnerFromSnapshot, type DQNConfig } from '../src/index.js';
+import { ToyEnv } from '../../training/test/fixtures.js';
 import { batchOf, dot, forward64, head64, hidden64, huber, mean, setMlp, variablesOf, type Row, type Weights } from './value-fixtures.js';
 
 beforeAll(async () => {

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { Box, ConfigError, Discrete, Rng } from '@bellman/core';
 import type { RegularizerContext } from '@bellman/nn';
 import { initBackend } from '@bellman/nn';
+import { OfflineTrainer } from '@bellman/training';
 import {
   BC,
   DiscreteIQL,
   FQE,
   IQL,
   IQL_DEFAULTS,
-  OfflineTrainer,
   createLearner,
   definitionByActionKind,
   discreteIqlDefinition,
@@ -18,7 +18,7 @@ import {
   listAlgorithms,
 } from '../src/index.js';
 import { features64, forward64, logSumExp, mean, readWeights, setFixedWeights, type Net64 } from './continuous-helpers.js';
-import { ToyEnv, collectDataset, toyExpert } from './fixtures.js';
+import { ToyEnv, collectDataset, toyExpert } from '../../training/test/fixtures.js';
 import { DISCRETE_ROWS, discreteRowsBatch, valueAfterStep64 } from './iql-reference.js';
 
 beforeAll(async () => {

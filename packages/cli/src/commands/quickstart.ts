@@ -4,7 +4,7 @@ import type { CommandContext } from '../context.js';
 import { QUICKSTART_ALGOS, QUICKSTART_DATASET, QUICKSTART_ENV } from '../defaults.js';
 import { plotMetrics } from '../plot.js';
 import { formatTable, fmtNumber } from '../table.js';
-import { SIGNAL_EXIT_CODES } from '../interrupt.js';
+import { SIGNAL_EXIT_CODES } from '@bellman/training/node';
 import { trainRun, type TrainRunResult } from '../training.js';
 import { summaryLine } from './train.js';
 

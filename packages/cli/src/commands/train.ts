@@ -1,7 +1,8 @@
 import { parseBackend, parseConfigOption, parseInteger, parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import type { TrainCliOptions } from '../program.js';
-import { SIGNAL_EXIT_CODES, resumeCommand } from '../interrupt.js';
+import { SIGNAL_EXIT_CODES } from '@bellman/training/node';
+import { resumeCommand } from '../interrupt.js';
 import { fmtNumber } from '../table.js';
 import { trainRun, type TrainRunResult } from '../training.js';
 

@@ -22,7 +22,8 @@ import type { FeatureProbe, Regularizer } from '@bellman/nn';
 import type { OfflineDataset } from '@bellman/datasets';
 import { make } from '@bellman/envs';
 import * as tf from '@tensorflow/tfjs';
-import { CQL, CQL_DEFAULTS, ContinuousFQE, ContinuousSARSA, ContinuousTDEvaluator, DiscreteCQL, FQE, SARSA, TDEvaluator, evaluatePolicy, meanStd, type CQLConfig } from '@bellman/q-learning';
+import { CQL, CQL_DEFAULTS, ContinuousFQE, ContinuousSARSA, ContinuousTDEvaluator, DiscreteCQL, FQE, SARSA, TDEvaluator, type CQLConfig } from '@bellman/q-learning';
+import { evaluatePolicy, meanStd } from '@bellman/training';
 import { dr3, featureProbe } from '@bellman/regularizers';
 import { mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from './behaviour.js';
 

@@ -1,11 +1,6 @@
 import { Discrete, Rng, type TransitionBatch } from '@bellman/core';
-import { initBackend } from '@bellman/nn';
 import { NStepAccumulator, OnlineTrainer, nStepOf, type TransitionBuffer } from '../src/index.js';
 import { RecordingLearner, ToyEnv } from './fixtures.js';
-
-beforeAll(async () => {
-  await initBackend({ backend: 'cpu' });
-});
 
 interface Stored {
   obs: number[];

@@ -1,6 +1,6 @@
 import { Rng, flatSize, spaceFromJSON, type Action, type Env, type Metrics, type RngState, type TransitionBatch } from '@bellman/core';
 import { ReplayBuffer, type ReplayBufferState } from '@bellman/datasets';
-import { isEnvStepAware } from './learner-base.js';
+import { isEnvStepAware } from './learner.js';
 import { NStepAccumulator, nStepOf, type NStepLearner, type NStepPendingState, type TransitionSink } from './n-step.js';
 import {
   TRAINER_DEFAULTS,
@@ -67,7 +67,10 @@ export interface OnlineTrainerState extends TrainerProgressState {
  * Trains a learner from its own experience: `steps` environment steps with stochastic actions
  * (`learner.act(obs, {deterministic: false, rng})`; exploration such as epsilon-greedy lives in
  * the learner), transitions stored with `terminated` (not `truncated`) as the bootstrapping flag,
- * updates after warm-up, periodic evaluation, logging and checkpoints.
+ * updates after warm-up on replayed batches (through the hooks' `transformBatch`, so a reward
+ * model relabels every sampled batch), periodic evaluation, logging and checkpoints. A learner
+ * with `nStep` > 1 (NStepLearner) is given n-step transitions; an EnvStepAware one hears of every
+ * env step.
  *
  * Checkpoints hold the learner, the trainer's counters and random streams, the replay buffer
  * and the episode in progress (the env's `getState()`, continued with
@@ -166,8 +169,10 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
         }
         if (this.step % this.updateEvery === 0 && this.buffer.size >= updateThreshold) {
           for (let g = 0; g < this.gradientSteps; g++) {
-            lastMetrics = this.learner.update(this.buffer.sampleTransitions(this.batchSize, this.sampleRng));
+            const batch = this.hooks.transformBatch(this.buffer.sampleTransitions(this.batchSize, this.sampleRng), this.hookContext());
+            lastMetrics = this.learner.update(batch);
             this.recordMetrics(lastMetrics);
+            this.hooks.afterUpdate(lastMetrics, batch, this.hookContext());
           }
         }
         this.emit({ type: 'update', step: this.step, totalSteps: this.totalSteps, metrics: lastMetrics });

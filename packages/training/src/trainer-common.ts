@@ -1,10 +1,13 @@
 /**
  * What the offline and online trainers share: options, progress events, metric averaging,
- * periodic evaluation and checkpoint storage. Browser-safe: files come in through a
- * CheckpointStore (the '@bellman/q-learning/node' entry supplies one backed by the file system).
+ * periodic evaluation, hooks and checkpoint storage. Browser-safe: files come in through a
+ * CheckpointStore (the '@bellman/training/node' entry supplies one backed by the file system).
  */
-import type { Env, Learner, LearnerSnapshot, Logger, Metrics } from '@bellman/core';
+import type { Env, Logger, Metrics, TransitionBatch } from '@bellman/core';
+import { checkpointExtra, type CheckpointModule, type CheckpointStore, type TrainerCheckpoint } from './checkpoint.js';
 import { evaluatePolicy } from './evaluate.js';
+import { HookChain, type HookContext, type TrainerHooks } from './hooks.js';
+import type { BatchLearner } from './learner.js';
 
 export interface EvalRecord {
   step: number;
@@ -50,40 +53,8 @@ export class DivergenceError extends Error {
   }
 }
 
-/** The payload of a trainer checkpoint: the learner and the trainer's own state. */
-export interface TrainerCheckpoint<S = unknown> {
-  trainer: 'offline' | 'online';
-  learner: LearnerSnapshot;
-  state: S;
-}
-
-/** Where checkpoints go. Writes should be atomic (a crash leaves the old checkpoint or the new one). */
-export interface CheckpointStore {
-  save(path: string, checkpoint: TrainerCheckpoint, meta: Record<string, unknown>): void | Promise<void>;
-  load(path: string): TrainerCheckpoint | Promise<TrainerCheckpoint>;
-}
-
-/** Keeps checkpoints in memory, as JSON text (so a loaded checkpoint shares nothing with the live run). */
-export class MemoryCheckpointStore implements CheckpointStore {
-  private readonly files = new Map<string, string>();
-
-  save(path: string, checkpoint: TrainerCheckpoint, meta: Record<string, unknown>): void {
-    this.files.set(path, JSON.stringify({ checkpoint, meta }));
-  }
-
-  load(path: string): TrainerCheckpoint {
-    const text = this.files.get(path);
-    if (text === undefined) throw new Error(`no checkpoint stored at "${path}"`);
-    return (JSON.parse(text) as { checkpoint: TrainerCheckpoint }).checkpoint;
-  }
-
-  has(path: string): boolean {
-    return this.files.has(path);
-  }
-}
-
-export interface TrainerOptions {
-  learner: Learner;
+export interface TrainerOptions<B = TransitionBatch> {
+  learner: BatchLearner<B>;
   /** Total gradient steps (offline) or environment steps (online). */
   steps: number;
   /** Batch size of each update (default 256). */
@@ -111,6 +82,13 @@ export interface TrainerOptions {
   bestCheckpointPath?: string;
   /** Required with checkpointPath in the browser entry; the node entry defaults to files. */
   checkpointStore?: CheckpointStore;
+  /**
+   * Modules besides the learner that a run needs to resume (a reward model, ...): every checkpoint
+   * stores `save()` of each under its name, and `resume` calls `load` with it.
+   */
+  extras?: Record<string, CheckpointModule>;
+  /** Run at fixed points of the loop, in this order (see TrainerHooks). */
+  hooks?: readonly TrainerHooks<B>[];
   onProgress?: (event: TrainerEvent) => void;
 }
 
@@ -161,10 +139,6 @@ export function checkPositiveInteger(owner: string, name: string, value: number,
   }
 }
 
-/**
- * The machinery both trainers share. Subclasses run their loop and call `afterStep`-style helpers:
- * `evaluate`, `logMetrics`, `saveCheckpoint`, `emit`, `pause`.
- */
 /** The part of a trainer checkpoint that offline and online training share. */
 export interface TrainerProgressState {
   step: number;
@@ -189,8 +163,12 @@ export const TRAINER_DEFAULTS = Object.freeze({
 /** Q values this many times past the largest possible discounted return trigger the divergence warning. */
 export const Q_BOUND_FACTOR = 10;
 
-export abstract class TrainerCore<S> {
-  protected readonly learner: Learner;
+/**
+ * The machinery both trainers share. Subclasses run their loop and call the helpers:
+ * `recordMetrics`, `periodic`, `finish`, `emit`, `pause`.
+ */
+export abstract class TrainerCore<S, B = TransitionBatch> {
+  protected readonly learner: BatchLearner<B>;
   protected readonly totalSteps: number;
   protected readonly batchSize: number;
   protected readonly seed: number;
@@ -208,6 +186,8 @@ export abstract class TrainerCore<S> {
   protected readonly checkpointStore: CheckpointStore | undefined;
   protected readonly onProgress: ((event: TrainerEvent) => void) | undefined;
   protected readonly window = new MetricWindow();
+  protected readonly hooks: HookChain<B>;
+  private readonly extras: Readonly<Record<string, CheckpointModule>>;
 
   protected step = 0;
   protected evalHistory: EvalRecord[] = [];
@@ -222,7 +202,7 @@ export abstract class TrainerCore<S> {
 
   protected constructor(
     protected readonly kind: 'offline' | 'online',
-    options: TrainerOptions,
+    options: TrainerOptions<B>,
     private readonly evalEnvSource: { env?: Env; factory?: () => Env },
   ) {
     const owner = kind === 'offline' ? 'OfflineTrainer' : 'OnlineTrainer';
@@ -252,10 +232,17 @@ export abstract class TrainerCore<S> {
     for (const [field, path] of [['checkpointPath', this.checkpointPath], ['bestCheckpointPath', this.bestCheckpointPath]] as const) {
       if (path && !this.checkpointStore) {
         throw new TypeError(
-          `${owner}: ${field} needs a checkpointStore; in Node import ${owner} from '@bellman/q-learning/node', which writes files`,
+          `${owner}: ${field} needs a checkpointStore; in Node import ${owner} from '@bellman/training/node', which writes files`,
         );
       }
     }
+    this.extras = { ...(options.extras ?? {}) };
+    for (const [name, module] of Object.entries(this.extras)) {
+      if (!module || typeof module.save !== 'function' || typeof module.load !== 'function') {
+        throw new TypeError(`${owner}: extras.${name} must have save() and load(state)`);
+      }
+    }
+    this.hooks = new HookChain(options.hooks ?? []);
     this.onProgress = options.onProgress;
   }
 
@@ -274,6 +261,11 @@ export abstract class TrainerCore<S> {
 
   protected get canEvaluate(): boolean {
     return Boolean(this.evalEnvSource.env ?? this.evalEnvSource.factory);
+  }
+
+  /** What the hooks see now. */
+  protected hookContext(): HookContext<B> {
+    return { learner: this.learner, step: this.step, totalSteps: this.totalSteps };
   }
 
   protected emit(event: TrainerEvent): void {
@@ -300,8 +292,10 @@ export abstract class TrainerCore<S> {
     if (a > this.maxAbsReward) this.maxAbsReward = a;
   }
 
-  /** A batch's rewards, for the value-scale check. */
-  protected observeRewards(rewards: ArrayLike<number>): void {
+  /** A batch's rewards (when it has any), for the value-scale check. */
+  protected observeRewards(batch: B): void {
+    const rewards = (batch as { rewards?: ArrayLike<number> }).rewards;
+    if (!rewards) return;
     for (let i = 0; i < rewards.length; i++) this.observeReward(rewards[i]!);
   }
 
@@ -348,6 +342,7 @@ export abstract class TrainerCore<S> {
     }
     this.logger?.log(this.step, { eval_return_mean: record.returnMean, eval_return_std: record.returnStd, eval_length_mean: record.lengthMean });
     this.emit({ type: 'evaluation', step: this.step, totalSteps: this.totalSteps, evaluation: record });
+    this.hooks.afterEvaluation(record, this.hookContext());
     return record;
   }
 
@@ -430,13 +425,15 @@ export abstract class TrainerCore<S> {
 
   protected async saveCheckpoint(path: string = this.checkpointPath!): Promise<void> {
     const checkpoint: TrainerCheckpoint<S> = { trainer: this.kind, learner: this.learner.save(), state: this.trainerState() };
+    const names = Object.keys(this.extras);
+    if (names.length > 0) checkpoint.extras = Object.fromEntries(names.map((name) => [name, this.extras[name]!.save()]));
     await this.checkpointStore!.save(path, checkpoint, { ...this.checkpointMeta, algo: this.learner.algo, trainer: this.kind, step: this.step, steps: this.totalSteps });
     this.emit({ type: 'checkpoint', step: this.step, totalSteps: this.totalSteps, path });
   }
 
   protected async loadCheckpoint(path: string, store: CheckpointStore | undefined): Promise<void> {
     const owner = this.kind === 'offline' ? 'OfflineTrainer' : 'OnlineTrainer';
-    if (!store) throw new TypeError(`${owner}.resume needs a checkpointStore; in Node import ${owner} from '@bellman/q-learning/node'`);
+    if (!store) throw new TypeError(`${owner}.resume needs a checkpointStore; in Node import ${owner} from '@bellman/training/node'`);
     const checkpoint = await store.load(path);
     if (!checkpoint || typeof checkpoint !== 'object' || !checkpoint.learner || !checkpoint.state) {
       throw new Error(`${path} is not a trainer checkpoint (expected "learner" and "state")`);
@@ -444,8 +441,11 @@ export abstract class TrainerCore<S> {
     if (checkpoint.trainer !== this.kind) {
       throw new Error(`${path} was written by the ${checkpoint.trainer} trainer, not the ${this.kind} one`);
     }
+    // Every extra module must be there before anything is loaded: a rejected resume changes nothing.
+    const extraStates = Object.keys(this.extras).map((name) => [name, checkpointExtra(checkpoint, path, name, isPresent)] as const);
     this.learner.load(checkpoint.learner);
     this.restoreTrainerState(checkpoint.state as S, path);
+    for (const [name, state] of extraStates) this.extras[name]!.load(state);
   }
 
   /** Give the event loop a turn now and then, so a browser page stays responsive and stop() can arrive. */
@@ -468,4 +468,8 @@ export function checkSameSetting(path: string, field: string, saved: unknown, cu
       `checkpoint ${path} was trained with ${field} ${JSON.stringify(saved)}, this trainer has ${JSON.stringify(current)}; resume with the same ${field}`,
     );
   }
+}
+
+function isPresent(value: unknown): value is unknown {
+  return value !== undefined;
 }

@@ -1,9 +1,6 @@
 import { Discrete, type Logger, type Metrics } from '@bellman/core';
-import { initBackend } from '@bellman/nn';
 import { make } from '@bellman/envs';
 import {
-  BC,
-  DQN,
   DivergenceError,
   MemoryCheckpointStore,
   OfflineTrainer,
@@ -12,11 +9,7 @@ import {
   type TrainerCheckpoint,
   type TrainerEvent,
 } from '../src/index.js';
-import { RecordingLearner, ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
-
-beforeAll(async () => {
-  await initBackend({ backend: 'cpu' });
-});
+import { LinearLearner, RecordingLearner, ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
 
 class MemoryLogger implements Logger {
   readonly rows: { step: number; metrics: Metrics }[] = [];
@@ -36,17 +29,17 @@ function joinedRows(first: MemoryLogger, checkpointStep: number, second: MemoryL
 describe('OfflineTrainer resume', () => {
   const env = new ToyEnv('discrete');
   const data = collectDataset(env, toyExpertPolicy('discrete'), 10, 0);
-  const newBC = (seed = 5) => new BC({ observationSpace: env.observationSpace, actionSpace: env.actionSpace, config: { hiddenSizes: [16] }, seed });
+  const newLearner = (seed = 5) => new LinearLearner({ observationDim: 2, numActions: 2, seed });
   const options = { dataset: data, steps: 60, batchSize: 16, seed: 2, logEvery: 10, evalEvery: 25, evalEpisodes: 2, env };
 
   it('a stop between two logging steps logs the same rows as an uninterrupted run', async () => {
-    const reference = newBC();
+    const reference = newLearner();
     const referenceLog = new MemoryLogger();
     await new OfflineTrainer({ ...options, learner: reference, logger: referenceLog }).run();
 
     const store = new MemoryCheckpointStore();
     const firstLog = new MemoryLogger();
-    const first = newBC();
+    const first = newLearner();
     const interrupted: OfflineTrainer = new OfflineTrainer({
       ...options,
       learner: first,
@@ -62,7 +55,7 @@ describe('OfflineTrainer resume', () => {
     expect(firstLog.rows.map((r) => r.step)).toEqual([10, 20, 25, 30]);
 
     const secondLog = new MemoryLogger();
-    const second = newBC(99);
+    const second = newLearner(99);
     await new OfflineTrainer({ ...options, learner: second, logger: secondLog, checkpointPath: 'ckpt', checkpointStore: store }).resume('ckpt');
     expect(weights(second)).toBe(weights(reference));
     expect(joinedRows(firstLog, 37, secondLog)).toEqual(referenceLog.rows);
@@ -72,7 +65,7 @@ describe('OfflineTrainer resume', () => {
   it('checkpoints after every evaluation and every checkpointEvery steps, with checkpointMeta', async () => {
     const store = new MemoryCheckpointStore();
     const saves: number[] = [];
-    const learner = newBC();
+    const learner = newLearner();
     await new OfflineTrainer({
       ...options,
       learner,
@@ -122,24 +115,19 @@ describe('OfflineTrainer resume', () => {
 });
 
 describe('OnlineTrainer resume', () => {
-  const newDQN = (seed: number, nStep: number) =>
-    new DQN({
-      observationSpace: make('CartPole-v1').observationSpace,
-      actionSpace: new Discrete(2),
-      config: { hiddenSizes: [16], targetUpdateInterval: 25, epsilonDecaySteps: 300, nStep },
-      seed,
-    });
+  // CartPole rewards are all 1, so the learner imitates its own (epsilon-greedy) actions.
+  const newLearner = (seed: number, nStep: number) => new LinearLearner({ observationDim: 4, numActions: 2, seed, nStep, gamma: 0.9, learningRate: 0.05 });
   const options = { steps: 420, warmupSteps: 64, batchSize: 32, seed: 4, evalEvery: 0, logEvery: 50, envFactory: () => make('CartPole-v1', { maxEpisodeSteps: 40 }) };
 
   for (const nStep of [1, 3]) {
     it(`continues the replay buffer and the episode in progress to the uninterrupted result (nStep ${nStep})`, async () => {
-      const reference = newDQN(1, nStep);
+      const reference = newLearner(1, nStep);
       const referenceLog = new MemoryLogger();
       await new OnlineTrainer({ ...options, learner: reference, logger: referenceLog }).run();
 
       const store = new MemoryCheckpointStore();
       const firstLog = new MemoryLogger();
-      const first = newDQN(1, nStep);
+      const first = newLearner(1, nStep);
       const stopAt = 233;
       const interrupted: OnlineTrainer = new OnlineTrainer({
         ...options,
@@ -161,7 +149,7 @@ describe('OnlineTrainer resume', () => {
       if (nStep > 1) expect(state.episode?.pending.length).toBeGreaterThan(0);
 
       const secondLog = new MemoryLogger();
-      const second = newDQN(7, nStep);
+      const second = newLearner(7, nStep);
       await new OnlineTrainer({ ...options, learner: second, logger: secondLog, checkpointStore: store }).resume('online');
       expect(weights(second)).toBe(weights(reference));
       expect(joinedRows(firstLog, stopAt, secondLog)).toEqual(referenceLog.rows);

@@ -1,4 +1,4 @@
-/** Tiny deterministic environments, datasets and learners for the q-learning tests. */
+/** Tiny deterministic environments, datasets and learners for the trainer tests (the algorithm packages' tests use the envs and datasets too). */
 import {
   Box,
   Discrete,
@@ -14,6 +14,8 @@ import {
   type ResetResult,
   type StepResult,
   type TransitionBatch,
+  base64ToFloat32,
+  float32ToBase64,
 } from '@bellman/core';
 
 /**
@@ -188,6 +190,113 @@ export class RecordingLearner implements Learner {
   }
 
   load(snapshot: LearnerSnapshot): void {
+    this.updates = snapshot.updates;
+  }
+
+  dispose(): void {}
+}
+
+export interface LinearLearnerOptions {
+  observationDim: number;
+  numActions: number;
+  seed: number;
+  learningRate?: number;
+  /** Probability of a random action when act is not deterministic (drawn from options.rng). */
+  epsilon?: number;
+  /** Declares n-step returns (NStepLearner) when set. */
+  nStep?: number;
+  gamma?: number;
+}
+
+/**
+ * A learner in plain JavaScript whose weights depend on every batch it sees, in order: a linear
+ * softmax policy moved by reward-weighted cross-entropy steps (rows with reward 0 teach nothing).
+ * Its float32 weights make "resumed to the same weights" an exact check without tensors.
+ */
+export class LinearLearner implements Learner {
+  readonly algo = 'linear';
+  readonly config: { learningRate: number; epsilon: number; gamma?: number };
+  readonly nStep?: number;
+  readonly gamma?: number;
+  weights: Float32Array;
+  updates = 0;
+  envSteps = 0;
+
+  constructor(private readonly options: LinearLearnerOptions) {
+    const { observationDim, numActions, seed } = options;
+    this.weights = new Rng(seed).fillNormal(new Float32Array(numActions * (observationDim + 1)), 0, 0.1) as Float32Array;
+    this.config = { learningRate: options.learningRate ?? 0.5, epsilon: options.epsilon ?? 0.2, ...(options.gamma !== undefined ? { gamma: options.gamma } : {}) };
+    if (options.nStep !== undefined) {
+      this.nStep = options.nStep;
+      this.gamma = options.gamma ?? 0.99;
+    }
+  }
+
+  onEnvStep(step: number): void {
+    this.envSteps = step;
+  }
+
+  private logits(observation: ArrayLike<number>, offset = 0): Float64Array {
+    const { observationDim: d, numActions: n } = this.options;
+    const out = new Float64Array(n);
+    for (let a = 0; a < n; a++) {
+      let z = this.weights[a * (d + 1) + d]!;
+      for (let j = 0; j < d; j++) z += this.weights[a * (d + 1) + j]! * observation[offset + j]!;
+      out[a] = z;
+    }
+    return out;
+  }
+
+  act(observation: Float32Array, options: ActOptions = {}): Action {
+    const rng = options.rng;
+    if (!(options.deterministic ?? true) && rng && rng.uniform() < this.config.epsilon) return rng.int(this.options.numActions);
+    const z = this.logits(observation);
+    let best = 0;
+    for (let a = 1; a < z.length; a++) if (z[a]! > z[best]!) best = a;
+    return best;
+  }
+
+  update(batch: TransitionBatch): Metrics {
+    const { observationDim: d, numActions: n } = this.options;
+    const grad = new Float64Array(this.weights.length);
+    let loss = 0;
+    for (let i = 0; i < batch.size; i++) {
+      const z = this.logits(batch.observations, i * d);
+      const max = Math.max(...z);
+      let total = 0;
+      for (let a = 0; a < n; a++) total += Math.exp(z[a]! - max);
+      const taken = batch.actions[i * batch.actionDim]!;
+      const weight = batch.rewards[i]!;
+      for (let a = 0; a < n; a++) {
+        const p = Math.exp(z[a]! - max) / total;
+        const g = weight * (p - (a === taken ? 1 : 0));
+        for (let j = 0; j < d; j++) grad[a * (d + 1) + j] = grad[a * (d + 1) + j]! + g * batch.observations[i * d + j]!;
+        grad[a * (d + 1) + d] = grad[a * (d + 1) + d]! + g;
+        if (a === taken) loss -= weight * Math.log(p);
+      }
+    }
+    for (let k = 0; k < this.weights.length; k++) this.weights[k] = this.weights[k]! - (this.config.learningRate * grad[k]!) / batch.size;
+    this.updates += 1;
+    return { loss: loss / batch.size };
+  }
+
+  save(): LearnerSnapshot {
+    const { observationDim: d, numActions: n } = this.options;
+    return {
+      algo: this.algo,
+      config: { ...this.config },
+      observationSpace: new Box(-1, 1, [d]).toJSON(),
+      actionSpace: new Discrete(n).toJSON(),
+      weights: { w: { shape: [n, d + 1], dtype: 'float32', data: float32ToBase64(this.weights) } },
+      optimizers: { schedule: { envSteps: this.envSteps } },
+      rng: [0, 0, 0, 0],
+      updates: this.updates,
+    };
+  }
+
+  load(snapshot: LearnerSnapshot): void {
+    this.weights = base64ToFloat32(snapshot.weights.w!.data);
+    this.envSteps = snapshot.optimizers.schedule!.envSteps as number;
     this.updates = snapshot.updates;
   }
 
