@@ -2,14 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '@bellman/core';
 import { makeRecipe } from '@bellman/datasets';
-import { MEDIUM_NOISE } from '@bellman/envs';
+import { MEDIUM_NOISE, expertAction, mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from '@bellman/envs';
 import type { Box } from '@bellman/core';
 import { CommandContext } from '../src/context.js';
 import { applyDr3Scale, dr3Command, selectDr3Parts } from '../src/commands/experiment.js';
 import * as tf from '@tensorflow/tfjs';
 import { CQL } from '@bellman/q-learning';
-import { expertAction, mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from '../src/experiments/behaviour.js';
-import { DR3_FULL, meanCosine, pairedDifference, policyCriticConfig, probeBatchOf, probeOnBatch, probeSteps, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
+import { DR3_FULL, pairedDifference, policyCriticConfig, probeBatchOf, probeOnBatch, probeSteps, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
 import type { CliIo } from '../src/index.js';
 import { lines, runCli, tempDir } from './helpers.js';
 
@@ -277,10 +276,5 @@ describe('the behaviour policies of the medium and random datasets', () => {
     expect(diff).toMatchObject({ dataset: 'cartpole-random-v0', seeds: [0, 1, 2], differences: [10, -10, 30], mean: 10, std: 20, dr3Ahead: 2 });
     expect(diff.t).toBeCloseTo(Math.sqrt(3) / 2, 12);
     expect(pairedDifference([run('cql', 0, 1)])).toBeUndefined();
-  });
-
-  it('meanCosine averages the rows; a zero row counts 0', () => {
-    // rows: ([1, 0], [1, 1]) -> 1/sqrt 2; ([0, 2], [0, -3]) -> -1; ([0, 0], [1, 0]) -> 0
-    expect(meanCosine([1, 0, 0, 2, 0, 0], [1, 1, 0, -3, 1, 0], 3, 2)).toBeCloseTo((Math.SQRT1_2 - 1) / 3, 12);
   });
 });

@@ -14,4 +14,6 @@ export type { SyncVectorEnvOptions, VectorResetOptions, VectorResetResult, Vecto
 export { checkEnv } from './checker.js';
 export { controllerPolicy, controllerIds, MEDIUM_NOISE } from './controllers.js';
 export type { ControllerLevel, ControllerOptions } from './controllers.js';
+export { expertAction, mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from './behaviour.js';
+export type { ContinuousActionSampler, DiscreteActionProbabilities } from './behaviour.js';
 export type { CheckEnvOptions, CheckEnvResult } from './checker.js';

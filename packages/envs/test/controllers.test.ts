@@ -1,6 +1,6 @@
 import { Rng } from '@bellman/core';
-import type { Action, Policy } from '@bellman/core';
-import { make, controllerPolicy, controllerIds } from '../src/index.js';
+import type { Action, Box, Policy } from '@bellman/core';
+import { make, controllerPolicy, controllerIds, mediumActionProbabilities, mediumActionSampler } from '../src/index.js';
 
 function meanReturn(id: string, choose: (obs: Float32Array) => Action, episodes: number, seed = 100): number {
   const env = make(id);
@@ -74,5 +74,37 @@ describe('controllerPolicy', () => {
     );
     expect(() => controllerPolicy('CartPole-v1', { level: 'great' as never, rng: new Rng(0) })).toThrow(/level must be "expert" or "medium", got "great"/);
     expect(() => controllerPolicy('CartPole-v1', { level: 'expert', rng: 3 as never })).toThrow(/options.rng must be an Rng/);
+  });
+});
+
+describe('the medium controllers as distributions', () => {
+  const observations = (id: string, count: number) => {
+    const env = make(id);
+    const out = new Float32Array(count * env.observationSpace.shape[0]!);
+    const rng = new Rng(5);
+    for (let i = 0; i < count; i++) out.set(env.observationSpace.sample(rng), i * env.observationSpace.shape[0]!);
+    env.close();
+    return out;
+  };
+
+  it("Acrobot: the probabilities are the medium policy's action frequencies at each state", () => {
+    const obs = observations('Acrobot-v1', 5);
+    const probs = mediumActionProbabilities('Acrobot-v1', 6, 3).policyProbabilities(obs, 5);
+    const policy = controllerPolicy('Acrobot-v1', { level: 'medium', rng: new Rng(11) });
+    for (let i = 0; i < 5; i++) {
+      const counts = [0, 0, 0];
+      const draws = 4000;
+      for (let k = 0; k < draws; k++) counts[policy.act(obs.subarray(6 * i, 6 * i + 6)) as number]! += 1;
+      // 4000 draws: standard error of a frequency below 0.008
+      for (let a = 0; a < 3; a++) expect(Math.abs(counts[a]! / draws - probs[3 * i + a]!)).toBeLessThan(0.03);
+      expect(probs[3 * i]! + probs[3 * i + 1]! + probs[3 * i + 2]!).toBeCloseTo(1, 6);
+    }
+  });
+
+  it('Pendulum: the sampler draws what the medium policy draws from the same stream', () => {
+    const obs = observations('Pendulum-v1', 50);
+    const sampled = mediumActionSampler('Pendulum-v1', 3, make('Pendulum-v1').actionSpace as Box).sampleActions(obs, 50, new Rng(8));
+    const policy = controllerPolicy('Pendulum-v1', { level: 'medium', rng: new Rng(8) });
+    for (let i = 0; i < 50; i++) expect(sampled[i]).toBeCloseTo((policy.act(obs.subarray(3 * i, 3 * i + 3)) as Float32Array)[0]!, 5);
   });
 });

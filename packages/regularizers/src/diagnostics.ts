@@ -28,6 +28,27 @@ export function featureDotProduct(phi: ArrayLike<number>, phiNext: ArrayLike<num
   return total / rows;
 }
 
+/**
+ * Mean over rows of cos(phi_i, phiNext_i): the alignment of the features without the growth of
+ * their norms. A row where either vector is zero counts as 0.
+ */
+export function featureCosine(phi: ArrayLike<number>, phiNext: ArrayLike<number>, rows: number, cols: number): number {
+  checkPair('featureCosine', phi, phiNext, rows, cols);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    let dot = 0;
+    let a = 0;
+    let b = 0;
+    for (let c = r * cols; c < (r + 1) * cols; c++) {
+      dot += phi[c]! * phiNext[c]!;
+      a += phi[c]! * phi[c]!;
+      b += phiNext[c]! * phiNext[c]!;
+    }
+    if (a > 0 && b > 0) total += dot / Math.sqrt(a * b);
+  }
+  return total / rows;
+}
+
 function meanRowNorm(data: ArrayLike<number>, rows: number, cols: number): number {
   let total = 0;
   for (let r = 0; r < rows; r++) {
@@ -119,11 +140,15 @@ export interface FeatureDiagnostics {
   phiNextNorm: number;
   /** Effective rank of phi(s,a) over the batch; NaN when the features are not finite. */
   srank: number;
+  /** Mean cosine of phi(s,a) and phi(s',a') (featureCosine), when asked for. */
+  cosine?: number;
 }
 
 export interface FeatureDiagnosticsOptions {
   /** The srank threshold (default 0.01). */
   delta?: number;
+  /** Also compute the mean cosine of phi and phiNext (default false). */
+  cosine?: boolean;
 }
 
 /**
@@ -146,20 +171,24 @@ export function featureDiagnostics(phi: tf.Tensor2D, phiNext: tf.Tensor2D, optio
   const dotProduct = featureDotProduct(phiData, phiNextData, rows, cols);
   const { phiNorm, phiNextNorm } = featureNorms(phiData, phiNextData, rows, cols);
   const rank = firstNonFinite(phiData) >= 0 ? Number.NaN : srank(phiData, rows, cols, delta);
-  return { dotProduct, phiNorm, phiNextNorm, srank: rank };
+  const diagnostics: FeatureDiagnostics = { dotProduct, phiNorm, phiNextNorm, srank: rank };
+  if (options.cosine) diagnostics.cosine = featureCosine(phiData, phiNextData, rows, cols);
+  return diagnostics;
 }
 
 /**
  * The metric names learners log the diagnostics under: featureDot, featureNorm (of phi),
- * featureNextNorm (of phi') and srank.
+ * featureNextNorm (of phi'), srank, and featureCosine when computed.
  */
 export function diagnosticsMetrics(diagnostics: FeatureDiagnostics): Metrics {
-  return {
+  const metrics: Metrics = {
     featureDot: diagnostics.dotProduct,
     featureNorm: diagnostics.phiNorm,
     featureNextNorm: diagnostics.phiNextNorm,
     srank: diagnostics.srank,
   };
+  if (diagnostics.cosine !== undefined) metrics.featureCosine = diagnostics.cosine;
+  return metrics;
 }
 
 export interface DiagnosticsScheduleConfig {
@@ -202,11 +231,11 @@ export { symmetricEigenvalues };
  * A core `FeatureProbe`: learners call it every `every` updates and log
  * featureDot, featureNorm, featureNextNorm and srank.
  */
-export function featureProbe(options: Partial<DiagnosticsScheduleConfig> & { delta?: number } = {}): FeatureProbe {
-  const { delta, ...scheduleConfig } = options;
+export function featureProbe(options: Partial<DiagnosticsScheduleConfig> & FeatureDiagnosticsOptions = {}): FeatureProbe {
+  const { delta, cosine, ...scheduleConfig } = options;
   const schedule = new DiagnosticsSchedule(scheduleConfig);
   return {
     due: (update: number) => schedule.due(update),
-    measure: (phi: tf.Tensor2D, phiNext: tf.Tensor2D) => diagnosticsMetrics(featureDiagnostics(phi, phiNext, { delta })),
+    measure: (phi: tf.Tensor2D, phiNext: tf.Tensor2D) => diagnosticsMetrics(featureDiagnostics(phi, phiNext, { delta, cosine })),
   };
 }

@@ -2,6 +2,7 @@ export { dr3, Dr3Regularizer, DR3_DEFAULTS } from './dr3.js';
 export type { Dr3Config } from './dr3.js';
 export {
   featureDotProduct,
+  featureCosine,
   featureNorms,
   singularValues,
   srank,

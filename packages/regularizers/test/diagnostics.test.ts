@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, Rng } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
 import {
+  featureCosine,
   featureDotProduct,
   featureNorms,
   singularValues,
@@ -70,6 +71,11 @@ describe('feature dot products and norms', () => {
     const norms = featureNorms(phi, phiNext, 3, 2);
     expect(norms.phiNorm).toBeCloseTo((Math.sqrt(5) + Math.sqrt(10) + Math.sqrt(4.25)) / 3, 12);
     expect(norms.phiNextNorm).toBeCloseTo((Math.sqrt(5) + Math.sqrt(16.25) + Math.sqrt(37)) / 3, 12);
+  });
+
+  it('averages row cosines; a zero row counts 0', () => {
+    // rows: ([1, 0], [1, 1]) -> 1/sqrt 2; ([0, 2], [0, -3]) -> -1; ([0, 0], [1, 0]) -> 0
+    expect(featureCosine([1, 0, 0, 2, 0, 0], [1, 1, 0, -3, 1, 0], 3, 2)).toBeCloseTo((Math.SQRT1_2 - 1) / 3, 12);
   });
 
   it('names the argument whose length does not match rows * cols', () => {
@@ -225,6 +231,10 @@ describe('featureDiagnostics', () => {
     expect(d.srank).toBe(3);
     expect(featureDiagnostics(phi, phiNext, { delta: 0.2 }).srank).toBe(2);
     expect(diagnosticsMetrics(d)).toEqual({ featureDot: d.dotProduct, featureNorm: d.phiNorm, featureNextNorm: d.phiNextNorm, srank: 3 });
+    // the cosine only when asked for, as featureCosine
+    const withCosine = featureDiagnostics(phi, phiNext, { cosine: true });
+    expect(withCosine.cosine).toBe(featureCosine(phi.dataSync(), phiNextValues, 16, 6));
+    expect(diagnosticsMetrics(withCosine).featureCosine).toBe(withCosine.cosine);
     tf.dispose([phi, phiNext]);
   });
 

@@ -15,17 +15,17 @@
  *    a Pendulum one; final evaluation return over seeds.
  *
  * Every run of a seed samples the same sequence of batches (the sampler's rng depends on the seed
- * only), so methods are compared on the same data.
+ * only), so methods are compared on the same data. Each part is a methods x seeds grid of
+ * @bellman/training's runGrid, each run an OfflineTrainer loop with the probes as hooks.
  */
-import { Rng, type Action, type Box, type Discrete, type Env, type Learner, type Metrics } from '@bellman/core';
+import { Rng, type Action, type Box, type Discrete, type Env, type Learner, type Metrics, type TransitionBatch } from '@bellman/core';
 import type { FeatureProbe, Regularizer } from '@bellman/nn';
 import type { OfflineDataset } from '@bellman/datasets';
-import { make } from '@bellman/envs';
+import { make, mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from '@bellman/envs';
 import * as tf from '@tensorflow/tfjs';
 import { CQL, CQL_DEFAULTS, ContinuousFQE, ContinuousSARSA, ContinuousTDEvaluator, DiscreteCQL, FQE, SARSA, TDEvaluator, type CQLConfig } from '@bellman/q-learning';
-import { evaluatePolicy, meanStd } from '@bellman/training';
-import { dr3, featureProbe } from '@bellman/regularizers';
-import { mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from './behaviour.js';
+import { OfflineTrainer, evaluatePolicy, meanStd, runGrid, type ExperimentStore, type GridCell, type TrainerHooks } from '@bellman/training';
+import { diagnosticsMetrics, dr3, featureDiagnostics, featureProbe } from '@bellman/regularizers';
 
 export type Dr3Task = 'cartpole' | 'pendulum';
 export type Dr3EvaluationMethod = 'sarsa' | 'td' | 'td+dr3' | 'td-policy';
@@ -282,21 +282,28 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
     }
     return dataset;
   };
-  /** A saved run with the same settings, else (unless savedOnly) a new one from `train`, saved. */
-  const runOnce = async (info: Dr3RunInfo, settings: object, train: () => Promise<Dr3RunResult>): Promise<void> => {
-    const id = dr3RunId(info);
-    const key = runKey(config, info, settings);
-    let run = hooks.loadRun?.(id, key);
-    if (!run && hooks.savedOnly) {
-      hooks.skipRun?.(id);
-      return;
-    }
-    if (!run) {
-      run = await train();
-      hooks.saveRun?.(id, key, run);
-    }
-    runs.push(run);
-    hooks.finishRun?.(run);
+  // Saved runs (hooks.loadRun / saveRun) are the grid's store: a run is reused only under the same key.
+  const store: ExperimentStore<Dr3RunResult> = {
+    load: (id, key) => hooks.loadRun?.(id, key),
+    save: (id, key, run) => hooks.saveRun?.(id, key, run),
+  };
+  /** One grid of runs of `task` on `dataset`: every method of seed 0, then of seed 1, ... */
+  const grid = <M extends Dr3Method>(task: Dr3Task, dataset: string, methods: readonly M[], settingsOf: (method: M) => object, train: (info: Dr3RunInfo) => Promise<Dr3RunResult>) => {
+    const infoOf = ({ method, seed }: GridCell<M>): Dr3RunInfo => ({ task, method, dataset, seed });
+    return runGrid({
+      methods,
+      seeds: config.seeds,
+      cellId: (cell) => dr3RunId(infoOf(cell)),
+      cellKey: (cell) => runKey(config, infoOf(cell), settingsOf(cell.method)),
+      store,
+      storedOnly: hooks.savedOnly,
+      onSkip: (id) => hooks.skipRun?.(id),
+      onResult: ({ result }) => {
+        runs.push(result);
+        hooks.finishRun?.(result);
+      },
+      run: (cell) => train(infoOf(cell)),
+    });
   };
   // Which tasks and methods the invocation runs is not a setting of a run, and the data is in its
   // dataset name.
@@ -310,90 +317,61 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
     const dataset = await datasetOf(name);
     // The same rows for every method and seed; only rows whose next action is known.
     const probeBatch = probeBatchOf(dataset, config.evaluation.probeBatchSize);
-    for (let seed = 0; seed < config.seeds; seed++) {
-      for (const method of config.evaluation.methods) {
-        const info = { task, method, dataset: name, seed };
-        const settings = method === 'td-policy' ? { ...evaluationSettings, policyLearner: policyCriticConfig(config) } : evaluationSettings;
-        await runOnce(info, settings, () =>
-          trainAndProbe(evaluationLearner(envId, method, dataset, seed, config), dataset, info, config.evaluation, hooks, undefined, {
-            steps: probeSteps(config.evaluation.steps, config.evaluation.probeEvery),
-            measure: (trained) => probeOnBatch(trained, probeBatch, config.srankDelta),
-          }),
-        );
-      }
-    }
+    const settingsOf = (method: Dr3EvaluationMethod) =>
+      method === 'td-policy' ? { ...evaluationSettings, policyLearner: policyCriticConfig(config) } : evaluationSettings;
+    await grid(task, name, config.evaluation.methods, settingsOf, (info) =>
+      trainAndProbe(evaluationLearner(envId, info.method as Dr3EvaluationMethod, dataset, info.seed, config), dataset, info, config.evaluation, hooks, undefined, {
+        steps: probeSteps(config.evaluation.steps, config.evaluation.probeEvery),
+        measure: (trained) => probeOnBatch(trained, probeBatch, config.srankDelta),
+      }),
+    );
   }
   if (config.cql) {
     const cql = config.cql;
     const dataset = await datasetOf(cql.dataset);
-    for (let seed = 0; seed < config.seeds; seed++) {
-      for (const method of DR3_CQL_METHODS) {
-        const info = { task: cql.task, method, dataset: cql.dataset, seed };
-        await runOnce(info, cql, () => {
-          const common = {
-            observationSpace: dataset.observationSpace,
-            actionSpace: dataset.actionSpace,
-            seed,
-            regularizers: method === 'cql+dr3' ? [dr3({ coefficient: config.coefficient })] : [],
-            featureProbe: probeOf(cql.probeEvery, config.srankDelta),
-          };
-          const learner =
-            dataset.actionSpace.kind === 'discrete'
-              ? new DiscreteCQL({
-                  ...common,
-                  config: { hiddenSizes: cql.hiddenSizes, learningRate: cql.learningRate, alpha: cql.alpha, targetUpdateInterval: cql.targetUpdateInterval, gamma: config.gamma },
-                })
-              : new CQL({ ...common, config: continuousCqlConfig(cql.hiddenSizes, cql.learningRate, config.gamma, cql.alpha) });
-          return trainAndProbe(learner, dataset, info, cql, hooks, (trained) => {
-            const env = make(cql.envId) as Env<Float32Array, Action>;
-            try {
-              // The same evaluation episodes for every method and seed.
-              return evaluatePolicy(env, trained, { episodes: cql.evalEpisodes, seed: 10_000 }).mean;
-            } finally {
-              env.close();
-            }
-          });
-        });
-      }
-    }
+    await grid(cql.task, cql.dataset, DR3_CQL_METHODS, () => cql, (info) => {
+      const { method, seed } = info;
+      const common = {
+        observationSpace: dataset.observationSpace,
+        actionSpace: dataset.actionSpace,
+        seed,
+        regularizers: method === 'cql+dr3' ? [dr3({ coefficient: config.coefficient })] : [],
+        featureProbe: probeOf(cql.probeEvery, config.srankDelta),
+      };
+      const learner =
+        dataset.actionSpace.kind === 'discrete'
+          ? new DiscreteCQL({
+              ...common,
+              config: { hiddenSizes: cql.hiddenSizes, learningRate: cql.learningRate, alpha: cql.alpha, targetUpdateInterval: cql.targetUpdateInterval, gamma: config.gamma },
+            })
+          : new CQL({ ...common, config: continuousCqlConfig(cql.hiddenSizes, cql.learningRate, config.gamma, cql.alpha) });
+      return trainAndProbe(learner, dataset, info, cql, hooks, (trained) => {
+        const env = make(cql.envId) as Env<Float32Array, Action>;
+        try {
+          // The same evaluation episodes for every method and seed.
+          return evaluatePolicy(env, trained, { episodes: cql.evalEpisodes, seed: 10_000 }).mean;
+        } finally {
+          env.close();
+        }
+      });
+    });
   }
   const cqlDifference = pairedDifference(runs);
   return { config, runs, methods: summarize(runs), ...(cqlDifference ? { cqlDifference } : {}), wallSeconds: (Date.now() - started) / 1000 };
 }
 
 /**
- * The regularizers package's probe (featureDot, featureNorm, featureNextNorm, srank) plus
+ * The regularizers package's probe (featureDot, featureNorm, featureNextNorm, srank) with
  * featureCosine: the mean over the batch of the cosine between phi(s,a) and phi(s',a'), which
  * separates feature alignment from the growth of the feature norms.
  */
 function probeOf(every: number, delta: number): FeatureProbe {
-  const base = featureProbe({ every, delta });
-  return {
-    due: (update) => base.due(update),
-    measure: (phi, phiNext) => ({ ...base.measure(phi, phiNext), featureCosine: meanCosine(phi.dataSync(), phiNext.dataSync(), phi.shape[0], phi.shape[1]) }),
-  };
+  return featureProbe({ every, delta, cosine: true });
 }
 
 /** The probe's measure taken now, whatever its schedule says. */
 function measureFeatures(phi: tf.Tensor2D, phiNext: tf.Tensor2D, delta: number): Metrics {
-  return probeOf(1, delta).measure(phi, phiNext);
-}
-
-/** Mean over rows of cos(phi_i, phiNext_i); a row where either vector is zero counts as 0. */
-export function meanCosine(phi: ArrayLike<number>, phiNext: ArrayLike<number>, rows: number, cols: number): number {
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    let dot = 0;
-    let a = 0;
-    let b = 0;
-    for (let c = r * cols; c < (r + 1) * cols; c++) {
-      dot += phi[c]! * phiNext[c]!;
-      a += phi[c]! * phi[c]!;
-      b += phiNext[c]! * phiNext[c]!;
-    }
-    if (a > 0 && b > 0) total += dot / Math.sqrt(a * b);
-  }
-  return total / rows;
+  return diagnosticsMetrics(featureDiagnostics(phi, phiNext, { delta, cosine: true }));
 }
 
 /** A fixed batch of `size` rows that have a next action (drawn once, from a stream of its own). */
@@ -524,6 +502,13 @@ function continuousCqlConfig(hiddenSizes: readonly number[], criticLearningRate:
   return { ...CQL_DEFAULTS, hiddenSizes: [...hiddenSizes], criticLearningRate, gamma, cqlAlpha };
 }
 
+/**
+ * Train `learner` for `settings.steps` updates with the OfflineTrainer (no evaluation, no
+ * checkpoints) and collect its probes: the fixed-batch probe after the updates in
+ * `fixedProbe.steps` (and before the first), and the learner's own probe metrics when an update
+ * reports them. Every method of a seed samples the same batches: the trainer's sampling stream
+ * comes from its seed, 1000 + the run's seed.
+ */
 async function trainAndProbe(
   learner: Learner,
   dataset: OfflineDataset,
@@ -535,36 +520,33 @@ async function trainAndProbe(
 ): Promise<Dr3RunResult> {
   const started = Date.now();
   const progress = hooks.startRun?.(`${run.method} ${run.task} seed ${run.seed}`, settings.steps);
-  // One stream per seed, shared by the methods: they see the same batches.
-  const sampler = new Rng(1_000 + run.seed).split();
   const probes: Dr3ProbePoint[] = [];
   let evalReturn: number | undefined;
   const probeAt = new Set(fixedProbe?.steps ?? []);
   const probeNow = (step: number): void => {
     if (fixedProbe && probeAt.has(step)) probes.push({ step, ...fixedProbe.measure(learner) });
   };
-  try {
-    probeNow(0);
-    for (let step = 0; step < settings.steps; step++) {
-      const metrics: Metrics = learner.update(dataset.sampleTransitions(settings.batchSize, sampler));
-      probeNow(step + 1);
+  const probing: TrainerHooks<TransitionBatch> = {
+    afterUpdate: (metrics, _batch, { step }) => {
+      probeNow(step);
+      // The learner's probe measured the batch of this update before it: it is numbered by the updates before it.
       if (metrics.featureDot !== undefined) {
-        const featureNorm = metrics.featureNorm ?? Number.NaN;
-        const featureNextNorm = metrics.featureNextNorm ?? Number.NaN;
         probes.push({
-          step,
+          step: step - 1,
           featureDot: metrics.featureDot,
           srank: metrics.srank ?? Number.NaN,
-          featureNorm,
-          featureNextNorm,
+          featureNorm: metrics.featureNorm ?? Number.NaN,
+          featureNextNorm: metrics.featureNextNorm ?? Number.NaN,
           featureCosine: metrics.featureCosine ?? Number.NaN,
           qMean: metrics.qMean ?? Number.NaN,
         });
       }
-      progress?.update(step + 1);
-      // Let pending output (progress lines) flush now and then.
-      if ((step + 1) % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
+      progress?.update(step);
+    },
+  };
+  try {
+    probeNow(0);
+    await new OfflineTrainer({ learner, dataset, steps: settings.steps, batchSize: settings.batchSize, seed: 1_000 + run.seed, evalEvery: 0, hooks: [probing] }).run();
     if (evaluate) evalReturn = evaluate(learner);
   } finally {
     progress?.stop();

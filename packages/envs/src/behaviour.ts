@@ -1,19 +1,33 @@
 /**
  * The behaviour policies of the controller-generated dataset recipes, written as distributions so
- * that a TD evaluator can draw a' afresh from the same distribution the data came from.
+ * that a TD evaluator (FQE in sample mode) can draw a' afresh from the same distribution the data
+ * came from. They read the controllers and MEDIUM_NOISE of controllers.ts, so a change there
+ * changes them too.
  *
- * `controllerPolicy(id, {level: 'medium'})` (@bellman/envs) acts as follows:
+ * `controllerPolicy(id, {level: 'medium'})` acts as follows:
  * - Discrete tasks: with probability eps = MEDIUM_NOISE[id] a uniformly random action, else the
  *   expert's action. So pi(expert | s) = 1 - eps + eps / n and pi(other | s) = eps / n.
  * - Box tasks (one dimension): expert(s) + N(0, sigma^2), sigma = MEDIUM_NOISE[id], clipped to the
  *   action bounds (a clipped Gaussian: point masses on the bounds).
- * The expert is deterministic, so the expert-level controller gives its action at any observation.
+ * The expert is deterministic, so the expert-level controller gives its action at any observation
+ * (a Box action as float32: the Gaussian is centred on that value).
  * The random recipes draw each action from the action space's `sample`: uniform over the actions
  * of a Discrete space, uniform in the bounds of a Box.
  */
 import { Rng, type Action, type Box, type Policy } from '@bellman/core';
-import { MEDIUM_NOISE, controllerPolicy } from '@bellman/envs';
-import type { ContinuousActionSampler, DiscreteActionProbabilities } from '@bellman/q-learning';
+import { MEDIUM_NOISE, controllerPolicy } from './controllers.js';
+
+/** pi(.|s) of a discrete behaviour policy, batched (FQE's `evaluationPolicy` in @bellman/q-learning). */
+export interface DiscreteActionProbabilities {
+  /** Row-major [count, n] probabilities of the actions (index = action - start) at each observation. */
+  policyProbabilities(observations: Float32Array, count: number): Float32Array;
+}
+
+/** Draws a ~ pi(.|s) of a continuous behaviour policy, batched (ContinuousFQE's `evaluationPolicy`). */
+export interface ContinuousActionSampler {
+  /** Row-major [count, actionDim] actions, one per observation, drawn with `rng`. */
+  sampleActions(observations: Float32Array, count: number, rng: Rng): Float32Array;
+}
 
 function expertOf(envId: string): Policy<Float32Array, Action> {
   // The expert level draws nothing from its rng.
