@@ -1,11 +1,10 @@
 /**
- * A run folder between sessions: what `--resume` may continue, the metrics files cut back to the
- * checkpoint's step, and the debris of a write that a kill interrupted. Everything here checks
- * before it writes, so that a rejected resume leaves the folder as it was.
+ * What `--resume` may continue in a run folder: the same run, with steps to go. It reads only, so
+ * that a rejected resume leaves the folder as it was (cutting the metrics back to the
+ * checkpoint's step and removing the debris of killed writes are @bellman/training/node's).
  */
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadCheckpoint, writeFileAtomic } from '@bellman/core/node';
+import { existsSync, readFileSync } from 'node:fs';
+import { loadCheckpoint } from '@bellman/core/node';
 import { UsageError, fromUserInput } from './errors.js';
 
 /** The run a folder's checkpoint (or, before the first checkpoint, its config.json) describes. */
@@ -83,63 +82,4 @@ function checkSameRun(req: ResumeRequest, saved: SavedRun, source: string): void
   }
   const batchSize = req.batchSize ?? req.defaultBatchSize;
   if (saved.batchSize !== undefined && saved.batchSize !== batchSize) differ('--batch-size', saved.batchSize, batchSize, `resume it with --batch-size ${String(saved.batchSize)}`);
-}
-
-/** What `cutMetrics` did. */
-export interface CutMetrics {
-  /** Rows kept (step at or before the checkpoint's). */
-  kept: number;
-  /** Rows after the checkpoint's step, dropped: the resumed run logs them again. */
-  dropped: number;
-  /** True when the last line was half-written (a kill during the write) and was cut off. */
-  tornLine: boolean;
-}
-
-/**
- * Cut `metrics.jsonl` back to the rows at or before `step`. A half-written last line (the run was
- * killed while writing it) is cut off; a malformed line anywhere else is an error, with its line number.
- */
-export function cutMetrics(path: string, step: number): CutMetrics {
-  if (!existsSync(path)) return { kept: 0, dropped: 0, tornLine: false };
-  const text = readFileSync(path, 'utf8');
-  const lines = text.split('\n');
-  // A complete file ends with a newline, so the last element is ''; anything else was torn.
-  const last = lines.pop() ?? '';
-  let tornLine = last.trim() !== '';
-  const kept: string[] = [];
-  let dropped = 0;
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let row: { step?: unknown };
-    try {
-      row = JSON.parse(line) as { step?: unknown };
-    } catch {
-      // the last line is the one a kill can tear, whether or not its newline made it to disk
-      if (i === lines.length - 1 && !tornLine) {
-        tornLine = true;
-        return;
-      }
-      throw new UsageError(`--resume: ${path}:${i + 1} is not a JSON line; the metrics file is damaged`);
-    }
-    if (typeof row.step !== 'number') throw new UsageError(`--resume: ${path}:${i + 1} has no "step"`);
-    if (row.step <= step) kept.push(line);
-    else dropped += 1;
-  });
-  writeFileAtomic(path, kept.length ? `${kept.join('\n')}\n` : '');
-  return { kept: kept.length, dropped, tornLine };
-}
-
-/**
- * Remove what atomic writes of a killed process left behind: `.<name>.tmp-<pid>-<time>` files
- * (core's writeFileAtomic names its temp files so). Returns how many were removed.
- */
-export function removeStaleTempFiles(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let removed = 0;
-  for (const name of readdirSync(dir)) {
-    if (!/^\..+\.tmp-\d+-\d+$/.test(name)) continue;
-    rmSync(join(dir, name), { force: true });
-    removed += 1;
-  }
-  return removed;
 }

@@ -9,6 +9,8 @@ import {
   OfflineTrainer,
   OnlineTrainer,
   TRAINER_DEFAULTS,
+  cutMetrics,
+  removeStaleTempFiles,
   watchInterrupts,
   type InterruptWatch,
   type StopSignal,
@@ -22,7 +24,7 @@ import { DEFAULT_CHECKPOINT_EVERY } from './defaults.js';
 import { UsageError, fromUserInput } from './errors.js';
 import { resumeCommand } from './interrupt.js';
 import { checkOutputDirectory } from './paths.js';
-import { cutMetrics, planResume, removeStaleTempFiles } from './run-folder.js';
+import { planResume } from './run-folder.js';
 import type { Reporter } from './io.js';
 import { plotMetrics } from './plot.js';
 import { startProgress } from './progress.js';
@@ -268,7 +270,7 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   }
   let checkpointWritten = continuing;
   if (plan?.kind === 'checkpoint') {
-    const cut = cutMetrics(files.metrics, plan.step);
+    const cut = fromUserInput(() => cutMetrics(files.metrics, plan.step), '--resume');
     if (cut.tornLine) reporter.note(`${files.metrics}: cut off a half-written last line (the run was stopped while writing it)`);
   }
   // The CSV is rebuilt from the JSONL rows, so that both hold exactly the rows up to the checkpoint.

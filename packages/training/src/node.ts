@@ -1,6 +1,7 @@
 /**
  * Node entry: everything in '@bellman/training', with trainers that write checkpoint files by
- * default, the file-backed checkpoint and experiment stores, and signal handling.
+ * default, the file-backed checkpoint and experiment stores, signal handling and run-folder
+ * upkeep for resumed runs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '@bellman/core/node';
@@ -12,6 +13,8 @@ import { OnlineTrainer as BrowserOnlineTrainer, type OnlineTrainerOptions } from
 
 export * from './index.js';
 export { SIGNAL_EXIT_CODES, watchInterrupts } from './signals.js';
+export { MetricsFileError, cutMetrics, removeStaleTempFiles } from './run-folder.js';
+export type { CutMetrics } from './run-folder.js';
 export type { InterruptWatch, StopSignal } from './signals.js';
 
 /** Checkpoints as JSON files, written atomically (temp file, fsync, rename) by core's saveCheckpoint. */

@@ -8,6 +8,7 @@ import {
   type Env,
   type LearnerSnapshot,
   type Learner,
+  type Logger,
   type Metrics,
   type Policy,
   type ResetOptions,
@@ -301,4 +302,13 @@ export class LinearLearner implements Learner {
   }
 
   dispose(): void {}
+}
+
+/** Keeps the logged rows (a copy of each metrics record). */
+export class MemoryLogger implements Logger {
+  readonly rows: { step: number; metrics: Metrics }[] = [];
+  log(step: number, metrics: Metrics): void {
+    this.rows.push({ step, metrics: { ...metrics } });
+  }
+  close(): void {}
 }

@@ -1,4 +1,4 @@
-import { Discrete, type Logger, type Metrics } from '@bellman/core';
+import { Discrete, type Metrics } from '@bellman/core';
 import { make } from '@bellman/envs';
 import {
   DivergenceError,
@@ -9,15 +9,8 @@ import {
   type TrainerCheckpoint,
   type TrainerEvent,
 } from '../src/index.js';
-import { LinearLearner, RecordingLearner, ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
+import { LinearLearner, MemoryLogger, RecordingLearner, ToyEnv, collectDataset, toyExpertPolicy } from './fixtures.js';
 
-class MemoryLogger implements Logger {
-  readonly rows: { step: number; metrics: Metrics }[] = [];
-  log(step: number, metrics: Metrics): void {
-    this.rows.push({ step, metrics: { ...metrics } });
-  }
-  close(): void {}
-}
 
 const weights = (learner: { save(): { weights: unknown } }) => JSON.stringify(learner.save().weights);
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Discrete, type Action, type Logger, type Metrics, type TransitionBatch } from '@bellman/core';
+import { Discrete, type Action, type TransitionBatch } from '@bellman/core';
 import {
   MemoryCheckpointStore,
   OfflineTrainer as BrowserOfflineTrainer,
@@ -11,15 +11,8 @@ import {
   type TransitionBuffer,
 } from '../src/index.js';
 import { OfflineTrainer } from '../src/node.js';
-import { ArrayDataset, LinearLearner, RecordingLearner, ToyEnv, collectDataset, toyExpert, toyExpertPolicy } from './fixtures.js';
+import { ArrayDataset, LinearLearner, MemoryLogger, RecordingLearner, ToyEnv, collectDataset, toyExpert, toyExpertPolicy } from './fixtures.js';
 
-class MemoryLogger implements Logger {
-  readonly rows: { step: number; metrics: Metrics }[] = [];
-  log(step: number, metrics: Metrics): void {
-    this.rows.push({ step, metrics });
-  }
-  close(): void {}
-}
 
 const env = new ToyEnv('discrete');
 const data = collectDataset(env, toyExpertPolicy('discrete'), 10, 0);
