@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BellmanError, CheckpointError, ConfigError, DatasetError, UsageError } from '@bellman/core';
 import { DatasetFileError } from '@bellman/datasets/node';
-import { DivergenceError } from '@bellman/q-learning';
+import { DivergenceError } from '@bellman/training';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor, fromUserInput } from '../src/errors.js';
 import { tempDir } from './helpers.js';
 

@@ -38,6 +38,8 @@ export interface EvaluationResult {
  * Run `policy` greedily (deterministic actions) for a number of seeded episodes: episode i resets
  * with seed + i. Over a vector env the sub-envs play episodes side by side, each reset by the
  * evaluation with its episode's seed, so the returns are those of the single-env evaluation.
+ * A policy with `reset()` (a planner, a recurrent policy) is reset at the start of every episode
+ * and can only be evaluated on a single env.
  */
 export function evaluatePolicy<O, A extends Action>(env: Env<O, A>, policy: Policy<O, A>, options?: EvaluateOptions): EvaluationResult;
 export function evaluatePolicy(env: EvaluationVectorEnv, policy: Policy<Float32Array, Action>, options?: EvaluateOptions): EvaluationResult;
@@ -47,6 +49,10 @@ export function evaluatePolicy<O, A extends Action>(
   options: EvaluateOptions = {},
 ): EvaluationResult {
   const settings = evaluationSettings(options);
+  if (isVectorEnv(env) && policy.reset) {
+    // One policy acts for every sub-env in turn, so per-episode state would mix their episodes.
+    throw new TypeError('evaluatePolicy: this policy keeps per-episode state (it has reset()); evaluate it on a single env, not a vector env');
+  }
   const { returns, lengths } = isVectorEnv(env)
     ? runVectorEpisodes(env, policy as Policy<Float32Array, Action>, settings)
     : runEpisodes(env, policy as Policy<O, A>, settings);
@@ -80,6 +86,7 @@ function runEpisodes<O, A extends Action>(env: Env<O, A>, policy: Policy<O, A>, 
   const lengths: number[] = [];
   for (let episode = 0; episode < episodes; episode++) {
     let { observation } = env.reset({ seed: seed + episode });
+    policy.reset?.();
     let total = 0;
     let length = 0;
     for (;;) {

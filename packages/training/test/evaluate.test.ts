@@ -26,3 +26,34 @@ describe('evaluatePolicy over a vector env', () => {
     vec.close();
   });
 });
+
+describe('evaluatePolicy and policies with per-episode state', () => {
+  it('resets the policy before the first action of every episode', () => {
+    const events: string[] = [];
+    // Acts on the number of steps since its last reset, so a missing reset changes the returns.
+    let sinceReset = 0;
+    const countingPolicy: Policy<Float32Array, Action> = {
+      reset: () => {
+        events.push('reset');
+        sinceReset = 0;
+      },
+      act: () => {
+        events.push('act');
+        sinceReset += 1;
+        return sinceReset % 2;
+      },
+    };
+    const result = evaluatePolicy(make('CartPole-v1'), countingPolicy, { episodes: 3, seed: 5 });
+    const starts = events.flatMap((e, i) => (e === 'reset' ? [i] : []));
+    expect(starts).toHaveLength(3);
+    expect(starts[0]).toBe(0);
+    expect(starts[1]).toBe(result.lengths[0]! + 1);
+    expect(starts[2]).toBe(result.lengths[0]! + result.lengths[1]! + 2);
+  });
+
+  it('refuses a vector env for a policy with reset(), whose state one policy cannot keep per sub-env', () => {
+    const vec = new SyncVectorEnv([() => make('CartPole-v1'), () => make('CartPole-v1')]);
+    expect(() => evaluatePolicy(vec, { act: () => 0, reset: () => undefined }, { episodes: 2 })).toThrow('evaluate it on a single env');
+    vec.close();
+  });
+});
