@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { closestMatches, type Action, type Env, type Learner, type Space } from '@bellman/core';
 import { CsvLogger, JsonlLogger, MultiLogger, readJsonlMetrics, writeFileAtomic } from '@bellman/core/node';
 import { make } from '@bellman/envs';
-import { createLearner, listAlgorithms } from '@bellman/q-learning';
+import { createLearnerByName, listAlgorithms } from '@bellman/q-learning';
 import {
   DivergenceError,
   OfflineTrainer,
@@ -229,14 +229,14 @@ export async function trainRun(ctx: CommandContext, reporter: Reporter, options:
   // trains gets the dataset's episode statistics too (IQL's rewardScale 'auto' reads them).
   const learnerInit = { observationSpace: env.observationSpace, actionSpace: env.actionSpace, config: options.config, seed: options.seed };
   const configSource = Object.keys(options.config).length > 0 ? '--config' : undefined;
-  fromUserInput(() => createLearner(options.algo, learnerInit), configSource).dispose();
+  fromUserInput(() => createLearnerByName(options.algo, learnerInit), configSource).dispose();
   const resolved: ResolvedDataset | undefined =
     options.dataset === undefined ? undefined : await resolveDataset(ctx, options.dataset, reporter, { dataDir: options.dataDir });
   if (resolved) checkSpaces(resolved, env, options.envId);
   const datasetStats = resolved?.dataset.statistics();
   const learner: Learner = fromUserInput(
     // the dataset's statistics: episode returns for IQL's reward scale, observation moments for TD3+BC's normalisation
-    () => createLearner(options.algo, datasetStats ? { ...learnerInit, episodeStatistics: datasetStats, normalization: datasetStats } : learnerInit),
+    () => createLearnerByName(options.algo, datasetStats ? { ...learnerInit, episodeStatistics: datasetStats, normalization: datasetStats } : learnerInit),
     configSource,
   );
   await ctx.announceBackend();

@@ -9,7 +9,7 @@ import { initBackend } from '@bellman/nn';
 import { makeRecipe } from '@bellman/datasets';
 import { make } from '@bellman/envs';
 import { OfflineTrainer, OnlineTrainer } from '@bellman/training';
-import { createLearner } from '../src/index.js';
+import { createLearner, createLearnerByName } from '../src/index.js';
 
 const env = process.env;
 const seed = Number(env.SEED ?? 0);
@@ -67,7 +67,7 @@ it('runs', async () => {
   if (env.TARGET) config.targetUpdateInterval = Number(env.TARGET);
   if (env.ALPHA) config.alpha = Number(env.ALPHA);
   if (env.CRITIC) config.critic = env.CRITIC;
-  const learner = createLearner(algo, { observationSpace: dataset.observationSpace, actionSpace: dataset.actionSpace, config, seed });
+  const learner = createLearnerByName(algo, { observationSpace: dataset.observationSpace, actionSpace: dataset.actionSpace, config, seed });
   const trainer = new OfflineTrainer({
     learner,
     dataset,

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActOptions, Action, ConfigSchema, Metrics } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
-import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { BaseLearner, defineLearner, type LearnerInit } from './learner-base.js';
 import { ActionScaler, adamConfig, argmax, forwardOne, sampleFromLogits, type BatchTensors } from './learner-utils.js';
 
 export interface BCConfig {
@@ -54,7 +54,7 @@ export class BC extends BaseLearner<BCConfig> {
   private readonly scaler: ActionScaler | null;
 
   constructor(init: LearnerInit<BCConfig>) {
-    super(learnerSpec('bc', 'BC', BC_SCHEMA, BC_DEFAULTS, ['discrete', 'box']), init);
+    super(bcDefinition, init);
     const { hiddenSizes, activation, learningRate, clipNorm } = this.config;
     const outputDim = this.actionSpace.kind === 'discrete' ? this.actionSpace.n : this.actionDim;
     this.network = this.addNetwork('policy', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim, activation }, this.rng));
@@ -118,10 +118,12 @@ export class BC extends BaseLearner<BCConfig> {
   }
 }
 
-export const bcDefinition: LearnerDefinition<BCConfig> = {
+export const bcDefinition = defineLearner({
   algo: 'bc',
+  configName: 'BC',
   description: 'Behaviour cloning (cross-entropy for Discrete actions; MSE or Gaussian NLL for Box actions)',
-  actionKinds: ['discrete', 'box'],
+  schema: BC_SCHEMA,
   defaults: BC_DEFAULTS,
+  actionKinds: ['discrete', 'box'],
   create: (init) => new BC(init),
-};
+});

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigSchema } from '@bellman/core';
 import { DiscreteQLearner, Q_NETWORK_SCHEMA, type ExtraLoss, type QNetworkConfig } from './dqn.js';
-import { learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { defineLearner, type LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 
 export interface DiscreteCQLConfig extends QNetworkConfig {
@@ -43,7 +43,7 @@ const DISCRETE_CQL_SCHEMA: ConfigSchema<DiscreteCQLConfig> = {
 
 export class DiscreteCQL extends DiscreteQLearner<DiscreteCQLConfig> {
   constructor(init: LearnerInit<DiscreteCQLConfig>) {
-    super(learnerSpec('cql-discrete', 'DiscreteCQL', DISCRETE_CQL_SCHEMA, DISCRETE_CQL_DEFAULTS, ['discrete']), init);
+    super(discreteCqlDefinition, init);
   }
 
   /** alpha * mean(logsumexp_a Q(s, a) - Q(s, a_data)); reported as `cqlGap` (before alpha). */
@@ -54,10 +54,12 @@ export class DiscreteCQL extends DiscreteQLearner<DiscreteCQLConfig> {
   }
 }
 
-export const discreteCqlDefinition: LearnerDefinition<DiscreteCQLConfig> = {
+export const discreteCqlDefinition = defineLearner({
   algo: 'cql-discrete',
+  configName: 'DiscreteCQL',
   description: 'Conservative Q-learning for Discrete actions: Double DQN loss + alpha * (logsumexp Q - Q(s, a_data)) (offline)',
-  actionKinds: ['discrete'],
+  schema: DISCRETE_CQL_SCHEMA,
   defaults: DISCRETE_CQL_DEFAULTS,
+  actionKinds: ['discrete'],
   create: (init) => new DiscreteCQL(init),
-};
+});

@@ -24,12 +24,12 @@
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the backup's sample.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ConfigSchema, Metrics } from '@bellman/core';
+import type { ConfigSchema } from '@bellman/core';
 import { Adam, variableFrom } from '@bellman/nn';
-import type { LearnerDefinition, LearnerInit } from './learner-base.js';
+import { defineLearner, type CriticLoss, type CriticStep, type LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { normalNoise } from './gaussian-policy.js';
-import { SAC_DEFAULTS, SOFT_ACTOR_CRITIC_SCHEMA, SoftActorCritic, type SoftActorCriticConfig } from './sac.js';
+import { SAC_DEFAULTS, SOFT_ACTOR_CRITIC_SCHEMA, SoftActorCritic, type SoftActorCriticConfig, type SoftTarget } from './sac.js';
 import { mse, renameLoss, repeatRows, stateAction } from './twin-critic.js';
 
 export interface CQLConfig extends SoftActorCriticConfig {
@@ -79,6 +79,16 @@ const CQL_SCHEMA: ConfigSchema<CQLConfig> = {
 /** alpha' is kept in [0, 1e6], as exp(log alpha') can overflow when the gap stays above target. */
 const MAX_ALPHA_PRIME = 1e6;
 
+/** CQL's critic loss: each critic's TD and conservative terms and what they add up to. */
+export interface CQLCriticLoss extends CriticLoss {
+  /** mean (Q_j(s,a) - y)^2, per critic. */
+  td: tf.Scalar[];
+  /** gap_j, per critic (before alpha_cql). */
+  gaps: tf.Scalar[];
+  /** alpha_cql * gap_j, or alpha' * (alpha_cql * gap_j - targetActionGap) in the Lagrange version, per critic. */
+  conservative: tf.Scalar[];
+}
+
 export class CQL extends SoftActorCritic<CQLConfig> {
   /** log alpha' of the Lagrange version (present, but unused, with a fixed alpha). */
   readonly logAlphaPrime: tf.Variable;
@@ -87,7 +97,7 @@ export class CQL extends SoftActorCritic<CQLConfig> {
   readonly uniformLogDensity: number;
 
   constructor(init: LearnerInit<CQLConfig>) {
-    super({ algo: 'cql', configName: 'CQL', schema: CQL_SCHEMA, defaults: { ...CQL_DEFAULTS, hiddenSizes: [...CQL_DEFAULTS.hiddenSizes] }, actionKinds: ['box'] }, init);
+    super(cqlDefinition, init);
     if (!this.box.isBounded()) throw new RangeError(`cql: the action space must be bounded for uniform proposals, got ${String(this.box)}`);
     let logVolume = 0;
     for (let i = 0; i < this.box.size; i++) logVolume += Math.log(this.box.high[i]! - this.box.low[i]!);
@@ -103,93 +113,79 @@ export class CQL extends SoftActorCritic<CQLConfig> {
     return this.config.lagrange ? Math.min(Math.exp(this.logAlphaPrime.dataSync()[0]!), MAX_ALPHA_PRIME) : this.config.cqlAlpha;
   }
 
-  protected trainStep(batch: BatchTensors): Metrics {
-    const { gamma, rewardScale, tau, cqlSamples: n, cqlAlpha, lagrange, targetActionGap, backupEntropy } = this.config;
-    const s = batch.observations;
-    const a = batch.actions;
-    const sNext = batch.nextObservations;
+  protected override get entropyInBackup(): boolean {
+    return this.config.backupEntropy;
+  }
+
+  /**
+   * The whole critic step of CQL(H). With y the SAC target (`target`) and, per critic j, one pass
+   * over the data rows and the 3N proposals a_k of every state:
+   *   td_j           = mean_i (Q_j(s_i, a_i) - y_i)^2
+   *   gap_j          = mean_i logsumexp_k (Q_j(s_i, a_k) - log mu(a_k)) - mean_i Q_j(s_i, a_i)
+   *   conservative_j = alpha_cql * gap_j,  or (Lagrange) alpha' * (alpha_cql * gap_j - targetActionGap)
+   *   J_Q            = sum_j (td_j + conservative_j)   (regularizer penalties are added by minimizeCritic)
+   * then the Lagrange step J(log alpha') = -alpha' * (alpha_cql * mean_j gap_j - targetActionGap),
+   * the gaps held fixed; the critic used alpha' from before it.
+   */
+  protected override criticStep(batch: BatchTensors, target: SoftTarget): CriticStep {
+    const { cqlSamples: n, cqlAlpha, lagrange, targetActionGap } = this.config;
     const size = batch.size;
-    const alpha = this.alpha;
-    const weight = this.conservativeWeight;
+    const alphaPrime = this.conservativeWeight;
+    const { criticInput, logDensities } = this.proposalRows(batch, target.nextPolicy);
+    let gapValues: number[] = [];
 
-    // pi(.|s') is computed once per state: the backup's sample and the N proposals at s' share it.
-    const atNext = this.actor.distribution(sNext);
-    // Target: y = r + gamma * (1 - d) * (min_j Qtarget_j(s', a') [- alpha * log pi(a'|s')]),  a' ~ pi(.|s')
-    const nextNoise = normalNoise(this.rng, size, this.actionDim);
-    const next = this.actor.sampleFrom(atNext.mean, atNext.logStd, nextNoise);
-    const y = tf.tidy(() => {
-      const nextQ = this.critics.targetMin(sNext, next.action);
-      const nextValue = backupEntropy ? tf.sub(nextQ, tf.mul(alpha, next.logProb)) : nextQ;
-      return tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, nextValue))) as tf.Tensor1D;
+    const step = this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', (): CQLCriticLoss => {
+      // One pass per critic over the data rows and all 3N proposals of every state.
+      const { values, phi } = this.critics.valuesWithFeaturesOfInput(criticInput);
+      const features = { phi: tf.slice(phi, [0, 0], [size, -1]) as tf.Tensor2D, phiNext: () => this.critics.features(batch.nextObservations, target.nextAction) };
+      const qData: tf.Tensor1D[] = [];
+      const td: tf.Scalar[] = [];
+      const gaps: tf.Scalar[] = [];
+      const conservative: tf.Scalar[] = [];
+      let total = tf.scalar(0);
+      let penalty = tf.scalar(0);
+      for (const qAll of values) {
+        const q = tf.slice(qAll, [0], [size]) as tf.Tensor1D; // Q_j(s_i, a_i)
+        const qProposals = tf.reshape(tf.slice(qAll, [size], [-1]), [size, 3 * n]); // Q_j(s_i, a_k)
+        const gap = tf.sub(tf.mean(tf.logSumExp(tf.sub(qProposals, logDensities), 1)), tf.mean(q)) as tf.Scalar;
+        const conservativeTerm = (lagrange ? tf.mul(alphaPrime, tf.sub(tf.mul(cqlAlpha, gap), targetActionGap)) : tf.mul(alphaPrime, gap)) as tf.Scalar;
+        const tdTerm = mse(q, target.y);
+        qData.push(q);
+        gaps.push(gap);
+        conservative.push(conservativeTerm);
+        td.push(tdTerm);
+        penalty = tf.add(penalty, conservativeTerm) as tf.Scalar;
+        total = tf.add(total, tf.add(tdTerm, conservativeTerm)) as tf.Scalar;
+      }
+      // Read here, while the tensors live: the Lagrange step below holds them fixed.
+      if (lagrange) gapValues = gaps.map((g) => g.dataSync()[0]!);
+      return {
+        total,
+        td,
+        gaps,
+        conservative,
+        report: { qMean: tf.mean(qData[0]!), targetMean: tf.mean(target.y), cqlPenalty: penalty, cqlGap: tf.div(tf.addN(gaps), gaps.length) },
+        features: { ...features, q: qData[0]! },
+      };
     });
+    step.metrics.alphaPrime = alphaPrime;
 
-    // Proposals, N per state, each minus its log-density: uniform in the box, pi(.|s), pi(.|s').
-    const uniformActions = this.uniformActions(size * n);
-    const noiseAtS = normalNoise(this.rng, size * n, this.actionDim);
-    const noiseAtNext = normalNoise(this.rng, size * n, this.actionDim);
-    const { criticInput, logDensities } = this.proposalRows(s, a, atNext, uniformActions, noiseAtS, noiseAtNext);
-
-    const metrics: Metrics = {};
-    const probe: Metrics = {};
-    let gaps: number[] = [];
-    try {
-      renameLoss(
-        this.criticOptimizer.minimize(() => {
-          // One pass per critic over the data rows and all 3N proposals of every state.
-          const { values, phi: phiAll } = this.critics.valuesWithFeaturesOfInput(criticInput);
-          const phi = tf.slice(phiAll, [0, 0], [size, -1]) as tf.Tensor2D;
-          const qData: tf.Tensor1D[] = [];
-          let loss = tf.scalar(0);
-          const gapTensors: tf.Scalar[] = [];
-          let penaltySum = tf.scalar(0);
-          values.forEach((qAll) => {
-            const q = tf.slice(qAll, [0], [size]) as tf.Tensor1D;
-            // log sum_k exp(Q_j(s, a_k) - log mu(a_k)) over the 3N proposals, per state.
-            const qProposals = tf.reshape(tf.slice(qAll, [size], [-1]), [size, 3 * n]);
-            const gap = tf.sub(tf.mean(tf.logSumExp(tf.sub(qProposals, logDensities), 1)), tf.mean(q)) as tf.Scalar;
-            // Lagrange: alpha' * (cqlAlpha * gap - target); fixed: cqlAlpha * gap.
-            const penalty = lagrange ? tf.mul(weight, tf.sub(tf.mul(cqlAlpha, gap), targetActionGap)) : tf.mul(weight, gap);
-            qData.push(q);
-            gapTensors.push(gap);
-            penaltySum = tf.add(penaltySum, penalty) as tf.Scalar;
-            loss = tf.add(loss, tf.add(mse(q, y), penalty)) as tf.Scalar;
-          });
-          const extra: Record<string, tf.Tensor> = {
-            qMean: tf.mean(qData[0]!),
-            targetMean: tf.mean(y),
-            cqlPenalty: penaltySum,
-            cqlGap: tf.div(tf.addN(gapTensors), gapTensors.length),
-          };
-          gapTensors.forEach((g, j) => (extra[`cqlGap${j + 1}`] = g));
-          loss = this.withFeatureTerms(loss, phi, () => this.critics.features(sNext, next.action), qData[0]!, batch, extra, probe);
-          return { loss, metrics: extra };
-        }),
-        'criticLoss',
-        metrics,
-      );
-      gaps = this.critics.members.map((_, j) => metrics[`cqlGap${j + 1}`]!);
-      for (let j = 0; j < gaps.length; j++) delete metrics[`cqlGap${j + 1}`];
-    } finally {
-      tf.dispose([atNext.mean, atNext.logStd, nextNoise, next.action, next.logProb, y, uniformActions, noiseAtS, noiseAtNext, criticInput, logDensities]);
-    }
-    metrics.alphaPrime = weight;
-
-    // Lagrange: J(log alpha') = -alpha' * (cqlAlpha * mean_j gap_j - targetActionGap), gaps held fixed.
     if (this.alphaPrimeOptimizer) {
-      const meanGap = gaps.reduce((x, g) => x + g, 0) / gaps.length;
+      const meanGap = gapValues.reduce((x, g) => x + g, 0) / gapValues.length;
       renameLoss(
         this.alphaPrimeOptimizer.minimize(() => ({
           loss: tf.neg(tf.mul(tf.clipByValue(tf.exp(this.logAlphaPrime), 0, MAX_ALPHA_PRIME), cqlAlpha * meanGap - targetActionGap)) as tf.Scalar,
         })),
         'alphaPrimeLoss',
-        metrics,
+        step.metrics,
       );
     }
+    return step;
+  }
 
-    // Actor and temperature as in SAC (cloning a during the first bcSteps updates), then the target critics.
-    Object.assign(metrics, this.updateActorAndAlpha(s, this.updates < this.config.bcSteps ? a : undefined));
-    this.critics.updateTargets(tau);
-    return Object.assign(metrics, probe);
+  /** During the first `bcSteps` updates the actor clones the data, log pi(a|s) (the authors' policy_eval_start); then as SAC. */
+  protected override actorObjective(batch: BatchTensors, sampled: tf.Tensor2D): tf.Tensor1D {
+    return this.updates < this.config.bcSteps ? this.actor.logProb(batch.observations, batch.actions) : super.actorObjective(batch, sampled);
   }
 
   /**
@@ -198,29 +194,24 @@ export class CQL extends SoftActorCritic<CQLConfig> {
    * N from pi(.|s'_i), in that order. logDensities [B, 3N] holds log mu(a_k) in the same order.
    * pi's mean and log-std are computed once per state and repeated for its N samples.
    */
-  private proposalRows(
-    s: tf.Tensor2D,
-    a: tf.Tensor2D,
-    atNext: { mean: tf.Tensor2D; logStd: tf.Tensor2D },
-    uniformActions: tf.Tensor2D,
-    noiseAtS: tf.Tensor2D,
-    noiseAtNext: tf.Tensor2D,
-  ): { criticInput: tf.Tensor2D; logDensities: tf.Tensor2D } {
+  private proposalRows(batch: BatchTensors, atNext: SoftTarget['nextPolicy']): { criticInput: tf.Tensor2D; logDensities: tf.Tensor2D } {
     const n = this.config.cqlSamples;
-    return tf.tidy(() => {
-      const [size, actionDim] = a.shape;
-      const atS = this.actor.distribution(s);
-      const piAtS = this.actor.sampleFrom(repeatRows(atS.mean, n), repeatRows(atS.logStd, n), noiseAtS);
-      const piAtNext = this.actor.sampleFrom(repeatRows(atNext.mean, n), repeatRows(atNext.logStd, n), noiseAtNext);
-      const perState = (t: tf.Tensor, width: number) => tf.reshape(t, [size, width]);
-      const proposalActions = tf.reshape(
-        tf.concat([perState(uniformActions, n * actionDim), perState(piAtS.action, n * actionDim), perState(piAtNext.action, n * actionDim)], 1),
-        [size * 3 * n, actionDim],
-      ) as tf.Tensor2D;
-      const criticInput = tf.concat([stateAction(s, a), stateAction(repeatRows(s, 3 * n), proposalActions)], 0) as tf.Tensor2D;
-      const logDensities = tf.concat([tf.fill([size, n], this.uniformLogDensity), perState(piAtS.logProb, n), perState(piAtNext.logProb, n)], 1) as tf.Tensor2D;
-      return { criticInput, logDensities };
-    });
+    const { size, observations: s, actions: a } = batch;
+    const actionDim = this.actionDim;
+    const uniformActions = this.uniformActions(size * n);
+    const noiseAtS = normalNoise(this.rng, size * n, actionDim);
+    const noiseAtNext = normalNoise(this.rng, size * n, actionDim);
+    const atS = this.actor.distribution(s);
+    const piAtS = this.actor.sampleFrom(repeatRows(atS.mean, n), repeatRows(atS.logStd, n), noiseAtS);
+    const piAtNext = this.actor.sampleFrom(repeatRows(atNext.mean, n), repeatRows(atNext.logStd, n), noiseAtNext);
+    const perState = (t: tf.Tensor, width: number) => tf.reshape(t, [size, width]);
+    const proposalActions = tf.reshape(
+      tf.concat([perState(uniformActions, n * actionDim), perState(piAtS.action, n * actionDim), perState(piAtNext.action, n * actionDim)], 1),
+      [size * 3 * n, actionDim],
+    ) as tf.Tensor2D;
+    const criticInput = tf.concat([stateAction(s, a), stateAction(repeatRows(s, 3 * n), proposalActions)], 0) as tf.Tensor2D;
+    const logDensities = tf.concat([tf.fill([size, n], this.uniformLogDensity), perState(piAtS.logProb, n), perState(piAtNext.logProb, n)], 1) as tf.Tensor2D;
+    return { criticInput, logDensities };
   }
 
   /** [rows, |A|] uniform in the box, from the learner's Rng. */
@@ -234,10 +225,12 @@ export class CQL extends SoftActorCritic<CQLConfig> {
   }
 }
 
-export const cqlDefinition: LearnerDefinition<CQLConfig> = {
+export const cqlDefinition = defineLearner({
   algo: 'cql',
+  configName: 'CQL',
   description: 'Conservative Q-Learning on SAC: importance-sampled logsumexp penalty, fixed or Lagrange alpha (Box actions, offline)',
-  actionKinds: ['box'],
+  schema: CQL_SCHEMA,
   defaults: CQL_DEFAULTS,
+  actionKinds: ['box'],
   create: (init) => new CQL(init),
-};
+});

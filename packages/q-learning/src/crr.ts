@@ -19,10 +19,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigSchema, Metrics } from '@bellman/core';
 import { AdvantageWeightedLearner } from './advantage-weighted.js';
-import { learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { defineLearner, type LearnerInit } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { normalNoise } from './gaussian-policy.js';
-import { ACTOR_CRITIC_SCHEMA, POSITIVE_NUMBER, mse, renameLoss, repeatRows } from './twin-critic.js';
+import { ACTOR_CRITIC_SCHEMA, POSITIVE_NUMBER, criticTDLoss, renameLoss, repeatRows } from './twin-critic.js';
 
 export interface CRRConfig {
   hiddenSizes: number[];
@@ -82,7 +82,7 @@ export function advantageWeights(advantage: tf.Tensor, filter: 'binary' | 'exp',
 /** The Gaussian actor, the critic (one, as in the paper) and their optimizers come from AdvantageWeightedLearner. */
 export class CRR extends AdvantageWeightedLearner<CRRConfig> {
   constructor(init: LearnerInit<CRRConfig>) {
-    super(learnerSpec('crr', 'CRR', CRR_SCHEMA, CRR_DEFAULTS, ['box']), init, 1);
+    super(crrDefinition, init, 1);
   }
 
   protected trainStep(batch: BatchTensors): Metrics {
@@ -112,20 +112,9 @@ export class CRR extends AdvantageWeightedLearner<CRRConfig> {
       return tf.sub(this.critics.min(s, a), baseline) as tf.Tensor1D;
     });
 
-    const metrics: Metrics = {};
-    const probe: Metrics = {};
     try {
       // Critic: L_Q = mean (Q(s,a) - y)^2 + regularizer penalties.
-      renameLoss(
-        this.criticOptimizer.minimize(() => {
-          const { values: [q], phi } = this.critics.valuesWithFeatures(s, a);
-          const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q!), targetMean: tf.mean(y) };
-          const loss = this.withFeatureTerms(mse(q!, y), phi, () => this.critics.features(sNext, firstNextAction), q!, batch, extra, probe);
-          return { loss, metrics: extra };
-        }),
-        'criticLoss',
-        metrics,
-      );
+      const { metrics, probe } = this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', () => criticTDLoss(this.critics, s, a, y, sNext, firstNextAction));
 
       // Actor: L_pi = -mean f(A) * log pi(a|s).
       renameLoss(
@@ -138,18 +127,20 @@ export class CRR extends AdvantageWeightedLearner<CRRConfig> {
         'actorLoss',
         metrics,
       );
+      this.critics.updateTargets(tau);
+      return Object.assign(metrics, probe);
     } finally {
       tf.dispose([sNextRepeated, nextNoise, nextActions, firstNextAction, y, sRepeated, noise, advantage]);
     }
-    this.critics.updateTargets(tau);
-    return Object.assign(metrics, probe);
   }
 }
 
-export const crrDefinition: LearnerDefinition<CRRConfig> = {
+export const crrDefinition = defineLearner({
   algo: 'crr',
+  configName: 'CRR',
   description: 'Critic Regularized Regression: advantage-filtered (binary or exp) behaviour cloning with a TD critic (Box actions, offline)',
-  actionKinds: ['box'],
+  schema: CRR_SCHEMA,
   defaults: CRR_DEFAULTS,
+  actionKinds: ['box'],
   create: (init) => new CRR(init),
-};
+});

@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, type ActOptions, type Action, type ConfigSchema, type Metrics, type Rng } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import type { EnvStepAware, NStepLearner } from '@bellman/training';
-import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { BaseLearner, defineLearner, type CriticLoss, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, argmax, floatOneHot, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
 
 /** What every discrete Q-network learner (DQN, discrete CQL) is configured with. */
@@ -252,7 +252,6 @@ export abstract class DiscreteQLearner<C extends QNetworkConfig> extends BaseLea
   protected trainStep(batch: BatchTensors): Metrics {
     const regularized = this.regularizers.length > 0;
     const probing = this.probeDue;
-    const probeMetrics: Metrics = {};
     // Without a regularizer nothing needs gradients at s': the backup (and, when the probe is due,
     // phi(s')) come from a forward pass off the gradient tape.
     let offTape: { target: tf.Tensor1D; phiNext: tf.Tensor2D | null } | null = null;
@@ -266,9 +265,9 @@ export abstract class DiscreteQLearner<C extends QNetworkConfig> extends BaseLea
       });
       offTape = { target, phiNext };
     }
-    let metrics: Metrics;
+    let step: CriticStep;
     try {
-      metrics = this.optimizer.minimize(() => {
+      step = this.minimizeCritic(this.optimizer, batch, 'loss', (): CriticLoss => {
         const size = batch.size;
         let q: tf.Tensor2D;
         let phi: tf.Tensor2D;
@@ -290,21 +289,17 @@ export abstract class DiscreteQLearner<C extends QNetworkConfig> extends BaseLea
         }
         const qTaken = tf.sum(tf.mul(q, batch.actionOneHot), 1) as tf.Tensor1D;
         const tdLoss = tf.mean(tdElementLoss(tf.sub(qTaken, target), this.config.loss)) as tf.Scalar;
-        let loss = tdLoss;
         // A clone: Adam.minimize disposes the loss before reading the metrics.
-        const out: Record<string, tf.Tensor> = { tdLoss: tf.clone(tdLoss), qMean: tf.mean(qTaken), targetMean: tf.mean(target) };
+        const report: Record<string, tf.Tensor> = { tdLoss: tf.clone(tdLoss), qMean: tf.mean(qTaken), targetMean: tf.mean(target) };
         const extra = this.extraLoss(q, qTaken, batch);
-        if (extra) {
-          loss = tf.add(loss, extra.loss) as tf.Scalar;
-          Object.assign(out, extra.metrics);
-        }
-        return { loss: this.addFeatureTerms(loss, phi, phiNext, qTaken, batch, out, probeMetrics), metrics: out };
+        if (!extra) return { total: tdLoss, report, features: { phi, phiNext, q: qTaken } };
+        return { total: tf.add(tdLoss, extra.loss) as tf.Scalar, report: { ...report, ...extra.metrics }, features: { phi, phiNext, q: qTaken } };
       });
     } finally {
       if (offTape) tf.dispose([offTape.target, ...(offTape.phiNext ? [offTape.phiNext] : [])]);
     }
     if ((this.updates + 1) % this.config.targetUpdateInterval === 0) this.targetQ.updateFrom(this.q, this.config.tau);
-    return { ...metrics, ...probeMetrics };
+    return { ...step.metrics, ...step.probe };
   }
 
   /** Q(s, .) of one observation. */
@@ -335,7 +330,7 @@ export class DQN extends DiscreteQLearner<DQNConfig> implements EnvStepAware, NS
   private envStep = 0;
 
   constructor(init: LearnerInit<DQNConfig>) {
-    super(learnerSpec('dqn', 'DQN', DQN_SCHEMA, DQN_DEFAULTS, ['discrete']), init);
+    super(dqnDefinition, init);
   }
 
   /** n of the n-step return: the OnlineTrainer aggregates transitions over this many steps. */
@@ -372,10 +367,12 @@ export class DQN extends DiscreteQLearner<DQNConfig> implements EnvStepAware, NS
   }
 }
 
-export const dqnDefinition: LearnerDefinition<DQNConfig> = {
+export const dqnDefinition = defineLearner({
   algo: 'dqn',
+  configName: 'DQN',
   description: 'DQN with Double DQN targets, optional dueling head, n-step returns and epsilon-greedy exploration (Discrete actions)',
-  actionKinds: ['discrete'],
+  schema: DQN_SCHEMA,
   defaults: DQN_DEFAULTS,
+  actionKinds: ['discrete'],
   create: (init) => new DQN(init),
-};
+});

@@ -33,14 +33,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActOptions, Action, Discrete, LearnerSnapshot, Metrics } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
-import { BaseLearner, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { BaseLearner, defineLearner, type LearnerInit } from './learner-base.js';
 import { argmax, forwardOne, readAndDispose, sampleFromLogits, type BatchTensors } from './learner-utils.js';
 import {
   IQL_DEFAULTS,
   REWARD_SCALE_WEIGHT,
   advantageAndTarget,
+  iqlDefinition,
   expectileLoss,
-  iqlLearnerSpec,
+  iqlSpec,
   rewardScaleVariable,
   withRewardScaleWeight,
   type IQLConfig,
@@ -74,7 +75,7 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
   private readonly rewardScaleVar: tf.Variable;
 
   constructor(init: LearnerInit<DiscreteIQLConfig>) {
-    super(iqlLearnerSpec(init, ['discrete']), init);
+    super(iqlSpec(discreteIqlDefinition, init), init);
     const { hiddenSizes, actorLearningRate, criticLearningRate, valueLearningRate } = this.config;
     this.numActions = (this.actionSpace as Discrete).n;
     const net = (outputDim: number) => new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim }, this.rng);
@@ -138,8 +139,7 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
       const { advantage, y } = (afterValue = advantageAndTarget((obs) => this.v(obs), qTarget, batch, this.rewardScaleVar, gamma));
 
       // Critic: L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
-      renameLoss(
-        this.criticOptimizer.minimize(() => {
+      const critic = this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', () => {
           let q1All: tf.Tensor2D;
           let phi: tf.Tensor2D;
           let phiNext: tf.Tensor2D | null = null;
@@ -154,13 +154,14 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
           }
           const q1 = taken(q1All, oneHot);
           const q2 = taken(critic2.forward(s), oneHot);
-          const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q1), targetMean: tf.mean(y) };
-          const loss = this.addFeatureTerms(tf.add(mse(q1, y), mse(q2, y)) as tf.Scalar, phi, phiNext, q1, batch, extra, probe);
-          return { loss, metrics: extra };
-        }),
-        'criticLoss',
-        metrics,
-      );
+          return {
+            total: tf.add(mse(q1, y), mse(q2, y)) as tf.Scalar,
+            report: { qMean: tf.mean(q1), targetMean: tf.mean(y) },
+            features: { phi, phiNext, q: q1 },
+          };
+      });
+      Object.assign(metrics, critic.metrics);
+      Object.assign(probe, critic.probe);
 
       // Actor: L_pi = -mean min(exp(beta * A), maxWeight) * log pi(a|s).
       renameLoss(
@@ -199,10 +200,12 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
   }
 }
 
-export const discreteIqlDefinition: LearnerDefinition<DiscreteIQLConfig> = {
+export const discreteIqlDefinition = defineLearner({
   algo: 'iql',
+  configName: iqlDefinition.configName,
   description: 'Implicit Q-Learning for Discrete actions: expectile value regression, V-based TD backup, advantage-weighted categorical policy (offline)',
-  actionKinds: ['discrete'],
+  schema: iqlDefinition.schema,
   defaults: DISCRETE_IQL_DEFAULTS,
+  actionKinds: ['discrete'],
   create: (init) => new DiscreteIQL(init),
-};
+});

@@ -32,10 +32,10 @@ import {
 } from '@bellman/core';
 import { Adam, Mlp, serializeTensor, variableFrom } from '@bellman/nn';
 import { AdvantageWeightedLearner } from './advantage-weighted.js';
-import { learnerSpec, type ActionKind, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { defineLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { normalNoise } from './gaussian-policy.js';
-import { ACTOR_CRITIC_SCHEMA, POSITIVE_NUMBER, mse, renameLoss } from './twin-critic.js';
+import { ACTOR_CRITIC_SCHEMA, POSITIVE_NUMBER, criticTDLoss, renameLoss } from './twin-critic.js';
 
 export interface IQLConfig {
   hiddenSizes: number[];
@@ -85,19 +85,21 @@ const IQL_SCHEMA_FIELDS: Omit<ConfigSchema<IQLConfig>, 'rewardScale'> = {
 
 const AUTO: FieldSpec = { type: 'enum', values: ['auto'] };
 
+/** IQL's schema as its definitions state it; `iqlSpec` swaps in the `rewardScale` field of the type given. */
+const IQL_SCHEMA: ConfigSchema<IQLConfig> = { ...IQL_SCHEMA_FIELDS, rewardScale: AUTO };
+
 /**
- * The LearnerSpec of IQL on `actionKinds` (iql-discrete.ts uses it too). `rewardScale` is "auto"
- * or a number greater than 0; a config schema field has one type, so it is checked here and the
- * schema gets the field spec of the type given.
+ * The spec of an IQL definition (iql-discrete.ts uses it too) for this init. `rewardScale` is
+ * "auto" or a number greater than 0; a config schema field has one type, so it is checked here
+ * and the schema gets the field spec of the type given.
  */
-export function iqlLearnerSpec(init: LearnerInit<IQLConfig>, actionKinds: readonly ActionKind[]): LearnerSpec<IQLConfig> {
+export function iqlSpec(definition: LearnerSpec<IQLConfig>, init: LearnerInit<IQLConfig>): LearnerSpec<IQLConfig> {
   const config = init.config;
   const given = config && typeof config === 'object' && !Array.isArray(config) ? (config as Record<string, unknown>).rewardScale : undefined;
   if (given !== undefined && given !== 'auto' && !(typeof given === 'number' && Number.isFinite(given) && given > 0)) {
     throw new ConfigError('IQL', 'rewardScale', `"rewardScale" must be "auto" or a number greater than 0, got ${JSON.stringify(given)}`);
   }
-  const schema: ConfigSchema<IQLConfig> = { ...IQL_SCHEMA_FIELDS, rewardScale: typeof given === 'number' ? POSITIVE_NUMBER : AUTO };
-  return learnerSpec('iql', 'IQL', schema, IQL_DEFAULTS, actionKinds);
+  return { ...definition, schema: { ...definition.schema, rewardScale: typeof given === 'number' ? POSITIVE_NUMBER : AUTO } };
 }
 
 /** What `rewardScale: 'auto'` reads (LearnerInit's `episodeStatistics`). */
@@ -188,7 +190,7 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
   private readonly rewardScaleVar: tf.Variable;
 
   constructor(init: LearnerInit<IQLConfig>) {
-    super(iqlLearnerSpec(init, ['box']), init, 2);
+    super(iqlSpec(iqlDefinition, init), init, 2);
     const { hiddenSizes, valueLearningRate } = this.config;
     this.value = this.addNetwork('value', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: 1 }, this.rng));
     this.valueOptimizer = this.addOptimizer('value', new Adam(this.value.variables, { learningRate: valueLearningRate }));
@@ -239,25 +241,9 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
       const { advantage, y } = (afterValue = advantageAndTarget((obs) => this.v(obs), qTarget, batch, this.rewardScaleVar, gamma));
 
       // Critic: L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
-      renameLoss(
-        this.criticOptimizer.minimize(() => {
-          const { values: [q1, q2], phi } = this.critics.valuesWithFeatures(s, a);
-          const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q1!), targetMean: tf.mean(y) };
-          const tdLoss = tf.add(mse(q1!, y), mse(q2!, y)) as tf.Scalar;
-          const loss = this.withFeatureTerms(
-            tdLoss,
-            phi,
-            () => this.critics.features(sNext, nextAction!),
-            q1!,
-            batch,
-            extra,
-            probe,
-          );
-          return { loss, metrics: extra };
-        }),
-        'criticLoss',
-        metrics,
-      );
+      const critic = this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', () => criticTDLoss(this.critics, s, a, y, sNext, nextAction!));
+      Object.assign(metrics, critic.metrics);
+      Object.assign(probe, critic.probe);
 
       // Actor: L_pi = -mean min(exp(beta * A), maxWeight) * log pi(a|s).
       renameLoss(
@@ -280,10 +266,12 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
   }
 }
 
-export const iqlDefinition: LearnerDefinition<IQLConfig> = {
+export const iqlDefinition = defineLearner({
   algo: 'iql',
+  configName: 'IQL',
   description: 'Implicit Q-Learning: expectile value regression, V-based TD backup, advantage-weighted Gaussian policy (Box actions, offline)',
-  actionKinds: ['box'],
+  schema: IQL_SCHEMA,
   defaults: IQL_DEFAULTS,
+  actionKinds: ['box'],
   create: (init) => new IQL(init),
-};
+});

@@ -28,12 +28,12 @@ import { BatchTensors, checkBatchShape } from './learner-utils.js';
 export type ActionKind = 'discrete' | 'box';
 
 /** What `createLearner` and every learner constructor take. */
-export interface LearnerInit<C extends object = Record<string, unknown>> {
+export interface LearnerInit<C extends object = object> {
   /** A Box (any shape; flattened row-major), or its JSON spec. */
   observationSpace: Space<Float32Array> | SpaceSpec;
   actionSpace: Space<Action> | SpaceSpec;
   /** Overrides of the algorithm's defaults; unknown or invalid fields throw a ConfigError naming the field. */
-  config?: Partial<C> | Record<string, unknown>;
+  config?: Partial<C>;
   /** Seeds weight initialisation and the learner's own sampling. Default 0. */
   seed?: number;
   /**
@@ -54,16 +54,39 @@ export interface LearnerInit<C extends object = Record<string, unknown>> {
   episodeStatistics?: { returnMin: number; returnMax: number; lengthMax: number };
 }
 
-/** What a value-based learner's critic loss gets back from `BaseLearner.regularize`. */
-export interface RegularizationResult {
-  /** The sum of every regularizer's penalty, or null when there are none. */
-  penalty: tf.Scalar | null;
-  /** `reg/<name>` -> that regularizer's penalty, for the update's metrics. */
-  metrics: Record<string, tf.Tensor>;
+/**
+ * The critic's features of one update, from which BaseLearner applies the regularizers and the
+ * feature probe (which features each learner hands over is documented in its file).
+ */
+export interface CriticFeatures {
+  /** phi(s, a) at the batch, [B, featureDim]. */
+  phi: tf.Tensor2D;
+  /**
+   * phi(s', a') at the backup's next state-action: a tensor, or a function computing it, called
+   * only when a regularizer or a due probe reads it. Null only when `needsNextFeatures` is false.
+   */
+  phiNext: tf.Tensor2D | (() => tf.Tensor2D) | null;
+  /** Q(s, a) at the batch, [B] (regularizers get it). */
+  q: tf.Tensor1D;
 }
 
-/** How the registry knows an algorithm. Each algorithm file exports one. */
-export interface LearnerDefinition<C extends object = object> {
+/** A critic loss as `BaseLearner.minimizeCritic` minimises it. */
+export interface CriticLoss {
+  /** The loss before regularizer penalties. */
+  total: tf.Scalar;
+  /** Scalars reported with the update's metrics, in this order (qMean, targetMean, ...). */
+  report: Record<string, tf.Tensor>;
+  features: CriticFeatures;
+}
+
+/** What one critic step reports: the loss and its terms, and the feature probe's metrics when it was due. */
+export type CriticStep = {
+  metrics: Metrics;
+  probe: Metrics;
+};
+
+/** How the registry knows an algorithm: what `registerLearner` takes and `listAlgorithms` shows. */
+export interface LearnerDefinition<C extends object = object, I extends LearnerInit<C> = LearnerInit<C>> {
   /** The name used on the command line and in snapshots, e.g. 'bc'. */
   algo: string;
   description: string;
@@ -75,7 +98,7 @@ export interface LearnerDefinition<C extends object = object> {
    * without (FQE: `evaluationPolicy`). Listed by `listAlgorithms`; default none.
    */
   requiredInit?: readonly string[];
-  create(init: LearnerInit<C>): Learner;
+  create(init: I): Learner;
 }
 
 /** The static description of an algorithm that BaseLearner needs. */
@@ -84,22 +107,22 @@ export interface LearnerSpec<C extends object> {
   /** Name used in config error messages, e.g. 'BC'. */
   configName: string;
   schema: ConfigSchema<C>;
-  defaults: C;
+  defaults: Readonly<C>;
   actionKinds: readonly ActionKind[];
 }
 
+/** An algorithm stated once: its registry entry and the spec its learner class is built from. */
+export type DefinedLearner<A extends string, C extends object, I extends LearnerInit<C>> = LearnerDefinition<C, I> & LearnerSpec<C> & { readonly algo: A };
+
 /**
- * A LearnerSpec with a fresh copy of `defaults` (its `hiddenSizes` array included), so that a
- * learner's config never shares an array with the exported, frozen defaults.
+ * One algorithm's name, config schema and defaults, action kinds and constructor, in one place.
+ * The learner class passes the result to BaseLearner (`super(definition, init)`), the registry
+ * lists it, and `createLearner` types its config by `algo`.
  */
-export function learnerSpec<C extends { hiddenSizes: number[] }>(
-  algo: string,
-  configName: string,
-  schema: ConfigSchema<C>,
-  defaults: Readonly<C>,
-  actionKinds: readonly ActionKind[],
-): LearnerSpec<C> {
-  return { algo, configName, schema, defaults: { ...defaults, hiddenSizes: [...defaults.hiddenSizes] }, actionKinds };
+export function defineLearner<const A extends string, C extends object, I extends LearnerInit<C> = LearnerInit<C>>(
+  definition: LearnerSpec<C> & { algo: A; description: string; requiredInit?: readonly string[]; create(init: I): Learner },
+): DefinedLearner<A, C, I> {
+  return Object.freeze({ ...definition });
 }
 
 function toSpace(space: { toJSON(): SpaceSpec } | SpaceSpec): AnySpace {
@@ -131,7 +154,8 @@ export abstract class BaseLearner<C extends object> implements Learner {
 
   protected constructor(spec: LearnerSpec<C>, init: LearnerInit<C>) {
     this.algo = spec.algo;
-    this.config = Object.freeze(resolveConfig(spec.configName, spec.schema, spec.defaults, init.config ?? {}));
+    // A copy of the defaults, so that the config never shares an array with the frozen defaults.
+    this.config = Object.freeze(resolveConfig(spec.configName, spec.schema, structuredClone(spec.defaults) as C, init.config ?? {}));
     const observationSpace = toSpace(init.observationSpace);
     if (observationSpace.kind !== 'box') {
       throw new TypeError(`${spec.algo}: observation space must be a Box, got ${String(observationSpace)}`);
@@ -274,25 +298,6 @@ export abstract class BaseLearner<C extends object> implements Learner {
     for (const opt of this.optimizers.values()) opt.dispose();
   }
 
-  /**
-   * Call inside a critic loss closure: the sum of every regularizer's penalty on
-   * (phi, phiNext, q, batch, step = this.updates), and `reg/<name>` metrics. Gradients flow
-   * through the returned penalty.
-   */
-  protected regularize(ctx: Omit<RegularizerContext, 'step'>): RegularizationResult {
-    const metrics: Record<string, tf.Tensor> = {};
-    let penalty: tf.Scalar | null = null;
-    const full: RegularizerContext = { ...ctx, step: this.updateCount };
-    this.regularizers.forEach((regularizer, i) => {
-      const p = regularizer.penalty(full);
-      // Two regularizers of the same name (say, two DR3 coefficients) keep apart by position.
-      const key = `reg/${regularizer.name}`;
-      metrics[key in metrics ? `${key}#${i}` : key] = p;
-      penalty = penalty ? (penalty.add(p) as tf.Scalar) : p;
-    });
-    return { penalty, metrics };
-  }
-
   /** True when the feature probe measures on this update. */
   protected get probeDue(): boolean {
     return this.featureProbe !== undefined && this.featureProbe.due(this.updateCount);
@@ -304,34 +309,45 @@ export abstract class BaseLearner<C extends object> implements Learner {
   }
 
   /**
-   * Call inside the critic loss closure: `loss` plus every regularizer's penalty on
-   * phi = phi(s, a) and phiNext = phi(s', a'), with the penalty metrics merged into `metrics` and,
-   * when the probe is due, the probe metrics into `probe`. Pass phiNext null when the update has
-   * no use for it (`needsNextFeatures` is false): `loss` comes back unchanged.
+   * One step of `optimizer` on a critic loss, with every regularizer's penalty on the features
+   * the loss reports added to it, and the feature probe measured on them when due (no second
+   * forward pass). `metrics` holds the loss (as `lossName`), the loss's report and `reg/<name>`
+   * per regularizer; `probe` the probe's metrics, which go at the end of the update's metrics.
    */
-  protected addFeatureTerms(
-    loss: tf.Scalar,
-    phi: tf.Tensor2D,
-    phiNext: tf.Tensor2D | null,
-    q: tf.Tensor1D,
-    batch: BatchTensors,
-    metrics: Record<string, tf.Tensor>,
-    probe: Metrics,
-  ): tf.Scalar {
-    if (!phiNext) return loss;
-    const { penalty, metrics: penaltyMetrics } = this.regularize({ phi, phiNext, q, batch: batch.batch });
-    Object.assign(metrics, penaltyMetrics);
-    this.probeFeatures(phi, phiNext, probe);
-    return penalty ? (tf.add(loss, penalty) as tf.Scalar) : loss;
+  protected minimizeCritic(optimizer: Adam, batch: BatchTensors, lossName: string, criticLoss: () => CriticLoss): CriticStep {
+    const probe: Metrics = {};
+    const stepMetrics = optimizer.minimize(() => {
+      const { total, report, features } = criticLoss();
+      if (!this.needsNextFeatures) return { loss: total, metrics: report };
+      const { phi, q } = features;
+      const phiNext = typeof features.phiNext === 'function' ? features.phiNext() : features.phiNext;
+      if (!phiNext) throw new Error(`${this.algo}: the critic loss left out phi(s', a'), which a regularizer or the feature probe needs`);
+      const penalties = this.regularize({ phi, phiNext, q, batch: batch.batch });
+      if (this.probeDue) Object.assign(probe, this.featureProbe!.measure(phi, phiNext));
+      const metrics = { ...report, ...penalties.metrics };
+      return { loss: penalties.sum ? (tf.add(total, penalties.sum) as tf.Scalar) : total, metrics };
+    });
+    const metrics: Metrics = {};
+    for (const [key, value] of Object.entries(stepMetrics)) metrics[key === 'loss' ? lossName : key] = value;
+    return { metrics, probe };
   }
 
   /**
-   * Call inside the loss closure with the features of the update's own forward pass: when the
-   * probe is due, its metrics are merged into `into` (no second forward pass).
+   * The sum of every regularizer's penalty on (phi, phiNext, q, batch, step = this.updates), and
+   * `reg/<name>` metrics. Gradients flow through the returned sum.
    */
-  protected probeFeatures(phi: tf.Tensor2D, phiNext: tf.Tensor2D, into: Metrics): void {
-    if (!this.probeDue) return;
-    Object.assign(into, this.featureProbe!.measure(phi, phiNext));
+  private regularize(ctx: Omit<RegularizerContext, 'step'>): { sum: tf.Scalar | null; metrics: Record<string, tf.Tensor> } {
+    const metrics: Record<string, tf.Tensor> = {};
+    let sum: tf.Scalar | null = null;
+    const full: RegularizerContext = { ...ctx, step: this.updateCount };
+    this.regularizers.forEach((regularizer, i) => {
+      const p = regularizer.penalty(full);
+      // Two regularizers of the same name (say, two DR3 coefficients) keep apart by position.
+      const key = `reg/${regularizer.name}`;
+      metrics[key in metrics ? `${key}#${i}` : key] = p;
+      sum = sum ? (sum.add(p) as tf.Scalar) : p;
+    });
+    return { sum, metrics };
   }
 
   /** Checks an observation handed to `act`. */

@@ -22,7 +22,10 @@ import type { ActionKind, LearnerDefinition, LearnerInit } from './learner-base.
  * action space's kind. The implementations must share the name and the defaults, so that a config
  * or a snapshot reads the same whichever one it belongs to.
  */
-export function definitionByActionKind(description: string, implementations: readonly LearnerDefinition[]): LearnerDefinition {
+export function definitionByActionKind<const A extends string, C extends object, I extends LearnerInit<C>>(
+  description: string,
+  implementations: readonly (LearnerDefinition<C, I> & { readonly algo: A })[],
+): LearnerDefinition<C, I> & { readonly algo: A } {
   const first = implementations[0];
   if (!first) throw new Error('definitionByActionKind: needs at least one implementation');
   const { algo, defaults } = first;
@@ -42,7 +45,7 @@ export function definitionByActionKind(description: string, implementations: rea
     description,
     actionKinds: kinds,
     defaults,
-    create: (init) => {
+    create: (init: I) => {
       const kind = (init.actionSpace as { kind?: unknown } | undefined)?.kind;
       const impl = implementations.find((d) => d.actionKinds.some((k) => k === kind));
       if (!impl) {
@@ -55,7 +58,7 @@ export function definitionByActionKind(description: string, implementations: rea
 }
 
 /** One entry per algorithm name (IQL's covers two files). Keep sorted by algo name. */
-const BUILTIN_LEARNERS: readonly LearnerDefinition[] = [
+const BUILTIN_LEARNERS = [
   bcDefinition,
   cqlDefinition,
   discreteCqlDefinition,
@@ -71,10 +74,30 @@ const BUILTIN_LEARNERS: readonly LearnerDefinition[] = [
   sarsaDefinition,
   continuousSarsaDefinition,
   td3bcDefinition,
-];
+] as const;
+
+type BuiltinLearner = (typeof BUILTIN_LEARNERS)[number];
+
+/** The names of the built-in algorithms: what `createLearner` takes. */
+export type AlgorithmName = BuiltinLearner['algo'];
+
+/** What `createLearner(algo, init)` takes for a built-in algorithm: its init, with `config` typed by its config. */
+export type LearnerInitOf<A extends AlgorithmName> = Parameters<Extract<BuiltinLearner, { readonly algo: A }>['create']>[0];
+
+/** The config of a built-in algorithm. */
+export type LearnerConfigOf<A extends AlgorithmName> = NonNullable<LearnerInitOf<A>['config']>;
+
+/**
+ * A LearnerInit whose algorithm is known only at run time (a command line's `--algo`): the config
+ * is any record, checked by the algorithm, and algorithm-specific fields pass through.
+ */
+export interface UntypedLearnerInit extends Omit<LearnerInit, 'config'> {
+  config?: Record<string, unknown>;
+  [field: string]: unknown;
+}
 
 const definitions = new Map<string, LearnerDefinition>();
-for (const def of BUILTIN_LEARNERS) registerLearner(def);
+for (const def of BUILTIN_LEARNERS as readonly LearnerDefinition[]) registerLearner(def);
 
 /** Add an algorithm. Names are case-sensitive and must be unique. */
 export function registerLearner<C extends object>(definition: LearnerDefinition<C>): void {
@@ -151,8 +174,19 @@ export function getLearnerDefinition(algo: string): LearnerDefinition {
   throw new Error(`unknown algorithm "${algo}"${hint}; available: ${names.join(', ')}`);
 }
 
-/** Build a learner by algorithm name; the config is validated by the algorithm. */
-export function createLearner(algo: string, init: LearnerInit): Learner {
+/**
+ * Build a built-in learner: `algo` picks the algorithm and types the init and its config, so a
+ * misspelt config field does not compile. The config is validated again at run time.
+ */
+export function createLearner<A extends AlgorithmName>(algo: A, init: LearnerInitOf<A>): Learner {
+  return createLearnerByName(algo, init as UntypedLearnerInit);
+}
+
+/**
+ * Build a learner by a name known only at run time (a built-in or a `registerLearner` one). An
+ * unknown name throws with the closest names; the config is validated by the algorithm.
+ */
+export function createLearnerByName(algo: string, init: UntypedLearnerInit): Learner {
   const def = getLearnerDefinition(algo);
   checkActionKind(def, init?.actionSpace);
   return def.create(init);
@@ -175,7 +209,7 @@ export function learnerFromSnapshot(snapshot: LearnerSnapshot, extras: SnapshotE
     ...extras,
     observationSpace: spaceFromJSON(snapshot.observationSpace),
     actionSpace: spaceFromJSON(snapshot.actionSpace),
-    config: (snapshot.config ?? {}) as Record<string, unknown>,
+    config: snapshot.config ?? {},
   });
   try {
     learner.load(snapshot);

@@ -15,10 +15,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActOptions, Action, ConfigSchema, Metrics } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
-import { learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { defineLearner, type CriticLoss, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import type { BatchTensors } from './learner-utils.js';
 import { TanhGaussianActor, normalNoise } from './gaussian-policy.js';
-import { ACTOR_CRITIC_SCHEMA, ContinuousCriticLearner, Critics, POSITIVE_NUMBER, mse, renameLoss } from './twin-critic.js';
+import { ACTOR_CRITIC_SCHEMA, ContinuousCriticLearner, Critics, POSITIVE_NUMBER, renameLoss, criticTDLoss } from './twin-critic.js';
 
 /** What SAC and the learners built on it (CQL) share. */
 export interface SoftActorCriticConfig {
@@ -67,9 +67,20 @@ export const SOFT_ACTOR_CRITIC_SCHEMA: ConfigSchema<SoftActorCriticConfig> = {
   rewardScale: POSITIVE_NUMBER,
 };
 
+/** The TD target of one SAC-family update. */
+export interface SoftTarget {
+  /** y = r + gamma * (1 - d) * (min_j Qtarget_j(s', a') [- alpha * log pi(a'|s')]), [B]. */
+  y: tf.Tensor1D;
+  /** a' ~ pi(.|s'), the action the backup values; regularizers read phi(s', a') there. */
+  nextAction: tf.Tensor2D;
+  /** pi(.|s'): mu and the clamped log sigma, [B, A] each, computed once per state (CQL samples from it again). */
+  nextPolicy: { mean: tf.Tensor2D; logStd: tf.Tensor2D };
+}
+
 /**
- * The networks, optimizers, acting and actor / temperature step of SAC-style learners. Each
- * subclass writes its own critic update in `trainStep`.
+ * The networks, optimizers and acting of SAC-style learners, and the order of their update:
+ * `target`, then the critic step on `criticLoss`, then the actor step on `actorObjective` and the
+ * temperature step, then the target critics. An algorithm overrides the pieces it changes.
  */
 export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends ContinuousCriticLearner<C> {
   readonly actor: TanhGaussianActor;
@@ -103,30 +114,66 @@ export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends C
     return Math.exp(this.logAlpha.dataSync()[0]!);
   }
 
+  /** Whether the TD target keeps the entropy term -alpha * log pi(a'|s'). */
+  protected get entropyInBackup(): boolean {
+    return true;
+  }
+
+  protected trainStep(batch: BatchTensors): Metrics {
+    // The target's and the critic step's tensors live only for the critic step.
+    const critic = tf.tidy(() => this.criticStep(batch, this.target(batch)));
+    Object.assign(critic.metrics, this.actorStep(batch));
+    this.critics.updateTargets(this.config.tau);
+    return Object.assign(critic.metrics, critic.probe);
+  }
+
+  /** y = r + gamma * (1 - d) * (min_j Qtarget_j(s', a') - alpha * log pi(a'|s')),  a' ~ pi(.|s'). */
+  protected target(batch: BatchTensors): SoftTarget {
+    const { gamma, rewardScale } = this.config;
+    const sNext = batch.nextObservations;
+    const nextPolicy = this.actor.distribution(sNext);
+    const next = this.actor.sampleFrom(nextPolicy.mean, nextPolicy.logStd, normalNoise(this.rng, batch.size, this.actionDim));
+    const nextQ = this.critics.targetMin(sNext, next.action);
+    const nextValue = this.entropyInBackup ? tf.sub(nextQ, tf.mul(this.alpha, next.logProb)) : nextQ;
+    const y = tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, nextValue))) as tf.Tensor1D;
+    return { y, nextAction: next.action, nextPolicy };
+  }
+
+  /** One step of the critics on `criticLoss`, regularizers included. */
+  protected criticStep(batch: BatchTensors, target: SoftTarget): CriticStep {
+    return this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', () => this.criticLoss(batch, target));
+  }
+
+  /** J_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2; phi(s', a') at the backup's a'. */
+  protected criticLoss(batch: BatchTensors, target: SoftTarget): CriticLoss {
+    return criticTDLoss(this.critics, batch.observations, batch.actions, target.y, batch.nextObservations, target.nextAction);
+  }
+
   /**
-   * The actor step J_pi = mean(alpha * log pi(a~|s) - min_j Q_j(s, a~)), then the temperature step
-   * J(log alpha) = -log alpha * (mean log pi(a~|s) + targetEntropy) with log pi held fixed.
-   * With `cloneActions` (CQL's first `bcSteps` updates) the actor step clones them instead:
-   * J_pi = mean(alpha * log pi(a~|s) - log pi(a_data|s)).
+   * What the actor maximises besides its entropy, at the reparameterised a~ ~ pi(.|s):
+   * min_j Q_j(s, a~), so that J_pi = mean(alpha * log pi(a~|s) - min_j Q_j(s, a~)).
    */
-  protected updateActorAndAlpha(observations: tf.Tensor2D, cloneActions?: tf.Tensor2D): Metrics {
+  protected actorObjective(batch: BatchTensors, sampled: tf.Tensor2D): tf.Tensor1D {
+    return this.critics.min(batch.observations, sampled);
+  }
+
+  /**
+   * The actor step J_pi = mean(alpha * log pi(a~|s) - actorObjective), then the temperature step
+   * J(log alpha) = -log alpha * (mean log pi(a~|s) + targetEntropy) with log pi held fixed.
+   */
+  protected actorStep(batch: BatchTensors): Metrics {
+    const s = batch.observations;
     const alpha = this.alpha;
-    const noise = normalNoise(this.rng, observations.shape[0], this.actionDim);
     const metrics: Metrics = { alpha };
-    try {
-      renameLoss(
-        this.actorOptimizer.minimize(() => {
-          const { action, logProb } = this.actor.sample(observations, noise);
-          const objective = cloneActions ? this.actor.logProb(observations, cloneActions) : this.critics.min(observations, action);
-          const loss = tf.mean(tf.sub(tf.mul(alpha, logProb), objective)) as tf.Scalar;
-          return { loss, metrics: { entropy: tf.neg(tf.mean(logProb)) } };
-        }),
-        'actorLoss',
-        metrics,
-      );
-    } finally {
-      noise.dispose();
-    }
+    renameLoss(
+      this.actorOptimizer.minimize(() => {
+        const { action, logProb } = this.actor.sample(s, normalNoise(this.rng, batch.size, this.actionDim));
+        const loss = tf.mean(tf.sub(tf.mul(alpha, logProb), this.actorObjective(batch, action))) as tf.Scalar;
+        return { loss, metrics: { entropy: tf.neg(tf.mean(logProb)) } };
+      }),
+      'actorLoss',
+      metrics,
+    );
     if (this.alphaOptimizer) {
       // -log alpha * (log pi + H_target) with the batch mean of log pi = -entropy.
       const meanLogProb = -metrics.entropy!;
@@ -146,56 +193,19 @@ export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends C
   }
 }
 
+/** SAC is the family's base with every piece as written there. */
 export class SAC extends SoftActorCritic<SACConfig> {
   constructor(init: LearnerInit<SACConfig>) {
-    super(learnerSpec('sac', 'SAC', SOFT_ACTOR_CRITIC_SCHEMA, SAC_DEFAULTS, ['box']), init);
-  }
-
-  protected trainStep(batch: BatchTensors): Metrics {
-    const { gamma, rewardScale, tau } = this.config;
-    const s = batch.observations;
-    const a = batch.actions;
-    const sNext = batch.nextObservations;
-    const alpha = this.alpha;
-
-    // Target: y = r + gamma * (1 - d) * (min_j Qtarget_j(s', a') - alpha * log pi(a'|s')),  a' ~ pi(.|s')
-    const nextNoise = normalNoise(this.rng, batch.size, this.actionDim);
-    const next = this.actor.sample(sNext, nextNoise);
-    const y = tf.tidy(() => {
-      const softNextValue = tf.sub(this.critics.targetMin(sNext, next.action), tf.mul(alpha, next.logProb));
-      return tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, softNextValue))) as tf.Tensor1D;
-    });
-
-    // Critic: J_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
-    const metrics: Metrics = {};
-    const probe: Metrics = {};
-    try {
-      renameLoss(
-        this.criticOptimizer.minimize(() => {
-          const { values: [q1, q2], phi } = this.critics.valuesWithFeatures(s, a);
-          const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q1!), targetMean: tf.mean(y) };
-          const tdLoss = tf.add(mse(q1!, y), mse(q2!, y)) as tf.Scalar;
-          const loss = this.withFeatureTerms(tdLoss, phi, () => this.critics.features(sNext, next.action), q1!, batch, extra, probe);
-          return { loss, metrics: extra };
-        }),
-        'criticLoss',
-        metrics,
-      );
-    } finally {
-      tf.dispose([nextNoise, next.action, next.logProb, y]);
-    }
-
-    // Actor and temperature, then the target critics.
-    Object.assign(metrics, this.updateActorAndAlpha(s));
-    this.critics.updateTargets(tau);
-    return Object.assign(metrics, probe);
+    super(sacDefinition, init);
   }
 }
 
-export const sacDefinition: LearnerDefinition<SACConfig> = {
+export const sacDefinition = defineLearner({
   algo: 'sac',
+  configName: 'SAC',
   description: 'Soft Actor-Critic: twin critics, tanh-Gaussian actor, automatic entropy tuning (Box actions, online)',
-  actionKinds: ['box'],
+  schema: SOFT_ACTOR_CRITIC_SCHEMA,
   defaults: SAC_DEFAULTS,
+  actionKinds: ['box'],
   create: (init) => new SAC(init),
-};
+});

@@ -30,7 +30,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, type ActOptions, type Action, type Box, type ConfigSchema, type Metrics, type TransitionBatch } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import { tdElementLoss } from './dqn.js';
-import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { BaseLearner, defineLearner, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, checkRows, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
 import { TD_REGRESSION_DEFAULTS, TD_REGRESSION_SCHEMA, keptRowsMean, sarsaRows, type TDRegressionConfig } from './td-evaluation.js';
 
@@ -112,7 +112,6 @@ export abstract class ContinuousTDEvaluator<C extends ContinuousTDEvaluationConf
     const k = next.samples;
     const regularized = this.regularizers.length > 0;
     const probing = this.probeDue;
-    const probeMetrics: Metrics = {};
     const rowWeights = next.rowWeights ? tf.tensor1d(next.rowWeights) : null;
     // [s'_b, a'_bk] in row b * k + k'.
     const nextInput = tf.tidy(() => {
@@ -131,24 +130,24 @@ export abstract class ContinuousTDEvaluator<C extends ContinuousTDEvaluationConf
       return tf.add(batch.rewards, tf.mul(tf.mul(batch.continues, nextValue), this.config.gamma)) as tf.Tensor1D;
     });
     const input = tf.concat([batch.observations, batch.actions], 1) as tf.Tensor2D;
-    let metrics: Metrics;
+    let step: CriticStep;
     try {
-      metrics = this.optimizer.minimize(() => {
+      step = this.minimizeCritic(this.optimizer, batch, 'loss', () => {
         const { output, features: phi } = this.critic.forwardWithFeatures(input);
         const q = tf.reshape(output, [-1]) as tf.Tensor1D;
         const phiNext = regularized ? phiAtNext() : phiNextOffTape;
         // TD loss over the rows the backup keeps, plus the feature penalties.
         const tdLoss = keptRowsMean(tdElementLoss(tf.sub(q, target), this.config.loss), rowWeights);
         // A clone: Adam.minimize disposes the loss before reading the metrics.
-        const out: Record<string, tf.Tensor> = { tdLoss: tf.clone(tdLoss), qMean: tf.mean(q), targetMean: tf.mean(target) };
-        if (rowWeights) out.rowsUsed = tf.mean(rowWeights);
-        return { loss: this.addFeatureTerms(tdLoss, phi, phiNext, q, batch, out, probeMetrics), metrics: out };
+        const report: Record<string, tf.Tensor> = { tdLoss: tf.clone(tdLoss), qMean: tf.mean(q), targetMean: tf.mean(target) };
+        if (rowWeights) report.rowsUsed = tf.mean(rowWeights);
+        return { total: tdLoss, report, features: { phi, phiNext, q } };
       });
     } finally {
       tf.dispose([target, input, nextInput, ...(rowWeights ? [rowWeights] : []), ...(phiNextOffTape ? [phiNextOffTape] : [])]);
     }
     if ((this.updates + 1) % this.config.targetUpdateInterval === 0) refreshTarget(this.targetCritic, this.critic, this.config.tau);
-    return { ...metrics, ...probeMetrics };
+    return { ...step.metrics, ...step.probe };
   }
 
   /** Q(s, a) for `count` rows of observations and actions (row-major). */
@@ -195,7 +194,7 @@ function candidateActions(space: Box, count: number, rng: Rng): Float32Array | n
 
 export class ContinuousSARSA extends ContinuousTDEvaluator<ContinuousSARSAConfig> {
   constructor(init: LearnerInit<ContinuousSARSAConfig>) {
-    super(learnerSpec('sarsa-continuous', 'ContinuousSARSA', CONTINUOUS_TD_SCHEMA, CONTINUOUS_SARSA_DEFAULTS, ['box']), init);
+    super(continuousSarsaDefinition, init);
   }
 
   protected nextActions(batch: TransitionBatch): ContinuousNextActions {
@@ -222,7 +221,7 @@ export class ContinuousFQE extends ContinuousTDEvaluator<ContinuousFQEConfig> {
   readonly evaluationPolicy: ContinuousActionSampler;
 
   constructor(init: ContinuousFQEInit) {
-    super(learnerSpec('fqe-continuous', 'ContinuousFQE', CONTINUOUS_FQE_SCHEMA, CONTINUOUS_FQE_DEFAULTS, ['box']), init);
+    super(continuousFqeDefinition, init);
     const policy = (init as Partial<ContinuousFQEInit>).evaluationPolicy;
     if (!policy || typeof policy.sampleActions !== 'function') {
       throw new TypeError('fqe-continuous: init.evaluationPolicy must be an object with sampleActions(observations, count, rng) (the policy to evaluate)');
@@ -280,19 +279,23 @@ export class ContinuousFQE extends ContinuousTDEvaluator<ContinuousFQEConfig> {
   }
 }
 
-export const continuousSarsaDefinition: LearnerDefinition<ContinuousSARSAConfig> = {
+export const continuousSarsaDefinition = defineLearner({
   algo: 'sarsa-continuous',
+  configName: 'ContinuousSARSA',
   description: "Offline SARSA for Box actions: TD evaluation of the data's behaviour policy with the data's next actions, critic on [s, a]",
-  actionKinds: ['box'],
+  schema: CONTINUOUS_TD_SCHEMA,
   defaults: CONTINUOUS_SARSA_DEFAULTS,
-  create: (init) => new ContinuousSARSA(init),
-};
-
-export const continuousFqeDefinition: LearnerDefinition<ContinuousFQEConfig> = {
-  algo: 'fqe-continuous',
-  description: "Fitted Q evaluation for Box actions of a policy that samples actions (init.evaluationPolicy), a' drawn afresh each update",
   actionKinds: ['box'],
+  create: (init) => new ContinuousSARSA(init),
+});
+
+export const continuousFqeDefinition = defineLearner({
+  algo: 'fqe-continuous',
+  configName: 'ContinuousFQE',
+  description: "Fitted Q evaluation for Box actions of a policy that samples actions (init.evaluationPolicy), a' drawn afresh each update",
+  schema: CONTINUOUS_FQE_SCHEMA,
   defaults: CONTINUOUS_FQE_DEFAULTS,
+  actionKinds: ['box'],
   requiredInit: ['evaluationPolicy'],
-  create: (init) => new ContinuousFQE(init as ContinuousFQEInit),
-};
+  create: (init: ContinuousFQEInit) => new ContinuousFQE(init),
+});

@@ -35,7 +35,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ActOptions, Action, ConfigSchema, Metrics, Rng, TransitionBatch } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import { tdElementLoss } from './dqn.js';
-import { BaseLearner, learnerSpec, type LearnerDefinition, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { BaseLearner, defineLearner, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, argmax, checkRows, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
 import { TD_REGRESSION_DEFAULTS, TD_REGRESSION_SCHEMA, keptRowsMean, sarsaRows, type TDRegressionConfig } from './td-evaluation.js';
 
@@ -178,7 +178,6 @@ export abstract class TDEvaluator<C extends TDEvaluationConfig> extends BaseLear
     const next = this.nextActionWeights(batch.batch);
     const regularized = this.regularizers.length > 0;
     const probing = this.probeDue;
-    const probeMetrics: Metrics = {};
     const weights = tf.tensor2d(next.weights, [size, this.numActions]);
     const rowWeights = next.rowWeights ? tf.tensor1d(next.rowWeights) : null;
     let phiNextOffTape: tf.Tensor2D | null = null;
@@ -188,23 +187,23 @@ export abstract class TDEvaluator<C extends TDEvaluationConfig> extends BaseLear
       const nextValue = this.targetCritic.under(batch.nextObservations, weights, next.oneHot).q;
       return tf.add(batch.rewards, tf.mul(tf.mul(batch.continues, nextValue), this.config.gamma)) as tf.Tensor1D;
     });
-    let metrics: Metrics;
+    let step: CriticStep;
     try {
-      metrics = this.optimizer.minimize(() => {
+      step = this.minimizeCritic(this.optimizer, batch, 'loss', () => {
         const { q, phi } = this.critic.at(batch.observations, batch.actionOneHot);
         const phiNext = regularized ? this.critic.under(batch.nextObservations, weights, next.oneHot).phi : phiNextOffTape;
         // TD loss over the rows the backup keeps, plus the feature penalties.
         const tdLoss = keptRowsMean(tdElementLoss(tf.sub(q, target), this.config.loss), rowWeights);
         // A clone: Adam.minimize disposes the loss before reading the metrics.
-        const out: Record<string, tf.Tensor> = { tdLoss: tf.clone(tdLoss), qMean: tf.mean(q), targetMean: tf.mean(target) };
-        if (rowWeights) out.rowsUsed = tf.mean(rowWeights);
-        return { loss: this.addFeatureTerms(tdLoss, phi, phiNext, q, batch, out, probeMetrics), metrics: out };
+        const report: Record<string, tf.Tensor> = { tdLoss: tf.clone(tdLoss), qMean: tf.mean(q), targetMean: tf.mean(target) };
+        if (rowWeights) report.rowsUsed = tf.mean(rowWeights);
+        return { total: tdLoss, report, features: { phi, phiNext, q } };
       });
     } finally {
       tf.dispose([target, weights, ...(rowWeights ? [rowWeights] : []), ...(phiNextOffTape ? [phiNextOffTape] : [])]);
     }
     if ((this.updates + 1) % this.config.targetUpdateInterval === 0) this.targetCritic.updateFrom(this.critic, this.config.tau);
-    return { ...metrics, ...probeMetrics };
+    return { ...step.metrics, ...step.probe };
   }
 
   /** Q(s, .) of one observation. */
@@ -222,7 +221,7 @@ export abstract class TDEvaluator<C extends TDEvaluationConfig> extends BaseLear
 
 export class SARSA extends TDEvaluator<SARSAConfig> {
   constructor(init: LearnerInit<SARSAConfig>) {
-    super(learnerSpec('sarsa', 'SARSA', TD_EVALUATION_SCHEMA, SARSA_DEFAULTS, ['discrete']), init);
+    super(sarsaDefinition, init);
   }
 
   protected nextActionWeights(batch: TransitionBatch): NextActionWeights {
@@ -252,7 +251,7 @@ export class FQE extends TDEvaluator<FQEConfig> {
   readonly evaluationPolicy: DiscreteActionProbabilities;
 
   constructor(init: FQEInit) {
-    super(learnerSpec('fqe', 'FQE', FQE_SCHEMA, FQE_DEFAULTS, ['discrete']), init);
+    super(fqeDefinition, init);
     const policy = (init as Partial<FQEInit>).evaluationPolicy;
     if (!policy || typeof policy.policyProbabilities !== 'function') {
       throw new TypeError('fqe: init.evaluationPolicy must be an object with policyProbabilities(observations, count) (the policy to evaluate)');
@@ -312,19 +311,23 @@ export class FQE extends TDEvaluator<FQEConfig> {
   }
 }
 
-export const sarsaDefinition: LearnerDefinition<SARSAConfig> = {
+export const sarsaDefinition = defineLearner({
   algo: 'sarsa',
+  configName: 'SARSA',
   description: "Offline SARSA: TD evaluation of the data's behaviour policy with the data's next actions (Discrete actions)",
-  actionKinds: ['discrete'],
+  schema: TD_EVALUATION_SCHEMA,
   defaults: SARSA_DEFAULTS,
-  create: (init) => new SARSA(init),
-};
-
-export const fqeDefinition: LearnerDefinition<FQEConfig> = {
-  algo: 'fqe',
-  description: 'Fitted Q evaluation of a given policy (init.evaluationPolicy), expected or sampled next actions (Discrete actions)',
   actionKinds: ['discrete'],
+  create: (init) => new SARSA(init),
+});
+
+export const fqeDefinition = defineLearner({
+  algo: 'fqe',
+  configName: 'FQE',
+  description: 'Fitted Q evaluation of a given policy (init.evaluationPolicy), expected or sampled next actions (Discrete actions)',
+  schema: FQE_SCHEMA,
   defaults: FQE_DEFAULTS,
+  actionKinds: ['discrete'],
   requiredInit: ['evaluationPolicy'],
-  create: (init) => new FQE(init as FQEInit),
-};
+  create: (init: FQEInit) => new FQE(init),
+});

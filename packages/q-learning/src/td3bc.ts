@@ -16,10 +16,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActOptions, Action, ConfigSchema, Metrics } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
-import { learnerSpec, type LearnerDefinition, type LearnerInit } from './learner-base.js';
+import { defineLearner, type LearnerInit } from './learner-base.js';
 import { ActionScaler, forwardOne, type BatchTensors } from './learner-utils.js';
 import { clipTensorToBox, clipToBox, normalNoise } from './gaussian-policy.js';
-import { ACTOR_CRITIC_SCHEMA, ContinuousCriticLearner, Critics, POSITIVE_NUMBER, mse, renameLoss } from './twin-critic.js';
+import { ACTOR_CRITIC_SCHEMA, ContinuousCriticLearner, Critics, POSITIVE_NUMBER, renameLoss, criticTDLoss } from './twin-critic.js';
 
 export interface TD3BCConfig {
   hiddenSizes: number[];
@@ -94,7 +94,7 @@ export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
   private readonly criticOptimizer: Adam;
 
   constructor(init: TD3BCInit) {
-    super(learnerSpec('td3bc', 'TD3+BC', TD3BC_SCHEMA, TD3BC_DEFAULTS, ['box']), init);
+    super(td3bcDefinition, init);
     if (!this.box.isBounded()) throw new RangeError(`td3bc: the action space must be bounded, got ${String(this.box)}`);
     const { hiddenSizes, actorLearningRate, criticLearningRate } = this.config;
     const { mean, std } = checkNormalization(init.normalization, this.observationDim);
@@ -137,20 +137,8 @@ export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
     const y = tf.tidy(() => tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.critics.targetMin(sNext, nextAction)))) as tf.Tensor1D);
 
     // Critic: J_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
-    const metrics: Metrics = {};
-    const probe: Metrics = {};
     try {
-      renameLoss(
-        this.criticOptimizer.minimize(() => {
-          const { values: [q1, q2], phi } = this.critics.valuesWithFeatures(s, a);
-          const extra: Record<string, tf.Tensor> = { qMean: tf.mean(q1!), targetMean: tf.mean(y) };
-          const tdLoss = tf.add(mse(q1!, y), mse(q2!, y)) as tf.Scalar;
-          const loss = this.withFeatureTerms(tdLoss, phi, () => this.critics.features(sNext, nextAction), q1!, batch, extra, probe);
-          return { loss, metrics: extra };
-        }),
-        'criticLoss',
-        metrics,
-      );
+      const { metrics, probe } = this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', () => criticTDLoss(this.critics, s, a, y, sNext, nextAction));
 
       // Actor every `policyDelay` updates: J_pi = -lambda * mean Q_1(s, pi(s)) + mean (pi(s) - a)^2, lambda = alpha / mean|Q| detached.
       if ((this.updates + 1) % policyDelay === 0) {
@@ -169,10 +157,10 @@ export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
         this.actorTarget.softUpdateFrom(this.actor, tau);
         this.critics.updateTargets(tau);
       }
+      return Object.assign(metrics, probe);
     } finally {
       tf.dispose([s, sNext, noise, nextAction, y]);
     }
-    return Object.assign(metrics, probe);
   }
 
   /** The deterministic policy pi(s) (exploration noise, when not deterministic, has std policyNoise * halfRange). */
@@ -207,10 +195,12 @@ function checkNormalization(normalization: ObservationNormalization | undefined,
   return out;
 }
 
-export const td3bcDefinition: LearnerDefinition<TD3BCConfig> = {
+export const td3bcDefinition = defineLearner({
   algo: 'td3bc',
+  configName: 'TD3+BC',
   description: 'TD3+BC: twin critics, delayed deterministic actor with a behaviour-cloning term, normalised observations (Box actions, offline)',
-  actionKinds: ['box'],
+  schema: TD3BC_SCHEMA,
   defaults: TD3BC_DEFAULTS,
-  create: (init) => new TD3BC(init as TD3BCInit),
-};
+  actionKinds: ['box'],
+  create: (init: TD3BCInit) => new TD3BC(init),
+});

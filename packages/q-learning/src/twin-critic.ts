@@ -8,8 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Box, ConfigSchema, Metrics, Rng } from '@bellman/core';
 import { Mlp, type Activation } from '@bellman/nn';
-import { BaseLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
-import type { BatchTensors } from './learner-utils.js';
+import { BaseLearner, type CriticLoss, type LearnerInit, type LearnerSpec } from './learner-base.js';
 
 export interface CriticOptions {
   observationDim: number;
@@ -136,10 +135,7 @@ export function repeatRows(x: tf.Tensor2D, n: number): tf.Tensor2D {
   });
 }
 
-/**
- * What every continuous-action critic learner shares: a Box action space and the feature terms
- * of the critic loss (regularizer penalties on phi(s,a) and phi(s',a'), and the feature probe).
- */
+/** What every continuous-action critic learner shares: a Box action space. */
 export abstract class ContinuousCriticLearner<C extends object> extends BaseLearner<C> {
   /** The action space as a Box (the constructor rejects anything else). */
   protected readonly box: Box;
@@ -149,23 +145,21 @@ export abstract class ContinuousCriticLearner<C extends object> extends BaseLear
     if (this.actionSpace.kind !== 'box') throw new TypeError(`${spec.algo}: needs a Box action space, got ${String(this.actionSpace)}`);
     this.box = this.actionSpace;
   }
+}
 
-  /**
-   * Call inside the critic loss closure: `loss` plus every regularizer's penalty on
-   * phi = phi(s, a) and phiNext = phi(s', a') (computed by `nextFeatures` only when a regularizer
-   * or a due probe needs it). Penalty metrics go into `metrics`, probe metrics into `probe`.
-   */
-  protected withFeatureTerms(
-    loss: tf.Scalar,
-    phi: tf.Tensor2D,
-    nextFeatures: () => tf.Tensor2D,
-    q: tf.Tensor1D,
-    batch: BatchTensors,
-    metrics: Record<string, tf.Tensor>,
-    probe: Metrics,
-  ): tf.Scalar {
-    return this.addFeatureTerms(loss, phi, this.needsNextFeatures ? nextFeatures() : null, q, batch, metrics, probe);
-  }
+/**
+ * The TD loss of every member, J_Q = sum_j mean (Q_j(s,a) - y)^2, reporting qMean (of Q_1) and
+ * targetMean; phi(s, a) and phi(s', a') come from the first member, a' being `nextActions`.
+ */
+export function criticTDLoss(critics: Critics, observations: tf.Tensor2D, actions: tf.Tensor2D, y: tf.Tensor1D, nextObservations: tf.Tensor2D, nextActions: tf.Tensor2D): CriticLoss {
+  const { values, phi } = critics.valuesWithFeatures(observations, actions);
+  const q1 = values[0]!;
+  const total = values.map((q) => mse(q, y)).reduce((sum, term) => tf.add(sum, term) as tf.Scalar);
+  return {
+    total,
+    report: { qMean: tf.mean(q1), targetMean: tf.mean(y) },
+    features: { phi, q: q1, phiNext: () => critics.features(nextObservations, nextActions) },
+  };
 }
 
 /** An optimizer's metrics with `loss` renamed (e.g. to criticLoss), merged into `into`. */

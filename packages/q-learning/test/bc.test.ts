@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Box, Discrete, Rng, type TransitionBatch } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
 import { evaluatePolicy } from '@bellman/training';
-import { BC, createLearner, learnerFromSnapshot, listAlgorithms } from '../src/index.js';
+import { BC, createLearner, createLearnerByName, learnerFromSnapshot, listAlgorithms } from '../src/index.js';
 import { ArrayDataset, ToyEnv, collectDataset, toyExpertPolicy } from '../../training/test/fixtures.js';
 
 beforeAll(async () => {
@@ -272,9 +272,9 @@ describe('registry and config', () => {
     expect(bc?.defaults).toMatchObject({ hiddenSizes: [256, 256], learningRate: 1e-3 });
     const spaces = { observationSpace: new Box(-1, 1, [2]), actionSpace: new Discrete(2) };
     expect(() => createLearner('bc', { ...spaces, config: { learningRate: -1 } })).toThrow('BC config: "learningRate" must be greater than 0, got -1');
-    expect(() => createLearner('bc', { ...spaces, config: { hidenSizes: [8] } })).toThrow(/BC config: unknown field "hidenSizes" \(did you mean "hiddenSizes"\?\)/);
-    expect(() => createLearner('bc', { ...spaces, config: { policy: 'stochastic' } })).toThrow('BC config: "policy" must be one of "deterministic", "gaussian", got "stochastic"');
-    expect(() => createLearner('BC', spaces)).toThrow(/unknown algorithm "BC" \(did you mean "bc"/);
+    expect(() => createLearnerByName('bc', { ...spaces, config: { hidenSizes: [8] } })).toThrow(/BC config: unknown field "hidenSizes" \(did you mean "hiddenSizes"\?\)/);
+    expect(() => createLearnerByName('bc', { ...spaces, config: { policy: 'stochastic' } })).toThrow('BC config: "policy" must be one of "deterministic", "gaussian", got "stochastic"');
+    expect(() => createLearnerByName('BC', spaces)).toThrow(/unknown algorithm "BC" \(did you mean "bc"/);
     const fromJson = createLearner('bc', { observationSpace: spaces.observationSpace.toJSON(), actionSpace: spaces.actionSpace.toJSON(), config: { hiddenSizes: [] } });
     expect(fromJson.act(new Float32Array([0, 0]))).toBeLessThan(2);
     fromJson.dispose();

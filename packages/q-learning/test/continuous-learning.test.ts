@@ -1,7 +1,7 @@
 import { Rng } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
 import { evaluatePolicy, OnlineTrainer } from '@bellman/training';
-import { createLearner } from '../src/index.js';
+import { createLearnerByName } from '../src/index.js';
 import { ToyEnv, collectDataset, toyExpertPolicy } from '../../training/test/fixtures.js';
 
 beforeAll(async () => {
@@ -23,7 +23,7 @@ describe('continuous learners learn the toy task', () => {
     ['crr', {}],
     ['cql', { cqlSamples: 2, cqlAlpha: 1, initialAlpha: 0.1 }],
   ])('%s from expert data', (algo, extra) => {
-    const learner = createLearner(algo, { observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 1, config: { hiddenSizes: [32, 32], gamma: 0.5, actorLearningRate: 1e-3, criticLearningRate: 1e-3, ...extra } });
+    const learner = createLearnerByName(algo, { observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 1, config: { hiddenSizes: [32, 32], gamma: 0.5, actorLearningRate: 1e-3, criticLearningRate: 1e-3, ...extra } });
     const rng = new Rng(0);
     for (let i = 0; i < 200; i++) learner.update(data.sampleTransitions(64, rng));
     const score = evaluatePolicy(env, learner, { episodes: 5, seed: 900 }).mean;
@@ -33,7 +33,7 @@ describe('continuous learners learn the toy task', () => {
   });
 
   it('sac online', async () => {
-    const learner = createLearner('sac', { observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 1, config: { hiddenSizes: [32, 32], gamma: 0.5, initialAlpha: 0.1, actorLearningRate: 1e-3, criticLearningRate: 1e-3 } });
+    const learner = createLearnerByName('sac', { observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 1, config: { hiddenSizes: [32, 32], gamma: 0.5, initialAlpha: 0.1, actorLearningRate: 1e-3, criticLearningRate: 1e-3 } });
     const summary = await new OnlineTrainer({ learner, envFactory: () => new ToyEnv('continuous'), steps: 400, warmupSteps: 100, batchSize: 64, evalEvery: 0, evalEpisodes: 5, seed: 0 }).run();
     expect(summary.evalReturnMean).toBeGreaterThan(17);
     learner.dispose();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Box, Rng } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
-import { CRR, advantageWeights, createLearner, learnerFromSnapshot } from '../src/index.js';
+import { CRR, advantageWeights, createLearner, createLearnerByName, learnerFromSnapshot } from '../src/index.js';
 import { forward64, mean, normalLogPdf, q64, rows, setFixedWeights, tinyBatch } from './continuous-helpers.js';
 
 beforeAll(async () => {
@@ -63,7 +63,7 @@ describe('CRR learner', () => {
     expect(restored.update(tinyBatch())).toEqual(a.update(tinyBatch()));
     expect(tf.memory().numTensors).toBe(count);
     expect(ACTIONS.contains(a.act(new Float32Array([30, -30]), { deterministic: false }))).toBe(true);
-    expect(() => createLearner('crr', { observationSpace: OBS, actionSpace: ACTIONS, config: { advantageFilter: 'max' } })).toThrow(
+    expect(() => createLearnerByName('crr', { observationSpace: OBS, actionSpace: ACTIONS, config: { advantageFilter: 'max' } })).toThrow(
       'CRR config: "advantageFilter" must be one of "binary", "exp", got "max"',
     );
     for (const l of [a, b, restored]) l.dispose();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
-import { createLearner, listAlgorithms } from '../src/index.js';
+import { createLearnerByName, listAlgorithms } from '../src/index.js';
 import { ToyEnv, collectDataset, toyExpertPolicy } from '../../training/test/fixtures.js';
 
 beforeAll(async () => {
@@ -22,7 +22,7 @@ describe('every registered learner', () => {
         const sampled = data.sampleTransitions(8, new Rng(1));
         const batch = { ...sampled, nextActions: sampled.actions };
         const before = tf.memory().numTensors;
-        const learner = createLearner(algo, {
+        const learner = createLearnerByName(algo, {
           observationSpace: env.observationSpace,
           actionSpace: env.actionSpace,
           seed: 0,

@@ -11,12 +11,12 @@ import {
   IQL_DEFAULTS,
   createLearner,
   definitionByActionKind,
-  discreteIqlDefinition,
   getLearnerDefinition,
-  iqlDefinition,
   learnerFromSnapshot,
   listAlgorithms,
 } from '../src/index.js';
+import { discreteIqlDefinition } from '../src/iql-discrete.js';
+import { iqlDefinition } from '../src/iql.js';
 import { features64, forward64, logSumExp, mean, readWeights, setFixedWeights, type Net64 } from './continuous-helpers.js';
 import { ToyEnv, collectDataset, toyExpert } from '../../training/test/fixtures.js';
 import { DISCRETE_ROWS, discreteRowsBatch, valueAfterStep64 } from './iql-reference.js';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Box, ConfigError, Discrete, type LearnerSnapshot, type TransitionBatch } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
 import { OfflineDataset } from '@bellman/datasets';
-import { DiscreteIQL, IQL, createLearner, learnerFromSnapshot, listAlgorithms } from '../src/index.js';
+import { DiscreteIQL, IQL, createLearnerByName, learnerFromSnapshot, listAlgorithms } from '../src/index.js';
 import { autoRewardScale } from '../src/iql.js';
 import { forward64, mean, q64, rows, setFixedWeights, tinyBatch } from './continuous-helpers.js';
 import { valueAfterStep64 } from './iql-reference.js';
@@ -38,7 +38,7 @@ describe("rewardScale 'auto'", () => {
     const stats = smallDataset().statistics();
     expect([stats.returnMin, stats.returnMax, stats.lengthMax]).toEqual([-6, 10, 4]);
     expect(autoRewardScale(stats)).toBe(4 / 16);
-    const iql = createLearner('iql', { observationSpace: OBS, actionSpace: BOX_ACTIONS, config: { hiddenSizes: [4] }, episodeStatistics: stats }) as IQL;
+    const iql = createLearnerByName('iql', { observationSpace: OBS, actionSpace: BOX_ACTIONS, config: { hiddenSizes: [4] }, episodeStatistics: stats }) as IQL;
     expect(iql.config.rewardScale).toBe('auto');
     expect(iql.rewardScale).toBe(0.25);
     iql.dispose();
@@ -54,9 +54,9 @@ describe("rewardScale 'auto'", () => {
     expect(autoRewardScale(undefined)).toBe(1);
     expect(autoRewardScale({ returnMin: 7, returnMax: 7, lengthMax: 30 })).toBe(1);
     expect(autoRewardScale({ returnMin: 0, returnMax: 0, lengthMax: 0 })).toBe(1); // an empty dataset's statistics
-    const online = createLearner('iql', { observationSpace: OBS, actionSpace: BOX_ACTIONS, config: { hiddenSizes: [4] } }) as IQL;
+    const online = createLearnerByName('iql', { observationSpace: OBS, actionSpace: BOX_ACTIONS, config: { hiddenSizes: [4] } }) as IQL;
     expect(online.rewardScale).toBe(1);
-    const fixed = createLearner('iql', {
+    const fixed = createLearnerByName('iql', {
       observationSpace: OBS,
       actionSpace: DISCRETE_ACTIONS,
       config: { hiddenSizes: [4], rewardScale: 0.125 },
@@ -70,17 +70,17 @@ describe("rewardScale 'auto'", () => {
     expect(listAlgorithms().find((a) => a.algo === 'iql')?.defaults).toMatchObject({ rewardScale: 'auto', beta: 3 });
     for (const actionSpace of [BOX_ACTIONS, DISCRETE_ACTIONS]) {
       for (const bad of ['Auto', '0.5', -1, 0, null, true, Number.NaN]) {
-        const make = () => createLearner('iql', { observationSpace: OBS, actionSpace, config: { hiddenSizes: [4], rewardScale: bad } });
+        const make = () => createLearnerByName('iql', { observationSpace: OBS, actionSpace, config: { hiddenSizes: [4], rewardScale: bad } });
         expect(make).toThrow(ConfigError);
         expect(make).toThrow(`IQL config: "rewardScale" must be "auto" or a number greater than 0, got ${JSON.stringify(bad)}`);
       }
-      for (const good of ['auto', 2.5]) createLearner('iql', { observationSpace: OBS, actionSpace, config: { hiddenSizes: [4], rewardScale: good } }).dispose();
+      for (const good of ['auto', 2.5]) createLearnerByName('iql', { observationSpace: OBS, actionSpace, config: { hiddenSizes: [4], rewardScale: good } }).dispose();
     }
   });
 
   it('rejects statistics that are not numbers or out of order', () => {
     const make = (episodeStatistics: unknown) => () =>
-      createLearner('iql', { observationSpace: OBS, actionSpace: BOX_ACTIONS, config: { hiddenSizes: [4] }, episodeStatistics } as Parameters<typeof createLearner>[1]);
+      createLearnerByName('iql', { observationSpace: OBS, actionSpace: BOX_ACTIONS, config: { hiddenSizes: [4] }, episodeStatistics } as Parameters<typeof createLearnerByName>[1]);
     expect(make({ returnMin: 0, returnMax: 5 })).toThrow('episodeStatistics.lengthMax must be a finite number, got undefined');
     expect(make({ returnMin: Number.NaN, returnMax: 5, lengthMax: 10 })).toThrow('episodeStatistics.returnMin must be a finite number');
     expect(make({ returnMin: 5, returnMax: 1, lengthMax: 10 })).toThrow('returnMax (1) is below returnMin (5)');
@@ -145,7 +145,7 @@ describe('the saved reward scale', () => {
   ] as const) {
     it(`round-trips through a snapshot without the statistics (${kind} actions)`, () => {
       const make = (episodeStatistics?: typeof STATS) =>
-        createLearner('iql', { observationSpace: OBS, actionSpace, seed: 3, config: { hiddenSizes: [8] }, ...(episodeStatistics ? { episodeStatistics } : {}) }) as IQL | DiscreteIQL;
+        createLearnerByName('iql', { observationSpace: OBS, actionSpace, seed: 3, config: { hiddenSizes: [8] }, ...(episodeStatistics ? { episodeStatistics } : {}) }) as IQL | DiscreteIQL;
       const a = make(STATS);
       for (let i = 0; i < 2; i++) a.update(batch());
       const snapshot = JSON.parse(JSON.stringify(a.save())) as LearnerSnapshot;
@@ -171,7 +171,7 @@ describe('the saved reward scale', () => {
     });
 
     it(`loads a snapshot saved before the scale was a weight from its numeric config (${kind} actions)`, () => {
-      const a = createLearner('iql', { observationSpace: OBS, actionSpace, seed: 3, config: { hiddenSizes: [8], rewardScale: 0.5 } }) as IQL | DiscreteIQL;
+      const a = createLearnerByName('iql', { observationSpace: OBS, actionSpace, seed: 3, config: { hiddenSizes: [8], rewardScale: 0.5 } }) as IQL | DiscreteIQL;
       a.update(batch());
       const { rewardScale: _dropped, ...oldWeights } = a.save().weights;
       const old = { ...a.save(), weights: oldWeights };
@@ -179,7 +179,7 @@ describe('the saved reward scale', () => {
       expect(restored.rewardScale).toBe(0.5);
       expect(restored.update(batch())).toEqual(a.update(batch()));
       // With 'auto' there is no number to fall back on.
-      const auto = createLearner('iql', { observationSpace: OBS, actionSpace, seed: 3, config: { hiddenSizes: [8] } });
+      const auto = createLearnerByName('iql', { observationSpace: OBS, actionSpace, seed: 3, config: { hiddenSizes: [8] } });
       const { rewardScale: _gone, ...autoWeights } = auto.save().weights;
       expect(() => auto.load({ ...auto.save(), weights: autoWeights })).toThrow('snapshot is missing weight "rewardScale"');
       for (const l of [a, restored, auto]) l.dispose();
@@ -188,7 +188,7 @@ describe('the saved reward scale', () => {
 
   it('leaves no tensors behind', () => {
     const before = tf.memory().numTensors;
-    const iql = createLearner('iql', { observationSpace: OBS, actionSpace: BOX_ACTIONS, config: { hiddenSizes: [4] }, episodeStatistics: STATS });
+    const iql = createLearnerByName('iql', { observationSpace: OBS, actionSpace: BOX_ACTIONS, config: { hiddenSizes: [4] }, episodeStatistics: STATS });
     iql.update(tinyBatch());
     const restored = learnerFromSnapshot(iql.save());
     for (const l of [iql, restored]) l.dispose();

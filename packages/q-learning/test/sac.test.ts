@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Box, Rng } from '@bellman/core';
 import { Mlp, initBackend } from '@bellman/nn';
-import { GaussianActor, SAC, TanhGaussianActor, createLearner, learnerFromSnapshot, logOneMinusTanhSquared } from '../src/index.js';
+import { GaussianActor, SAC, TanhGaussianActor, createLearner, createLearnerByName, learnerFromSnapshot } from '../src/index.js';
+import { logOneMinusTanhSquared } from '../src/gaussian-policy.js';
 import { HALF_LOG_2PI, forward64, logOneMinusTanh2, mean, normalLogPdf, q64, readWeights, rows, setFixedWeights, tanhGaussian64, tinyBatch } from './continuous-helpers.js';
 
 beforeAll(async () => {
@@ -252,7 +253,7 @@ describe('SAC learner', () => {
 
   it('validates its config and spaces', () => {
     expect(() => createLearner('sac', { observationSpace: OBS, actionSpace: ACTIONS, config: { tau: 0 } })).toThrow('SAC config: "tau" must be greater than 0, got 0');
-    expect(() => createLearner('sac', { observationSpace: OBS, actionSpace: ACTIONS, config: { gama: 0.9 } })).toThrow(/unknown field "gama" \(did you mean "gamma"\?\)/);
+    expect(() => createLearnerByName('sac', { observationSpace: OBS, actionSpace: ACTIONS, config: { gama: 0.9 } })).toThrow(/unknown field "gama" \(did you mean "gamma"\?\)/);
     expect(() => createLearner('sac', { observationSpace: OBS, actionSpace: { kind: 'discrete', n: 2, start: 0 } })).toThrow('sac supports Box action spaces, got Discrete(2)');
   });
 });

@@ -1,7 +1,7 @@
 import { Box, type Rng, type TransitionBatch } from '@bellman/core';
 import { initBackend } from '@bellman/nn';
 import { dr3, featureProbe } from '@bellman/regularizers';
-import { ContinuousFQE, ContinuousSARSA, createLearner, learnerFromSnapshot, type ContinuousActionSampler } from '../src/index.js';
+import { ContinuousFQE, ContinuousSARSA, createLearner, createLearnerByName, learnerFromSnapshot, type ContinuousActionSampler } from '../src/index.js';
 import { dot, forward64, hidden64, mean, setMlp, type Weights } from './value-fixtures.js';
 
 beforeAll(async () => {
@@ -138,7 +138,7 @@ describe('continuous FQE', () => {
   });
 
   it('checks the evaluation policy and what it returns', () => {
-    expect(() => createLearner('fqe-continuous', { ...spaces })).toThrow(/evaluationPolicy/);
+    expect(() => createLearnerByName('fqe-continuous', { ...spaces })).toThrow(/evaluationPolicy/);
     const bad = makeFqe({ sampleActions: () => new Float32Array([Number.NaN, 0, 0]) });
     expect(() => bad.update(batchOf(ROWS.slice(0, 3)))).toThrow(/row 0 column 0 is NaN/);
     const short = makeFqe({ sampleActions: () => new Float32Array(1) });
