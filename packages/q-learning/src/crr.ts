@@ -86,33 +86,30 @@ export class CRR extends AdvantageWeightedLearner<CRRConfig> {
   }
 
   protected trainStep(batch: BatchTensors): Metrics {
-    const { gamma, rewardScale, tau, advantageFilter, beta, maxWeight, advantageSamples: m, targetSamples: mTarget } = this.config;
-    const s = batch.observations;
-    const a = batch.actions;
-    const sNext = batch.nextObservations;
-    const size = batch.size;
+    // The update's tensors live only for the update.
+    return tf.tidy(() => {
+      const { gamma, rewardScale, tau, advantageFilter, beta, maxWeight, advantageSamples: m, targetSamples: mTarget } = this.config;
+      const s = batch.observations;
+      const a = batch.actions;
+      const sNext = batch.nextObservations;
+      const size = batch.size;
 
-    // Target: y = r + gamma * (1 - d) * mean_k Qtarget(s', a'_k),  a'_k ~ pi(.|s') (rows i*mTarget + k).
-    const sNextRepeated = repeatRows(sNext, mTarget);
-    const nextNoise = normalNoise(this.rng, size * mTarget, this.actionDim);
-    // The policy's mean is computed once per state and repeated for its samples.
-    const nextActions = tf.tidy(() => this.actor.sampleAround(repeatRows(this.actor.mean(sNext), mTarget), nextNoise));
-    const firstNextAction = tf.tidy(() => tf.reshape(nextActions, [size, mTarget, this.actionDim]).slice([0, 0, 0], [size, 1, this.actionDim]).reshape([size, this.actionDim]) as tf.Tensor2D);
-    const y = tf.tidy(() => {
+      // Target: y = r + gamma * (1 - d) * mean_k Qtarget(s', a'_k),  a'_k ~ pi(.|s') (rows i*mTarget + k).
+      const sNextRepeated = repeatRows(sNext, mTarget);
+      const nextNoise = normalNoise(this.rng, size * mTarget, this.actionDim);
+      // The policy's mean is computed once per state and repeated for its samples.
+      const nextActions = this.actor.sampleAround(repeatRows(this.actor.mean(sNext), mTarget), nextNoise);
+      const firstNextAction = tf.reshape(nextActions, [size, mTarget, this.actionDim]).slice([0, 0, 0], [size, 1, this.actionDim]).reshape([size, this.actionDim]) as tf.Tensor2D;
       const nextValue = tf.mean(tf.reshape(this.critics.targetMin(sNextRepeated, nextActions), [size, mTarget]), 1);
-      return tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, nextValue))) as tf.Tensor1D;
-    });
+      const y = tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, nextValue))) as tf.Tensor1D;
 
-    // Advantage, before the critic step: A = Q(s, a) - mean_k Q(s, a_k),  a_k ~ pi(.|s).
-    const sRepeated = repeatRows(s, m);
-    const noise = normalNoise(this.rng, size * m, this.actionDim);
-    const advantage = tf.tidy(() => {
+      // Advantage, before the critic step: A = Q(s, a) - mean_k Q(s, a_k),  a_k ~ pi(.|s).
+      const sRepeated = repeatRows(s, m);
+      const noise = normalNoise(this.rng, size * m, this.actionDim);
       const samples = this.actor.sampleAround(repeatRows(this.actor.mean(s), m), noise);
       const baseline = tf.mean(tf.reshape(this.critics.min(sRepeated, samples), [size, m]), 1);
-      return tf.sub(this.critics.min(s, a), baseline) as tf.Tensor1D;
-    });
+      const advantage = tf.sub(this.critics.min(s, a), baseline) as tf.Tensor1D;
 
-    try {
       // Critic: L_Q = mean (Q(s,a) - y)^2 + regularizer penalties.
       const { metrics, probe } = this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', () => criticTDLoss(this.critics, s, a, y, sNext, firstNextAction));
 
@@ -129,9 +126,7 @@ export class CRR extends AdvantageWeightedLearner<CRRConfig> {
       );
       this.critics.updateTargets(tau);
       return Object.assign(metrics, probe);
-    } finally {
-      tf.dispose([sNextRepeated, nextNoise, nextActions, firstNextAction, y, sRepeated, noise, advantage]);
-    }
+    });
   }
 }
 

@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, type ActOptions, type Action, type ConfigSchema, type Metrics, type Rng } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import type { EnvStepAware, NStepLearner } from '@bellman/training';
-import { BaseLearner, defineLearner, type CriticLoss, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { BaseLearner, defineLearner, type CriticLoss, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, argmax, floatOneHot, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
 
 /** What every discrete Q-network learner (DQN, discrete CQL) is configured with. */
@@ -252,22 +252,13 @@ export abstract class DiscreteQLearner<C extends QNetworkConfig> extends BaseLea
   protected trainStep(batch: BatchTensors): Metrics {
     const regularized = this.regularizers.length > 0;
     const probing = this.probeDue;
-    // Without a regularizer nothing needs gradients at s': the backup (and, when the probe is due,
-    // phi(s')) come from a forward pass off the gradient tape.
-    let offTape: { target: tf.Tensor1D; phiNext: tf.Tensor2D | null } | null = null;
-    if (!regularized) {
-      const needOnlineNext = this.config.doubleDqn || probing;
-      let phiNext: tf.Tensor2D | null = null;
-      const target = tf.tidy(() => {
-        const online = needOnlineNext ? this.q.forward(batch.nextObservations) : null;
-        if (probing) phiNext = tf.keep(online!.features);
-        return this.backup(batch, online ? online.q : null);
-      });
-      offTape = { target, phiNext };
-    }
-    let step: CriticStep;
-    try {
-      step = this.minimizeCritic(this.optimizer, batch, 'loss', (): CriticLoss => {
+    // The step's tensors live only for the step.
+    const step = tf.tidy(() => {
+      // Without a regularizer nothing needs gradients at s': the backup (and, when the probe is due,
+      // phi(s')) come from a forward pass off the gradient tape.
+      const onlineNext = !regularized && (this.config.doubleDqn || probing) ? this.q.forward(batch.nextObservations) : null;
+      const offTapeTarget = regularized ? null : this.backup(batch, onlineNext ? onlineNext.q : null);
+      return this.minimizeCritic(this.optimizer, batch, 'loss', (): CriticLoss => {
         const size = batch.size;
         let q: tf.Tensor2D;
         let phi: tf.Tensor2D;
@@ -284,20 +275,21 @@ export abstract class DiscreteQLearner<C extends QNetworkConfig> extends BaseLea
           target = this.backup(batch, this.config.doubleDqn ? tf.slice(both.q, [size, 0], [size, this.numActions]) : null);
         } else {
           ({ q, features: phi } = this.q.forward(batch.observations));
-          target = offTape!.target;
-          phiNext = offTape!.phiNext;
+          target = offTapeTarget!;
+          phiNext = probing ? onlineNext!.features : null;
         }
         const qTaken = tf.sum(tf.mul(q, batch.actionOneHot), 1) as tf.Tensor1D;
         const tdLoss = tf.mean(tdElementLoss(tf.sub(qTaken, target), this.config.loss)) as tf.Scalar;
         // A clone: Adam.minimize disposes the loss before reading the metrics.
         const report: Record<string, tf.Tensor> = { tdLoss: tf.clone(tdLoss), qMean: tf.mean(qTaken), targetMean: tf.mean(target) };
         const extra = this.extraLoss(q, qTaken, batch);
-        if (!extra) return { total: tdLoss, report, features: { phi, phiNext, q: qTaken } };
-        return { total: tf.add(tdLoss, extra.loss) as tf.Scalar, report: { ...report, ...extra.metrics }, features: { phi, phiNext, q: qTaken } };
+        return {
+          total: extra ? (tf.add(tdLoss, extra.loss) as tf.Scalar) : tdLoss,
+          report: { ...report, ...extra?.metrics },
+          features: { phi, phiNext, q: qTaken },
+        };
       });
-    } finally {
-      if (offTape) tf.dispose([offTape.target, ...(offTape.phiNext ? [offTape.phiNext] : [])]);
-    }
+    });
     if ((this.updates + 1) % this.config.targetUpdateInterval === 0) this.targetQ.updateFrom(this.q, this.config.tau);
     return { ...step.metrics, ...step.probe };
   }

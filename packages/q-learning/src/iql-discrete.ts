@@ -112,20 +112,19 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
   }
 
   protected trainStep(batch: BatchTensors): Metrics {
-    const { gamma, tau, expectile, beta, maxWeight } = this.config;
-    const s = batch.observations;
-    const sNext = batch.nextObservations;
-    const oneHot = batch.actionOneHot;
-    const size = batch.size;
-    const [critic1, critic2] = this.critics;
+    // The update's tensors live only for the update.
+    return tf.tidy(() => {
+      const { gamma, tau, expectile, beta, maxWeight } = this.config;
+      const s = batch.observations;
+      const sNext = batch.nextObservations;
+      const oneHot = batch.actionOneHot;
+      const size = batch.size;
+      const [critic1, critic2] = this.critics;
 
-    // Qt = min_j Qtarget_j(s, a), fixed for the whole update (the targets move at its end).
-    const qTarget = tf.tidy(() => tf.minimum(taken(this.targets[0].forward(s), oneHot), taken(this.targets[1].forward(s), oneHot)) as tf.Tensor1D);
-    let afterValue: { advantage: tf.Tensor1D; y: tf.Tensor1D } | null = null;
+      // Qt = min_j Qtarget_j(s, a), fixed for the whole update (the targets move at its end).
+      const qTarget = tf.minimum(taken(this.targets[0].forward(s), oneHot), taken(this.targets[1].forward(s), oneHot)) as tf.Tensor1D;
 
-    const metrics: Metrics = {};
-    const probe: Metrics = {};
-    try {
+      const metrics: Metrics = {};
       // Value: L_V = mean |tau - 1(u < 0)| u^2,  u = Qt(s, a) - V(s).
       renameLoss(
         this.valueOptimizer.minimize(() => {
@@ -136,32 +135,31 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
         metrics,
       );
       // With V' (after the step above): A = Qt - V'(s); y = r + gamma * (1 - d) * V'(s').
-      const { advantage, y } = (afterValue = advantageAndTarget((obs) => this.v(obs), qTarget, batch, this.rewardScaleVar, gamma));
+      const { advantage, y } = advantageAndTarget((obs) => this.v(obs), qTarget, batch, this.rewardScaleVar, gamma);
 
       // Critic: L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
       const critic = this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', () => {
-          let q1All: tf.Tensor2D;
-          let phi: tf.Tensor2D;
-          let phiNext: tf.Tensor2D | null = null;
-          if (this.needsNextFeatures) {
-            const both = critic1.forwardWithFeatures(tf.concat([s, sNext], 0));
-            const d = critic1.featureDim;
-            q1All = tf.slice(both.output, [0, 0], [size, this.numActions]);
-            phi = tf.slice(both.features, [0, 0], [size, d]);
-            phiNext = tf.slice(both.features, [size, 0], [size, d]);
-          } else {
-            ({ output: q1All, features: phi } = critic1.forwardWithFeatures(s));
-          }
-          const q1 = taken(q1All, oneHot);
-          const q2 = taken(critic2.forward(s), oneHot);
-          return {
-            total: tf.add(mse(q1, y), mse(q2, y)) as tf.Scalar,
-            report: { qMean: tf.mean(q1), targetMean: tf.mean(y) },
-            features: { phi, phiNext, q: q1 },
-          };
+        let q1All: tf.Tensor2D;
+        let phi: tf.Tensor2D;
+        let phiNext: tf.Tensor2D | null = null;
+        if (this.needsNextFeatures) {
+          const both = critic1.forwardWithFeatures(tf.concat([s, sNext], 0));
+          const d = critic1.featureDim;
+          q1All = tf.slice(both.output, [0, 0], [size, this.numActions]);
+          phi = tf.slice(both.features, [0, 0], [size, d]);
+          phiNext = tf.slice(both.features, [size, 0], [size, d]);
+        } else {
+          ({ output: q1All, features: phi } = critic1.forwardWithFeatures(s));
+        }
+        const q1 = taken(q1All, oneHot);
+        const q2 = taken(critic2.forward(s), oneHot);
+        return {
+          total: tf.add(mse(q1, y), mse(q2, y)) as tf.Scalar,
+          report: { qMean: tf.mean(q1), targetMean: tf.mean(y) },
+          features: { phi, phiNext, q: q1 },
+        };
       });
       Object.assign(metrics, critic.metrics);
-      Object.assign(probe, critic.probe);
 
       // Actor: L_pi = -mean min(exp(beta * A), maxWeight) * log pi(a|s).
       renameLoss(
@@ -174,12 +172,9 @@ export class DiscreteIQL extends BaseLearner<DiscreteIQLConfig> {
         'actorLoss',
         metrics,
       );
-    } finally {
-      qTarget.dispose();
-      if (afterValue) tf.dispose([afterValue.advantage, afterValue.y]);
-    }
-    this.targets.forEach((target, j) => target.softUpdateFrom(this.critics[j]!, tau));
-    return Object.assign(metrics, probe);
+      this.targets.forEach((target, j) => target.softUpdateFrom(this.critics[j]!, tau));
+      return Object.assign(metrics, critic.probe);
+    });
   }
 
   /** pi(.|s) for `count` observations (row-major [count, observationDim]): [count * n], each row a softmax. */

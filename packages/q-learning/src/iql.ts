@@ -212,22 +212,21 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
   }
 
   protected trainStep(batch: BatchTensors): Metrics {
-    const { gamma, tau, expectile, beta, maxWeight } = this.config;
-    const s = batch.observations;
-    const a = batch.actions;
-    const sNext = batch.nextObservations;
+    // The update's tensors live only for the update.
+    return tf.tidy(() => {
+      const { gamma, tau, expectile, beta, maxWeight } = this.config;
+      const s = batch.observations;
+      const a = batch.actions;
+      const sNext = batch.nextObservations;
 
-    // Qt = min_j Qtarget_j(s, a), fixed for the whole update (the targets move at its end).
-    const qTarget = tf.tidy(() => this.critics.targetMin(s, a));
-    // a' ~ pi(.|s') for phi(s', a') only; the noise is drawn every update so that adding a probe or a
-    // regularizer leaves the learner's random stream unchanged.
-    const nextNoise = normalNoise(this.rng, batch.size, this.actionDim);
-    const nextAction = this.needsNextFeatures ? this.actor.sample(sNext, nextNoise) : null;
-    let afterValue: { advantage: tf.Tensor1D; y: tf.Tensor1D } | null = null;
+      // Qt = min_j Qtarget_j(s, a), fixed for the whole update (the targets move at its end).
+      const qTarget = this.critics.targetMin(s, a);
+      // a' ~ pi(.|s') for phi(s', a') only; the noise is drawn every update so that adding a probe or a
+      // regularizer leaves the learner's random stream unchanged.
+      const nextNoise = normalNoise(this.rng, batch.size, this.actionDim);
+      const nextAction = this.needsNextFeatures ? this.actor.sample(sNext, nextNoise) : null;
 
-    const metrics: Metrics = {};
-    const probe: Metrics = {};
-    try {
+      const metrics: Metrics = {};
       // Value: L_V = mean |tau - 1(u < 0)| u^2,  u = Qt(s, a) - V(s).
       renameLoss(
         this.valueOptimizer.minimize(() => {
@@ -238,12 +237,11 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
         metrics,
       );
       // With V' (after the step above): A = Qt - V'(s); y = r + gamma * (1 - d) * V'(s').
-      const { advantage, y } = (afterValue = advantageAndTarget((obs) => this.v(obs), qTarget, batch, this.rewardScaleVar, gamma));
+      const { advantage, y } = advantageAndTarget((obs) => this.v(obs), qTarget, batch, this.rewardScaleVar, gamma);
 
       // Critic: L_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
       const critic = this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', () => criticTDLoss(this.critics, s, a, y, sNext, nextAction!));
       Object.assign(metrics, critic.metrics);
-      Object.assign(probe, critic.probe);
 
       // Actor: L_pi = -mean min(exp(beta * A), maxWeight) * log pi(a|s).
       renameLoss(
@@ -256,13 +254,9 @@ export class IQL extends AdvantageWeightedLearner<IQLConfig> {
         'actorLoss',
         metrics,
       );
-    } finally {
-      tf.dispose([qTarget, nextNoise]);
-      if (afterValue) tf.dispose([afterValue.advantage, afterValue.y]);
-      if (nextAction) nextAction.dispose();
-    }
-    this.critics.updateTargets(tau);
-    return Object.assign(metrics, probe);
+      this.critics.updateTargets(tau);
+      return Object.assign(metrics, critic.probe);
+    });
   }
 }
 

@@ -30,7 +30,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, type ActOptions, type Action, type Box, type ConfigSchema, type Metrics, type TransitionBatch } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import { tdElementLoss } from './dqn.js';
-import { BaseLearner, defineLearner, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { BaseLearner, defineLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, checkRows, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
 import { TD_REGRESSION_DEFAULTS, TD_REGRESSION_SCHEMA, keptRowsMean, sarsaRows, type TDRegressionConfig } from './td-evaluation.js';
 
@@ -112,27 +112,22 @@ export abstract class ContinuousTDEvaluator<C extends ContinuousTDEvaluationConf
     const k = next.samples;
     const regularized = this.regularizers.length > 0;
     const probing = this.probeDue;
-    const rowWeights = next.rowWeights ? tf.tensor1d(next.rowWeights) : null;
-    // [s'_b, a'_bk] in row b * k + k'.
-    const nextInput = tf.tidy(() => {
+    // The step's tensors live only for the step.
+    const step = tf.tidy(() => {
+      const rowWeights = next.rowWeights ? tf.tensor1d(next.rowWeights) : null;
+      // [s'_b, a'_bk] in row b * k + k'.
       const repeated = k === 1 ? batch.nextObservations : tf.reshape(tf.tile(tf.expandDims(batch.nextObservations, 1), [1, k, 1]), [size * k, this.observationDim]);
-      return tf.concat([repeated, tf.tensor2d(next.actions, [size * k, ad])], 1) as tf.Tensor2D;
-    });
-    const phiAtNext = (): tf.Tensor2D => {
-      const phi = this.critic.features(nextInput);
-      return k === 1 ? phi : (tf.mean(tf.reshape(phi, [size, k, phi.shape[1]]), 1) as tf.Tensor2D);
-    };
-    let phiNextOffTape: tf.Tensor2D | null = null;
-    const target = tf.tidy(() => {
-      if (!regularized && probing) phiNextOffTape = tf.keep(phiAtNext());
+      const nextInput = tf.concat([repeated, tf.tensor2d(next.actions, [size * k, ad])], 1) as tf.Tensor2D;
+      const phiAtNext = (): tf.Tensor2D => {
+        const phi = this.critic.features(nextInput);
+        return k === 1 ? phi : (tf.mean(tf.reshape(phi, [size, k, phi.shape[1]]), 1) as tf.Tensor2D);
+      };
+      // The backup never needs gradients; phi(s', a') does only when a regularizer uses it.
+      const phiNextOffTape = !regularized && probing ? phiAtNext() : null;
       const nextQ = tf.reshape(this.targetCritic.forward(nextInput), [size, k]);
-      const nextValue = tf.mean(nextQ, 1);
-      return tf.add(batch.rewards, tf.mul(tf.mul(batch.continues, nextValue), this.config.gamma)) as tf.Tensor1D;
-    });
-    const input = tf.concat([batch.observations, batch.actions], 1) as tf.Tensor2D;
-    let step: CriticStep;
-    try {
-      step = this.minimizeCritic(this.optimizer, batch, 'loss', () => {
+      const target = tf.add(batch.rewards, tf.mul(tf.mul(batch.continues, tf.mean(nextQ, 1)), this.config.gamma)) as tf.Tensor1D;
+      const input = tf.concat([batch.observations, batch.actions], 1) as tf.Tensor2D;
+      return this.minimizeCritic(this.optimizer, batch, 'loss', () => {
         const { output, features: phi } = this.critic.forwardWithFeatures(input);
         const q = tf.reshape(output, [-1]) as tf.Tensor1D;
         const phiNext = regularized ? phiAtNext() : phiNextOffTape;
@@ -143,9 +138,7 @@ export abstract class ContinuousTDEvaluator<C extends ContinuousTDEvaluationConf
         if (rowWeights) report.rowsUsed = tf.mean(rowWeights);
         return { total: tdLoss, report, features: { phi, phiNext, q } };
       });
-    } finally {
-      tf.dispose([target, input, nextInput, ...(rowWeights ? [rowWeights] : []), ...(phiNextOffTape ? [phiNextOffTape] : [])]);
-    }
+    });
     if ((this.updates + 1) % this.config.targetUpdateInterval === 0) refreshTarget(this.targetCritic, this.critic, this.config.tau);
     return { ...step.metrics, ...step.probe };
   }

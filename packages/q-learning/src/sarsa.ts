@@ -35,7 +35,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ActOptions, Action, ConfigSchema, Metrics, Rng, TransitionBatch } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import { tdElementLoss } from './dqn.js';
-import { BaseLearner, defineLearner, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { BaseLearner, defineLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
 import { adamConfig, argmax, checkRows, readAndDispose, refreshTarget, type BatchTensors } from './learner-utils.js';
 import { TD_REGRESSION_DEFAULTS, TD_REGRESSION_SCHEMA, keptRowsMean, sarsaRows, type TDRegressionConfig } from './td-evaluation.js';
 
@@ -178,18 +178,15 @@ export abstract class TDEvaluator<C extends TDEvaluationConfig> extends BaseLear
     const next = this.nextActionWeights(batch.batch);
     const regularized = this.regularizers.length > 0;
     const probing = this.probeDue;
-    const weights = tf.tensor2d(next.weights, [size, this.numActions]);
-    const rowWeights = next.rowWeights ? tf.tensor1d(next.rowWeights) : null;
-    let phiNextOffTape: tf.Tensor2D | null = null;
-    // The backup never needs gradients; phi(s', a') does only when a regularizer uses it.
-    const target = tf.tidy(() => {
-      if (!regularized && probing) phiNextOffTape = tf.keep(this.critic.under(batch.nextObservations, weights, next.oneHot).phi);
+    // The step's tensors live only for the step.
+    const step = tf.tidy(() => {
+      const weights = tf.tensor2d(next.weights, [size, this.numActions]);
+      const rowWeights = next.rowWeights ? tf.tensor1d(next.rowWeights) : null;
+      // The backup never needs gradients; phi(s', a') does only when a regularizer uses it.
+      const phiNextOffTape = !regularized && probing ? this.critic.under(batch.nextObservations, weights, next.oneHot).phi : null;
       const nextValue = this.targetCritic.under(batch.nextObservations, weights, next.oneHot).q;
-      return tf.add(batch.rewards, tf.mul(tf.mul(batch.continues, nextValue), this.config.gamma)) as tf.Tensor1D;
-    });
-    let step: CriticStep;
-    try {
-      step = this.minimizeCritic(this.optimizer, batch, 'loss', () => {
+      const target = tf.add(batch.rewards, tf.mul(tf.mul(batch.continues, nextValue), this.config.gamma)) as tf.Tensor1D;
+      return this.minimizeCritic(this.optimizer, batch, 'loss', () => {
         const { q, phi } = this.critic.at(batch.observations, batch.actionOneHot);
         const phiNext = regularized ? this.critic.under(batch.nextObservations, weights, next.oneHot).phi : phiNextOffTape;
         // TD loss over the rows the backup keeps, plus the feature penalties.
@@ -199,9 +196,7 @@ export abstract class TDEvaluator<C extends TDEvaluationConfig> extends BaseLear
         if (rowWeights) report.rowsUsed = tf.mean(rowWeights);
         return { total: tdLoss, report, features: { phi, phiNext, q } };
       });
-    } finally {
-      tf.dispose([target, weights, ...(rowWeights ? [rowWeights] : []), ...(phiNextOffTape ? [phiNextOffTape] : [])]);
-    }
+    });
     if ((this.updates + 1) % this.config.targetUpdateInterval === 0) this.targetCritic.updateFrom(this.critic, this.config.tau);
     return { ...step.metrics, ...step.probe };
   }

@@ -121,23 +121,20 @@ export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
   }
 
   protected trainStep(batch: BatchTensors): Metrics {
-    const { gamma, rewardScale, tau, policyNoise, noiseClip, policyDelay, alpha } = this.config;
-    const s = this.normalize(batch.observations);
-    const sNext = this.normalize(batch.nextObservations);
-    const a = batch.actions;
-    const halfRange = this.scaler.halfRange;
+    // The update's tensors live only for the update.
+    return tf.tidy(() => {
+      const { gamma, rewardScale, tau, policyNoise, noiseClip, policyDelay, alpha } = this.config;
+      const s = this.normalize(batch.observations);
+      const sNext = this.normalize(batch.nextObservations);
+      const a = batch.actions;
 
-    // Target: a' = clip(pi_target(s') + clip(eps, -c, c)), y = r + gamma * (1 - d) * min_j Qtarget_j(s', a')
-    const noise = normalNoise(this.rng, batch.size, this.actionDim);
-    const nextAction = tf.tidy(() => {
-      const scale = tf.tensor1d(halfRange);
+      // Target: a' = clip(pi_target(s') + clip(eps, -c, c)), y = r + gamma * (1 - d) * min_j Qtarget_j(s', a')
+      const noise = normalNoise(this.rng, batch.size, this.actionDim);
       const smoothing = tf.clipByValue(tf.mul(noise, policyNoise), -noiseClip, noiseClip);
-      return clipTensorToBox(this.box, tf.add(this.scaler.squash(this.actorTarget.forward(sNext)), tf.mul(smoothing, scale)) as tf.Tensor2D);
-    });
-    const y = tf.tidy(() => tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.critics.targetMin(sNext, nextAction)))) as tf.Tensor1D);
+      const nextAction = clipTensorToBox(this.box, tf.add(this.scaler.squash(this.actorTarget.forward(sNext)), tf.mul(smoothing, tf.tensor1d(this.scaler.halfRange))) as tf.Tensor2D);
+      const y = tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, this.critics.targetMin(sNext, nextAction)))) as tf.Tensor1D;
 
-    // Critic: J_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
-    try {
+      // Critic: J_Q = mean (Q_1(s,a) - y)^2 + mean (Q_2(s,a) - y)^2 + regularizer penalties.
       const { metrics, probe } = this.minimizeCritic(this.criticOptimizer, batch, 'criticLoss', () => criticTDLoss(this.critics, s, a, y, sNext, nextAction));
 
       // Actor every `policyDelay` updates: J_pi = -lambda * mean Q_1(s, pi(s)) + mean (pi(s) - a)^2, lambda = alpha / mean|Q| detached.
@@ -158,9 +155,7 @@ export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
         this.critics.updateTargets(tau);
       }
       return Object.assign(metrics, probe);
-    } finally {
-      tf.dispose([s, sNext, noise, nextAction, y]);
-    }
+    });
   }
 
   /** The deterministic policy pi(s) (exploration noise, when not deterministic, has std policyNoise * halfRange). */
