@@ -6,11 +6,12 @@
  * its losses in `trainStep`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ActOptions, Action } from '@bellman/core';
+import type { ActOptions, Action, Box } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
-import type { LearnerInit, LearnerSpec } from './learner-base.js';
+import { BaseLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { boxActionSpace } from './learner-utils.js';
 import { GaussianActor } from './gaussian-policy.js';
-import { ContinuousCriticLearner, Critics } from './twin-critic.js';
+import { Critics } from './twin-critic.js';
 
 /** The config fields the shared part reads. */
 export interface AdvantageWeightedConfig {
@@ -19,7 +20,9 @@ export interface AdvantageWeightedConfig {
   criticLearningRate: number;
 }
 
-export abstract class AdvantageWeightedLearner<C extends AdvantageWeightedConfig> extends ContinuousCriticLearner<C> {
+export abstract class AdvantageWeightedLearner<C extends AdvantageWeightedConfig> extends BaseLearner<C> {
+  /** The action space as a Box (the constructor rejects anything else). */
+  protected readonly box: Box;
   readonly actor: GaussianActor;
   readonly critics: Critics;
   protected readonly actorOptimizer: Adam;
@@ -28,6 +31,7 @@ export abstract class AdvantageWeightedLearner<C extends AdvantageWeightedConfig
   /** Registers, in this order, `actor`, `logStd`, `critic1`.. with their targets, and the optimizers `actor` and `critic`. */
   protected constructor(spec: LearnerSpec<C>, init: LearnerInit<C>, criticCount: number) {
     super(spec, init);
+    this.box = boxActionSpace(this.algo, this.actionSpace);
     const { hiddenSizes, actorLearningRate, criticLearningRate } = this.config;
     const actorNet = this.addNetwork('actor', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: this.actionDim }, this.rng));
     const logStd = this.addVariable('logStd', variableFrom(tf.zeros([this.actionDim]), true));

@@ -223,6 +223,12 @@ export function sampleFromLogits(logits: ArrayLike<number>, rng: Rng): number {
   return weights.length - 1;
 }
 
+/** The action space as a Box, for learners on Box actions; a TypeError naming the algorithm otherwise. */
+export function boxActionSpace(algo: string, actionSpace: Box | Discrete): Box {
+  if (actionSpace.kind !== 'box') throw new TypeError(`${algo}: needs a Box action space, got ${String(actionSpace)}`);
+  return actionSpace;
+}
+
 /** Checks a batch's widths against the learner's spaces, naming the field that is off. */
 export function checkBatchShape(batch: TransitionBatch, observationDim: number, actionDim: number, algo: string): void {
   if (batch.observationDim !== observationDim) {

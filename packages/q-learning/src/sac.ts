@@ -13,12 +13,12 @@
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the backup's sample.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ActOptions, Action, ConfigSchema, Metrics } from '@bellman/core';
+import type { ActOptions, Action, Box, ConfigSchema, Metrics } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
-import { defineLearner, type CriticLoss, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';
-import type { BatchTensors } from './learner-utils.js';
+import { BaseLearner, defineLearner, type CriticLoss, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import { boxActionSpace, type BatchTensors } from './learner-utils.js';
 import { TanhGaussianActor, normalNoise } from './gaussian-policy.js';
-import { ACTOR_CRITIC_SCHEMA, ContinuousCriticLearner, Critics, POSITIVE_NUMBER, renameLoss, criticTDLoss } from './twin-critic.js';
+import { ACTOR_CRITIC_SCHEMA, Critics, POSITIVE_NUMBER, criticTDLoss, renameLoss } from './twin-critic.js';
 
 /** What SAC and the learners built on it (CQL) share. */
 export interface SoftActorCriticConfig {
@@ -82,7 +82,9 @@ export interface SoftTarget {
  * `target`, then the critic step on `criticLoss`, then the actor step on `actorObjective` and the
  * temperature step, then the target critics. An algorithm overrides the pieces it changes.
  */
-export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends ContinuousCriticLearner<C> {
+export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends BaseLearner<C> {
+  /** The action space as a Box (the constructor rejects anything else). */
+  protected readonly box: Box;
   readonly actor: TanhGaussianActor;
   readonly critics: Critics;
   /** log alpha, the entropy temperature (a variable, saved with the learner). */
@@ -94,6 +96,7 @@ export abstract class SoftActorCritic<C extends SoftActorCriticConfig> extends C
 
   protected constructor(spec: LearnerSpec<C>, init: LearnerInit<C>) {
     super(spec, init);
+    this.box = boxActionSpace(this.algo, this.actionSpace);
     const { hiddenSizes, actorLearningRate, criticLearningRate, alphaLearningRate, initialAlpha, learnAlpha, targetEntropy } = this.config;
     const actorNet = this.addNetwork('actor', new Mlp({ inputDim: this.observationDim, hiddenSizes: [...hiddenSizes], outputDim: 2 * this.actionDim }, this.rng));
     this.actor = new TanhGaussianActor(actorNet, this.box);

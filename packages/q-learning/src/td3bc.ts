@@ -14,12 +14,12 @@
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the smoothed target action.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ActOptions, Action, ConfigSchema, Metrics } from '@bellman/core';
+import type { ActOptions, Action, Box, ConfigSchema, Metrics } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
-import { defineLearner, type LearnerInit } from './learner-base.js';
-import { ActionScaler, forwardOne, type BatchTensors } from './learner-utils.js';
+import { BaseLearner, defineLearner, type LearnerInit } from './learner-base.js';
+import { ActionScaler, boxActionSpace, forwardOne, type BatchTensors } from './learner-utils.js';
 import { clipTensorToBox, clipToBox, normalNoise } from './gaussian-policy.js';
-import { ACTOR_CRITIC_SCHEMA, ContinuousCriticLearner, Critics, POSITIVE_NUMBER, renameLoss, criticTDLoss } from './twin-critic.js';
+import { ACTOR_CRITIC_SCHEMA, Critics, POSITIVE_NUMBER, criticTDLoss, renameLoss } from './twin-critic.js';
 
 export interface TD3BCConfig {
   hiddenSizes: number[];
@@ -82,7 +82,9 @@ export interface TD3BCInit extends LearnerInit<TD3BCConfig> {
   normalization?: ObservationNormalization;
 }
 
-export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
+export class TD3BC extends BaseLearner<TD3BCConfig> {
+  /** The action space as a Box (the constructor rejects anything else). */
+  protected readonly box: Box;
   /** pi(s) = squash(Mlp(normalised s)). */
   readonly actor: Mlp;
   readonly actorTarget: Mlp;
@@ -95,6 +97,7 @@ export class TD3BC extends ContinuousCriticLearner<TD3BCConfig> {
 
   constructor(init: TD3BCInit) {
     super(td3bcDefinition, init);
+    this.box = boxActionSpace(this.algo, this.actionSpace);
     if (!this.box.isBounded()) throw new RangeError(`td3bc: the action space must be bounded, got ${String(this.box)}`);
     const { hiddenSizes, actorLearningRate, criticLearningRate } = this.config;
     const { mean, std } = checkNormalization(init.normalization, this.observationDim);

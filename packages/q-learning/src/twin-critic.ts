@@ -6,9 +6,9 @@
  * Feature regularizers and probes read the first member's penultimate features phi(s, a).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Box, ConfigSchema, Metrics, Rng } from '@bellman/core';
+import type { ConfigSchema, Metrics, Rng } from '@bellman/core';
 import { Mlp, type Activation } from '@bellman/nn';
-import { BaseLearner, type CriticLoss, type LearnerInit, type LearnerSpec } from './learner-base.js';
+import type { CriticLoss } from './learner-base.js';
 
 export interface CriticOptions {
   observationDim: number;
@@ -133,18 +133,6 @@ export function repeatRows(x: tf.Tensor2D, n: number): tf.Tensor2D {
     const [b, d] = x.shape;
     return tf.reshape(tf.tile(tf.reshape(x, [b, 1, d]), [1, n, 1]), [b * n, d]) as tf.Tensor2D;
   });
-}
-
-/** What every continuous-action critic learner shares: a Box action space. */
-export abstract class ContinuousCriticLearner<C extends object> extends BaseLearner<C> {
-  /** The action space as a Box (the constructor rejects anything else). */
-  protected readonly box: Box;
-
-  protected constructor(spec: LearnerSpec<C>, init: LearnerInit<C>) {
-    super(spec, init);
-    if (this.actionSpace.kind !== 'box') throw new TypeError(`${spec.algo}: needs a Box action space, got ${String(this.actionSpace)}`);
-    this.box = this.actionSpace;
-  }
 }
 
 /**
