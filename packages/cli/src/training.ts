@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { closestMatches, type Action, type Env, type Learner, type Space } from '@bellman/core';
+import { CheckpointError, closestMatches, type Action, type Env, type Learner, type Space } from '@bellman/core';
 import { CsvLogger, JsonlLogger, MultiLogger, readJsonlMetrics, writeFileAtomic } from '@bellman/core/node';
 import { make } from '@bellman/envs';
 import { createLearnerByName, listAlgorithms } from '@bellman/q-learning';
@@ -400,10 +400,8 @@ function trainCommandLine(o: TrainRunOptions): string {
   return resumeCommand(args);
 }
 
-/** A checkpoint that does not fit this run (other batch size, seed, trainer) is the user's to fix. */
+/** A checkpoint that does not fit this run (other batch size, seed, trainer, learner) is the user's to fix. */
 function fromResume(err: unknown): unknown {
-  if (err instanceof Error && /checkpoint|trained with|not a trainer checkpoint|written by the/.test(err.message)) {
-    return new UsageError(`--resume: ${err.message}`, {}, { cause: err });
-  }
+  if (err instanceof CheckpointError) return new UsageError(`--resume: ${err.message}`, err.context, { cause: err });
   return err;
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
+  CheckpointError,
   Rng,
   resolveConfig,
   spaceFromJSON,
@@ -257,22 +258,23 @@ export abstract class BaseLearner<C extends object> implements Learner {
     this.assertAlive();
     if (!snapshot || typeof snapshot !== 'object') throw new TypeError(`${this.algo}.load: expected a learner snapshot, got ${String(snapshot)}`);
     if (snapshot.algo !== this.algo) {
-      throw new Error(`cannot load a "${snapshot.algo}" snapshot into a "${this.algo}" learner (use learnerFromSnapshot to build the right one)`);
+      throw new CheckpointError(`cannot load a "${snapshot.algo}" snapshot into a "${this.algo}" learner (use learnerFromSnapshot to build the right one)`, { algo: this.algo });
     }
     for (const which of ['observationSpace', 'actionSpace'] as const) {
       const mine = JSON.stringify(this[which].toJSON());
       const theirs = JSON.stringify(snapshot[which]);
-      if (mine !== theirs) throw new Error(`${this.algo}.load: snapshot ${which} is ${theirs}, this learner has ${mine}`);
+      if (mine !== theirs) throw new CheckpointError(`${this.algo}.load: snapshot ${which} is ${theirs}, this learner has ${mine}`, { algo: this.algo });
     }
     const differing = configDifferences(this.config, snapshot.config);
     if (differing.length > 0) {
-      throw new Error(
+      throw new CheckpointError(
         `${this.algo}.load: snapshot config differs in ${differing.map((d) => `"${d.key}" (snapshot ${d.theirs}, learner ${d.mine})`).join(', ')}; build the learner with learnerFromSnapshot to adopt the snapshot's config`,
+        { algo: this.algo, fields: differing.map((d) => d.key) },
       );
     }
     this.checkWeights(snapshot.weights ?? {});
     this.checkOptimizers(snapshot.optimizers ?? {});
-    if (!Number.isInteger(snapshot.updates) || snapshot.updates < 0) throw new Error(`${this.algo}.load: snapshot "updates" must be a non-negative integer, got ${snapshot.updates}`);
+    if (!Number.isInteger(snapshot.updates) || snapshot.updates < 0) throw new CheckpointError(`${this.algo}.load: snapshot "updates" must be a non-negative integer, got ${snapshot.updates}`, { algo: this.algo });
     const restoredRng = new Rng(snapshot.rng); // validates the state before anything changes
 
     for (const [name, part] of this.parts) {
@@ -382,32 +384,32 @@ export abstract class BaseLearner<C extends object> implements Learner {
     const expected = this.expectedShapes();
     for (const [key, shape] of expected) {
       const w = weights[key];
-      if (!w) throw new Error(`${this.algo}.load: snapshot is missing weight "${key}"`);
-      if (w.dtype !== 'float32') throw new Error(`${this.algo}.load: weight "${key}" has dtype ${w.dtype}, expected float32`);
+      if (!w) throw new CheckpointError(`${this.algo}.load: snapshot is missing weight "${key}"`, { algo: this.algo });
+      if (w.dtype !== 'float32') throw new CheckpointError(`${this.algo}.load: weight "${key}" has dtype ${w.dtype}, expected float32`, { algo: this.algo });
       if (!sameShape(w.shape, shape)) {
-        throw new Error(`${this.algo}.load: weight "${key}" has shape [${w.shape}], this learner expects [${shape}]`);
+        throw new CheckpointError(`${this.algo}.load: weight "${key}" has shape [${w.shape}], this learner expects [${shape}]`, { algo: this.algo });
       }
     }
     const extra = Object.keys(weights).filter((k) => !expected.has(k));
-    if (extra.length > 0) throw new Error(`${this.algo}.load: snapshot has weights this learner does not: ${extra.slice(0, 5).join(', ')}`);
+    if (extra.length > 0) throw new CheckpointError(`${this.algo}.load: snapshot has weights this learner does not: ${extra.slice(0, 5).join(', ')}`, { algo: this.algo });
   }
 
   private checkOptimizers(optimizers: LearnerSnapshot['optimizers']): void {
     for (const [name, opt] of this.optimizers) {
       const state = optimizers[name];
-      if (!state) throw new Error(`${this.algo}.load: snapshot has no state for optimizer "${name}"`);
+      if (!state) throw new CheckpointError(`${this.algo}.load: snapshot has no state for optimizer "${name}"`, { algo: this.algo });
       opt.params.forEach((p, i) => {
         for (const moment of ['m', 'v']) {
           const s = state[`${moment}/${i}`];
-          if (!s || typeof s === 'number') throw new Error(`${this.algo}.load: optimizer "${name}" state lacks "${moment}/${i}"`);
+          if (!s || typeof s === 'number') throw new CheckpointError(`${this.algo}.load: optimizer "${name}" state lacks "${moment}/${i}"`, { algo: this.algo });
           if (!sameShape(s.shape, p.shape)) {
-            throw new Error(`${this.algo}.load: optimizer "${name}" "${moment}/${i}" has shape [${s.shape}], expected [${p.shape}]`);
+            throw new CheckpointError(`${this.algo}.load: optimizer "${name}" "${moment}/${i}" has shape [${s.shape}], expected [${p.shape}]`, { algo: this.algo });
           }
         }
       });
     }
     const extra = Object.keys(optimizers).filter((k) => !this.optimizers.has(k));
-    if (extra.length > 0) throw new Error(`${this.algo}.load: snapshot has optimizers this learner does not: ${extra.join(', ')}`);
+    if (extra.length > 0) throw new CheckpointError(`${this.algo}.load: snapshot has optimizers this learner does not: ${extra.join(', ')}`, { algo: this.algo });
   }
 }
 

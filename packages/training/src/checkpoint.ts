@@ -3,7 +3,7 @@
  * model, a normaliser, ...) a run needs to resume. Browser-safe: files come in through a
  * CheckpointStore (the '@bellman/training/node' entry supplies one backed by the file system).
  */
-import type { LearnerSnapshot } from '@bellman/core';
+import { CheckpointError, type ErrorContext, type LearnerSnapshot } from '@bellman/core';
 
 /** Anything besides the learner whose state a checkpoint keeps, as JSON data. */
 export interface CheckpointModule<S = unknown> {
@@ -20,13 +20,14 @@ export interface TrainerCheckpoint<S = unknown> {
   extras?: Record<string, unknown>;
 }
 
-/** A checkpoint that cannot be read back into this run; `path` names it. */
-export class TrainerCheckpointError extends Error {
+/** A checkpoint that cannot be read back into this run; `path` names it (also as `context.file`). */
+export class TrainerCheckpointError extends CheckpointError {
   constructor(
     readonly path: string,
     message: string,
+    context: ErrorContext = {},
   ) {
-    super(`checkpoint ${path}: ${message}`);
+    super(`checkpoint ${path}: ${message}`, { file: path, ...context });
     this.name = 'TrainerCheckpointError';
   }
 }
@@ -62,7 +63,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   load(path: string): TrainerCheckpoint {
     const text = this.files.get(path);
-    if (text === undefined) throw new Error(`no checkpoint stored at "${path}"`);
+    if (text === undefined) throw new CheckpointError(`no checkpoint stored at "${path}"`, { file: path });
     return (JSON.parse(text) as { checkpoint: TrainerCheckpoint }).checkpoint;
   }
 

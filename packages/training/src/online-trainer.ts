@@ -2,6 +2,7 @@ import { Rng, flatSize, spaceFromJSON, type Action, type Env, type Metrics, type
 import { ReplayBuffer, type ReplayBufferState } from '@bellman/datasets';
 import { isEnvStepAware } from './learner.js';
 import { NStepAccumulator, nStepOf, type NStepLearner, type NStepPendingState, type TransitionSink } from './n-step.js';
+import { TrainerCheckpointError } from './checkpoint.js';
 import {
   TRAINER_DEFAULTS,
   TrainerCore,
@@ -248,7 +249,7 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
       try {
         this.buffer.setState(state.buffer);
       } catch (err) {
-        throw new Error(`checkpoint ${path}: its replay buffer does not fit this trainer's (${(err as Error).message}); resume with the same --buffer-size and env`);
+        throw new TrainerCheckpointError(path, `its replay buffer does not fit this trainer's (${(err as Error).message}); resume with the same --buffer-size and env`);
       }
     }
     this.restoreProgressState(state);

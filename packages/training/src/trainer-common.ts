@@ -3,8 +3,8 @@
  * periodic evaluation, hooks and checkpoint storage. Browser-safe: files come in through a
  * CheckpointStore (the '@bellman/training/node' entry supplies one backed by the file system).
  */
-import type { Env, Logger, Metrics, TransitionBatch } from '@bellman/core';
-import { checkpointExtra, type CheckpointModule, type CheckpointStore, type TrainerCheckpoint } from './checkpoint.js';
+import { CheckpointError, type Env, type Logger, type Metrics, type TransitionBatch } from '@bellman/core';
+import { TrainerCheckpointError, checkpointExtra, type CheckpointModule, type CheckpointStore, type TrainerCheckpoint } from './checkpoint.js';
 import { evaluatePolicy } from './evaluate.js';
 import { HookChain, type HookContext, type TrainerHooks } from './hooks.js';
 import type { BatchLearner } from './learner.js';
@@ -400,7 +400,7 @@ export abstract class TrainerCore<S, B = TransitionBatch> {
   protected checkProgressState(state: TrainerProgressState, path: string): void {
     checkSameSetting(path, 'batchSize', state.batchSize, this.batchSize);
     checkSameSetting(path, 'seed', state.seed, this.seed);
-    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`checkpoint ${path}: trainer step must be a non-negative integer, got ${state.step}`);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new TrainerCheckpointError(path, `trainer step must be a non-negative integer, got ${state.step}`);
   }
 
   /** Take over a checked checkpoint's progress. */
@@ -436,10 +436,10 @@ export abstract class TrainerCore<S, B = TransitionBatch> {
     if (!store) throw new TypeError(`${owner}.resume needs a checkpointStore; in Node import ${owner} from '@bellman/training/node'`);
     const checkpoint = await store.load(path);
     if (!checkpoint || typeof checkpoint !== 'object' || !checkpoint.learner || !checkpoint.state) {
-      throw new Error(`${path} is not a trainer checkpoint (expected "learner" and "state")`);
+      throw new CheckpointError(`${path} is not a trainer checkpoint (expected "learner" and "state")`, { file: path });
     }
     if (checkpoint.trainer !== this.kind) {
-      throw new Error(`${path} was written by the ${checkpoint.trainer} trainer, not the ${this.kind} one`);
+      throw new CheckpointError(`${path} was written by the ${checkpoint.trainer} trainer, not the ${this.kind} one`, { file: path, trainer: String(checkpoint.trainer), expected: this.kind });
     }
     // Every extra module must be there before anything is loaded: a rejected resume changes nothing.
     const extraStates = Object.keys(this.extras).map((name) => [name, checkpointExtra(checkpoint, path, name, isPresent)] as const);
@@ -464,8 +464,9 @@ export function now(): number {
 /** Throws naming the field when a checkpoint's trainer setting differs from this trainer's. */
 export function checkSameSetting(path: string, field: string, saved: unknown, current: unknown): void {
   if (JSON.stringify(saved) !== JSON.stringify(current)) {
-    throw new Error(
+    throw new CheckpointError(
       `checkpoint ${path} was trained with ${field} ${JSON.stringify(saved)}, this trainer has ${JSON.stringify(current)}; resume with the same ${field}`,
+      { file: path, field, saved: JSON.stringify(saved), current: JSON.stringify(current) },
     );
   }
 }

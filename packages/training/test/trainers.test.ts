@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Discrete, type Action, type TransitionBatch } from '@bellman/core';
+import { CheckpointError, Discrete, type Action, type TransitionBatch } from '@bellman/core';
 import {
   MemoryCheckpointStore,
   OfflineTrainer as BrowserOfflineTrainer,
@@ -168,9 +168,11 @@ describe('OfflineTrainer', () => {
       const summary = await new OfflineTrainer({ learner: b, dataset: data, steps: 20, batchSize: 16, checkpointPath: path }).resume(path);
       expect(summary.steps).toBe(20);
       expect(weights(b)).toBe(weights(reference));
-      await expect(new OfflineTrainer({ learner: newLearner(), dataset: data, steps: 20, batchSize: 32 }).resume(path)).rejects.toThrow(
-        /was trained with batchSize 16, this trainer has 32; resume with the same batchSize/,
-      );
+      const mismatch = new OfflineTrainer({ learner: newLearner(), dataset: data, steps: 20, batchSize: 32 }).resume(path);
+      await expect(mismatch).rejects.toThrow(/was trained with batchSize 16, this trainer has 32; resume with the same batchSize/);
+      // Typed, so a caller (the CLI's exit code) tells it from a failure of the run without reading the message.
+      await expect(mismatch).rejects.toBeInstanceOf(CheckpointError);
+      await expect(mismatch).rejects.toMatchObject({ context: { file: path, field: 'batchSize', saved: '16', current: '32' } });
       for (const l of [reference, a, b]) l.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
