@@ -3,7 +3,7 @@
 
 // Building learners by name.
 export { createLearner, createLearnerByName, learnerFromSnapshot, listAlgorithms, registerLearner, getLearnerDefinition, definitionByActionKind } from './registry.js';
-export type { AlgorithmName, LearnerInitOf, LearnerConfigOf, UntypedLearnerInit, AlgorithmInfo, SnapshotExtras } from './registry.js';
+export type { AlgorithmName, LearnerInitOf, LearnerOf, LearnerConfigOf, UntypedLearnerInit, AlgorithmInfo, SnapshotExtras } from './registry.js';
 
 // The algorithms: each learner, its config and defaults.
 export { BC, BC_DEFAULTS } from './bc.js';

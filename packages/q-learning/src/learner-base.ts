@@ -87,7 +87,7 @@ export type CriticStep = {
 };
 
 /** How the registry knows an algorithm: what `registerLearner` takes and `listAlgorithms` shows. */
-export interface LearnerDefinition<C extends object = object, I extends LearnerInit<C> = LearnerInit<C>> {
+export interface LearnerDefinition<C extends object = object, I extends LearnerInit<C> = LearnerInit<C>, L extends Learner = Learner> {
   /** The name used on the command line and in snapshots, e.g. 'bc'. */
   algo: string;
   description: string;
@@ -99,7 +99,7 @@ export interface LearnerDefinition<C extends object = object, I extends LearnerI
    * without (FQE: `evaluationPolicy`). Listed by `listAlgorithms`; default none.
    */
   requiredInit?: readonly string[];
-  create(init: I): Learner;
+  create(init: I): L;
 }
 
 /** The static description of an algorithm that BaseLearner needs. */
@@ -113,16 +113,16 @@ export interface LearnerSpec<C extends object> {
 }
 
 /** An algorithm stated once: its registry entry and the spec its learner class is built from. */
-export type DefinedLearner<A extends string, C extends object, I extends LearnerInit<C>> = LearnerDefinition<C, I> & LearnerSpec<C> & { readonly algo: A };
+export type DefinedLearner<A extends string, C extends object, I extends LearnerInit<C>, L extends Learner = Learner> = LearnerDefinition<C, I, L> & LearnerSpec<C> & { readonly algo: A };
 
 /**
  * One algorithm's name, config schema and defaults, action kinds and constructor, in one place.
  * The learner class passes the result to BaseLearner (`super(definition, init)`), the registry
  * lists it, and `createLearner` types its config by `algo`.
  */
-export function defineLearner<const A extends string, C extends object, I extends LearnerInit<C> = LearnerInit<C>>(
-  definition: LearnerSpec<C> & { algo: A; description: string; requiredInit?: readonly string[]; create(init: I): Learner },
-): DefinedLearner<A, C, I> {
+export function defineLearner<const A extends string, C extends object, I extends LearnerInit<C> = LearnerInit<C>, L extends Learner = Learner>(
+  definition: LearnerSpec<C> & { algo: A; description: string; requiredInit?: readonly string[]; create(init: I): L },
+): DefinedLearner<A, C, I, L> {
   return Object.freeze({ ...definition });
 }
 

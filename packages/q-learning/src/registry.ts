@@ -10,8 +10,8 @@ import { fqeDefinition, sarsaDefinition } from './sarsa.js';
 import { continuousFqeDefinition, continuousSarsaDefinition } from './sarsa-continuous.js';
 import { cqlDefinition } from './cql.js';
 import { crrDefinition } from './crr.js';
-import { iqlDefinition } from './iql.js';
-import { discreteIqlDefinition } from './iql-discrete.js';
+import { iqlDefinition, type IQL, type IQLConfig } from './iql.js';
+import { discreteIqlDefinition, type DiscreteIQL } from './iql-discrete.js';
 import { sacDefinition } from './sac.js';
 import { td3bcDefinition } from './td3bc.js';
 import type { ActionKind, LearnerDefinition, LearnerInit } from './learner-base.js';
@@ -22,10 +22,10 @@ import type { ActionKind, LearnerDefinition, LearnerInit } from './learner-base.
  * action space's kind. The implementations must share the name and the defaults, so that a config
  * or a snapshot reads the same whichever one it belongs to.
  */
-export function definitionByActionKind<const A extends string, C extends object, I extends LearnerInit<C>>(
+export function definitionByActionKind<const A extends string, C extends object, I extends LearnerInit<C>, const L extends readonly Learner[]>(
   description: string,
-  implementations: readonly (LearnerDefinition<C, I> & { readonly algo: A })[],
-): LearnerDefinition<C, I> & { readonly algo: A } {
+  implementations: { readonly [K in keyof L]: LearnerDefinition<C, I, L[K]> & { readonly algo: A } },
+): LearnerDefinition<C, I, L[number]> & { readonly algo: A } {
   const first = implementations[0];
   if (!first) throw new Error('definitionByActionKind: needs at least one implementation');
   const { algo, defaults } = first;
@@ -66,7 +66,8 @@ const BUILTIN_LEARNERS = [
   dqnDefinition,
   fqeDefinition,
   continuousFqeDefinition,
-  definitionByActionKind(
+  // Type arguments spelled out: the two classes differ, and inference through the tuple loses the init type.
+  definitionByActionKind<'iql', IQLConfig, LearnerInit<IQLConfig>, readonly [DiscreteIQL, IQL]>(
     'Implicit Q-Learning: expectile value regression, V-based TD backup, advantage-weighted policy, categorical (Discrete actions) or Gaussian (Box actions) (offline)',
     [discreteIqlDefinition, iqlDefinition],
   ),
@@ -83,6 +84,9 @@ export type AlgorithmName = BuiltinLearner['algo'];
 
 /** What `createLearner(algo, init)` takes for a built-in algorithm: its init, with `config` typed by its config. */
 export type LearnerInitOf<A extends AlgorithmName> = Parameters<Extract<BuiltinLearner, { readonly algo: A }>['create']>[0];
+
+/** The learner `createLearner(algo, init)` returns for a built-in algorithm (a union where one name has one class per action kind). */
+export type LearnerOf<A extends AlgorithmName> = ReturnType<Extract<BuiltinLearner, { readonly algo: A }>['create']>;
 
 /** The config of a built-in algorithm. */
 export type LearnerConfigOf<A extends AlgorithmName> = NonNullable<LearnerInitOf<A>['config']>;
@@ -178,8 +182,8 @@ export function getLearnerDefinition(algo: string): LearnerDefinition {
  * Build a built-in learner: `algo` picks the algorithm and types the init and its config, so a
  * misspelt config field does not compile. The config is validated again at run time.
  */
-export function createLearner<A extends AlgorithmName>(algo: A, init: LearnerInitOf<A>): Learner {
-  return createLearnerByName(algo, init as UntypedLearnerInit);
+export function createLearner<A extends AlgorithmName>(algo: A, init: LearnerInitOf<A>): LearnerOf<A> {
+  return createLearnerByName(algo, init as UntypedLearnerInit) as LearnerOf<A>;
 }
 
 /**
