@@ -17,7 +17,7 @@ export function bellmanPackage(entry: Entries) {
     sourcemap: true,
     clean: true,
     target: 'es2022',
-    external: [/^@bellman\//, /^@tensorflow\//],
+    external: [/^@bellman\//, /^@tensorflow\//, /^#/],
   };
   return defineConfig(options);
 }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Activations beyond dense()'s relu / tanh / elu / linear, written with ops that every backend

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@bellman/core';
 import { dense } from './nn.js';
 import { Layer, param, uniformVariable } from './module.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@bellman/core';
 import { activate } from './activations.js';
 import type { ActivationName } from './activations.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { SerializedTensor } from '@bellman/core';
 import { lerpVariables } from './nn.js';
 import { loadVariables, serializeVariables } from './module.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * The sinusoidal timestep embedding of DDPM and Diffuser's temporal U-Net: for an even `dim`,

@@ -3,7 +3,7 @@
  * critics' features (DR3, feature diagnostics). They live here, not in @bellman/core, so that core
  * names no tfjs type.
  */
-import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs';
+import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import type { Metrics, TransitionBatch } from '@bellman/core';
 
 /**

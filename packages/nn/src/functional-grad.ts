@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ParamRecord } from './module.js';
 import { registerSecondOrderGradients } from './second-order.js';
 

@@ -1,7 +1,7 @@
-export { initBackend, currentBackend } from './backend.js';
-export type { BackendName, BackendInfo, InitBackendOptions } from './backend.js';
-export { registerWasmKernelPatches, registerCpuKernels, setKernelOptions, kernelOptions } from './kernels.js';
-export type { KernelOptions } from './kernels.js';
+export { initBackend, currentBackend, BackendError, WASM_BINARIES } from './backend.js';
+export type { BackendName, BackendInfo, BackendLogger, InitBackendOptions, WasmPaths, WasmBinaryName } from './backend.js';
+export { registerWasmKernelPatches, registerCpuKernels, setKernelOptions, kernelOptions, simdStatus } from './kernels.js';
+export type { KernelOptions, SimdStatus } from './kernels.js';
 export { Mlp, Adam, dense, lerpVariables } from './nn.js';
 export type { MlpConfig, AdamConfig, Activation, LossOutput } from './nn.js';
 export { serializeTensor, deserializeTensor, variableFrom } from './tensors.js';

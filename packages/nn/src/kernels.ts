@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { adamConstants, adamStep, denseActivationBackward, lerpInto, transposeInto, type AdamStepConfig, type FusedActivation } from './perf-ops.js';
-import { instantiateSimdRoutines, type SimdRoutines } from './perf-wasm.js';
+import { instantiateSimdRoutines, isSharedMemory, type SimdRoutines } from './perf-wasm.js';
 
 /**
  * Kernel patches and Bellman's fused kernels, registered by `initBackend`.
@@ -62,18 +62,72 @@ interface FloatMemory {
   address(info: TensorInfo): number;
 }
 
+/**
+ * Whether Bellman's SIMD routines run inside the fused kernels on the wasm heap, and if not, why:
+ * without them every fused kernel runs as JS loops, slower and with different float rounding in
+ * places, so a fallback is reported, never hidden.
+ */
+export interface SimdStatus {
+  /** The SIMD routines are linked to the tfjs wasm heap. */
+  active: boolean;
+  /** The heap is a SharedArrayBuffer (tfjs's threaded build, under cross-origin isolation). */
+  sharedMemory: boolean;
+  /** One line: what runs and, for a fallback, why. */
+  reason: string;
+}
+
+/** Where the kernels report a fallback (set by initBackend; console.warn until then). */
+export type KernelWarning = (message: string) => void;
+
+let warnFallback: KernelWarning = (message) => console.warn(message);
 let simdRoutines: SimdRoutines | null | undefined;
 let simdMemory: WebAssembly.Memory | undefined;
+let simdState: SimdStatus | null = null;
+
+/** Send the kernels' fallback reports to `warn` (initBackend passes its logger's). */
+export function setKernelWarning(warn: KernelWarning): void {
+  warnFallback = warn;
+}
+
+/** The SIMD routines' state on the last wasm heap seen, or null before the wasm backend ran. */
+export function simdStatus(): SimdStatus | null {
+  return simdState ? { ...simdState } : null;
+}
+
+function wasmMemoryOf(backend: WasmBackendLike): WebAssembly.Memory | undefined {
+  return backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+}
+
+function fallBack(sharedMemory: boolean, reason: string): null {
+  simdState = { active: false, sharedMemory, reason };
+  warnFallback(reason);
+  return null;
+}
 
 function simdFor(backend: WasmBackendLike): SimdRoutines | null {
   if (!options.simd) return null;
-  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
-  if (!memory) return null;
+  const memory = wasmMemoryOf(backend);
+  if (!memory) {
+    if (simdState?.active !== false) fallBack(false, 'Bellman SIMD kernels off: the tfjs wasm backend exposes no heap memory (a tfjs-backend-wasm other than 4.22?); fused kernels run as JS loops');
+    return null;
+  }
   if (simdRoutines === undefined || simdMemory !== memory) {
     simdMemory = memory;
-    simdRoutines = instantiateSimdRoutines(memory);
+    const sharedMemory = isSharedMemory(memory);
+    const heap = sharedMemory ? 'shared heap' : 'heap';
+    const built = instantiateSimdRoutines(memory);
+    simdRoutines = built.routines;
+    if (built.routines) simdState = { active: true, sharedMemory, reason: `Bellman SIMD kernels on the tfjs wasm ${heap}` };
+    else fallBack(sharedMemory, `Bellman SIMD kernels off: linking them to the tfjs wasm ${heap} failed (${built.error.message}); fused kernels run as JS loops`);
   }
   return simdRoutines;
+}
+
+/** Link the SIMD routines to the active wasm backend's heap now, rather than at the first kernel. */
+export function prepareWasmSimd(): SimdStatus | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  simdFor(tf.backend() as unknown as WasmBackendLike);
+  return simdStatus();
 }
 
 function memoryOf(backendName: SupportedBackend, backend: unknown, kernel: string): FloatMemory {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Rng, SerializedTensor } from '@bellman/core';
 import { assignSerialized, serializeTensor, variableFrom } from './tensors.js';
 

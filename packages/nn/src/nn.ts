@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Metrics, Rng, SerializedTensor } from '@bellman/core';
 import { ADAM_KERNEL, DENSE_KERNEL, LERP_KERNEL, hasFusedKernel } from './kernels.js';
 import { param } from './module.js';

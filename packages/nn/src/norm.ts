@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { Layer, constantVariable, param } from './module.js';
 import type { ParamRecord } from './module.js';
 

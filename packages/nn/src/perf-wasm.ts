@@ -139,9 +139,21 @@ function str(s: string): number[] {
   return [...uleb(bytes.length), ...bytes];
 }
 
-function assemble(fns: FnSpec[]): Uint8Array<ArrayBuffer> {
+/** The largest wasm32 memory, in 64 KiB pages. */
+const MAX_PAGES = 65536;
+
+/**
+ * The limits of the memory import. A shared import must be declared shared and with a maximum; a
+ * memory matches it when its own maximum is at most the declared one, so the wasm32 maximum
+ * accepts any heap. An unshared import states only a minimum of one page.
+ */
+function memoryLimits(shared: boolean): number[] {
+  return shared ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, ...uleb(1)];
+}
+
+function assemble(fns: FnSpec[], shared: boolean): Uint8Array<ArrayBuffer> {
   const types = vec(fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0x00]));
-  const imports = vec([[...str('env'), ...str('memory'), 0x02, 0x00, ...uleb(1)]]);
+  const imports = vec([[...str('env'), ...str('memory'), 0x02, ...memoryLimits(shared)]]);
   const funcs = vec(fns.map((_, i) => uleb(i)));
   const exports = vec(fns.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]));
   const codes = vec(
@@ -499,19 +511,33 @@ export type GemmRoutine = (
   bPanelStride: number,
 ) => void;
 
-/** The module's bytes (exported for tests that validate it). */
-export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
-  return assemble([adamFn(), denseBackwardFn(), lerpFn(), transposeFn(), gemmFn(4, 2, 'strided'), gemmFn(4, 2, 'panel'), gemmFn(1, 2, 'strided'), packPanelsFn(1), packPanelsFn(2)]);
+/**
+ * The module's bytes (exported for tests that validate it). `sharedMemory`: import a shared memory,
+ * as the heap of tfjs's threaded wasm build is (a shared and an unshared import never link to the
+ * other kind of memory).
+ */
+export function simdModuleBytes(sharedMemory = false): Uint8Array<ArrayBuffer> {
+  return assemble(
+    [adamFn(), denseBackwardFn(), lerpFn(), transposeFn(), gemmFn(4, 2, 'strided'), gemmFn(4, 2, 'panel'), gemmFn(1, 2, 'strided'), packPanelsFn(1), packPanelsFn(2)],
+    sharedMemory,
+  );
 }
 
-/** Instantiate the routines over `memory`, or null where wasm SIMD is unavailable. */
-export function instantiateSimdRoutines(memory: WebAssembly.Memory): SimdRoutines | null {
+/** Whether `memory` is a shared heap (tfjs's threaded build under cross-origin isolation). */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/** The routines over a heap, or why they could not be built on it. */
+export type SimdInstance = { routines: SimdRoutines; error?: undefined } | { routines: null; error: Error };
+
+/** Instantiate the routines over `memory`, built to import it as it is (shared or not). */
+export function instantiateSimdRoutines(memory: WebAssembly.Memory): SimdInstance {
   try {
-    const bytes = simdModuleBytes();
-    const module = new WebAssembly.Module(bytes);
+    const module = new WebAssembly.Module(simdModuleBytes(isSharedMemory(memory)));
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    return instance.exports as unknown as SimdRoutines;
-  } catch {
-    return null;
+    return { routines: instance.exports as unknown as SimdRoutines };
+  } catch (err) {
+    return { routines: null, error: err instanceof Error ? err : new Error(String(err)) };
   }
 }

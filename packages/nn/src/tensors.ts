@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { decodeBase64, encodeBase64 } from '@bellman/core';
 import type { SerializedTensor } from '@bellman/core';
 

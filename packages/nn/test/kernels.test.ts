@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@bellman/core';
 import { Adam, Mlp, dense, initBackend, kernelOptions, setKernelOptions } from '../src/index.js';
 import type { Activation, KernelOptions } from '../src/index.js';
-import { simdModuleBytes } from '../src/perf-wasm.js';
+import { instantiateSimdRoutines, simdModuleBytes } from '../src/perf-wasm.js';
 
 type Backend = 'cpu' | 'wasm';
 
@@ -359,6 +359,41 @@ describe('wasm Identity shares data', () => {
 describe('SIMD module', () => {
   it('is valid WebAssembly', () => {
     expect(WebAssembly.validate(simdModuleBytes())).toBe(true);
+    expect(WebAssembly.validate(simdModuleBytes(true))).toBe(true);
+  });
+
+  // tfjs's threaded build (cross-origin isolated pages) runs on a shared heap of up to 65536 pages.
+  const sharedHeap = () => new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+
+  it('links to a shared heap only when built for one, and the other way round', () => {
+    const shared = sharedHeap();
+    const plain = new WebAssembly.Memory({ initial: 2 });
+    const link = (bytes: Uint8Array<ArrayBuffer>, memory: WebAssembly.Memory) => () => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    expect(link(simdModuleBytes(false), shared)).toThrow(WebAssembly.LinkError);
+    expect(link(simdModuleBytes(true), plain)).toThrow(WebAssembly.LinkError);
+    expect(link(simdModuleBytes(true), shared)).not.toThrow();
+    expect(link(simdModuleBytes(false), plain)).not.toThrow();
+  });
+
+  it('builds itself to match the heap it is given and computes on a shared one', () => {
+    const memory = sharedHeap();
+    const built = instantiateSimdRoutines(memory);
+    expect(built.error).toBeUndefined();
+    const floats = new Float32Array(memory.buffer);
+    const [target, source, out] = [0, 64, 128];
+    for (let i = 0; i < 8; i++) {
+      floats[target / 4 + i] = i;
+      floats[source / 4 + i] = 10 * i;
+    }
+    built.routines!.lerp(target, source, out, 32, 0.25);
+    // out = 0.25 * 10 i + 0.75 i = 3.25 i, exact in float32 for these i.
+    expect(Array.from(floats.subarray(out / 4, out / 4 + 8))).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => 3.25 * i));
+  });
+
+  it('reports why it could not link instead of throwing', () => {
+    const built = instantiateSimdRoutines({ buffer: new ArrayBuffer(16) } as unknown as WebAssembly.Memory);
+    expect(built.routines).toBeNull();
+    expect(built.error).toBeInstanceOf(WebAssembly.LinkError);
   });
 });
 

@@ -5,7 +5,7 @@
  * Polyak targets, an Adam optimizer for each, and acting with the policy. Each subclass writes
  * its losses in `trainStep`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ActOptions, Action, Box } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
 import { BaseLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';

@@ -9,7 +9,7 @@
  *   The density lives in the action space itself (no tanh change of variables), so actions on
  *   the box's edge, common in expert data, keep a finite likelihood.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ActOptions, Action, ConfigSchema, Metrics } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
 import { BaseLearner, defineLearner, type LearnerInit } from './learner-base.js';

@@ -12,7 +12,7 @@
  * 500 updates (d3rlpy's Atari setting is lr 6.25e-5, interval 8000, batch 32). Offline: `act` is
  * greedy whether or not `deterministic` is set.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema } from '@bellman/core';
 import { DiscreteQLearner, Q_NETWORK_SCHEMA, type ExtraLoss, type QNetworkConfig } from './dqn.js';
 import { defineLearner, type LearnerInit } from './learner-base.js';

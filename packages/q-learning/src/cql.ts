@@ -23,7 +23,7 @@
  * shift of the gap; `targetActionGap` is on this scale).
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the backup's sample.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema } from '@bellman/core';
 import { Adam, variableFrom } from '@bellman/nn';
 import { defineLearner, type CriticLoss, type CriticStep, type LearnerInit } from './learner-base.js';

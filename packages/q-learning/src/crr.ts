@@ -16,7 +16,7 @@
  *
  * Regularizers get phi(s, a) and phi(s', a'_1) from the critic: a'_1 is the first of the backup's samples.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema, Metrics } from '@bellman/core';
 import { AdvantageWeightedLearner } from './advantage-weighted.js';
 import { defineLearner, type LearnerInit } from './learner-base.js';
@@ -99,7 +99,7 @@ export class CRR extends AdvantageWeightedLearner<CRRConfig> {
       const nextNoise = normalNoise(this.rng, size * mTarget, this.actionDim);
       // The policy's mean is computed once per state and repeated for its samples.
       const nextActions = this.actor.sampleAround(repeatRows(this.actor.mean(sNext), mTarget), nextNoise);
-      const firstNextAction = tf.reshape(nextActions, [size, mTarget, this.actionDim]).slice([0, 0, 0], [size, 1, this.actionDim]).reshape([size, this.actionDim]) as tf.Tensor2D;
+      const firstNextAction = tf.reshape(tf.slice(tf.reshape(nextActions, [size, mTarget, this.actionDim]), [0, 0, 0], [size, 1, this.actionDim]), [size, this.actionDim]) as tf.Tensor2D;
       const nextValue = tf.mean(tf.reshape(this.critics.targetMin(sNextRepeated, nextActions), [size, mTarget]), 1);
       const y = tf.add(tf.mul(rewardScale, batch.rewards), tf.mul(gamma, tf.mul(batch.continues, nextValue))) as tf.Tensor1D;
 

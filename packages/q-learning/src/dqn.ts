@@ -24,7 +24,7 @@
  * learning rate and sparser updates (the README's example); the Atari setting of the papers /
  * d3rlpy is lr 6.25e-5, targetUpdateInterval 8000, batch 32.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, type ActOptions, type Action, type ConfigSchema, type Metrics, type Rng } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import type { EnvStepAware, NStepLearner } from '@bellman/training';

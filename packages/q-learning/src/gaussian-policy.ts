@@ -12,7 +12,7 @@
  *
  * The noise is always handed in (drawn from the learner's seeded Rng), so updates are reproducible.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Box, Rng } from '@bellman/core';
 import type { Mlp } from '@bellman/nn';
 import { ActionScaler, forwardOne } from './learner-utils.js';

@@ -30,7 +30,7 @@
  * softmax(logits(s)) with the given rng (or the learner's own). Config fields and defaults are
  * those of continuous IQL (IQL_DEFAULTS).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ActOptions, Action, Discrete, LearnerSnapshot, Metrics } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import { BaseLearner, defineLearner, type LearnerInit } from './learner-base.js';

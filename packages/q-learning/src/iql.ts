@@ -22,7 +22,7 @@
  * the data; phi(s', a') is the same critic's features at s' and a' ~ pi(.|s') (a fresh policy sample,
  * of the policy before this update's actor step), the next state-action the policy would take.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import {
   ConfigError,
   type ConfigSchema,

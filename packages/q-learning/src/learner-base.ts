@@ -3,7 +3,7 @@
  * networks / free variables / optimizers to checkpoint, `update` plumbing and save / load.
  * An algorithm subclasses BaseLearner, registers its parts, and writes `trainStep` and `act`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import {
   CheckpointError,
   Rng,
@@ -347,7 +347,7 @@ export abstract class BaseLearner<C extends object> implements Learner {
       // Two regularizers of the same name (say, two DR3 coefficients) keep apart by position.
       const key = `reg/${regularizer.name}`;
       metrics[key in metrics ? `${key}#${i}` : key] = p;
-      sum = sum ? (sum.add(p) as tf.Scalar) : p;
+      sum = sum ? (tf.add(sum, p) as tf.Scalar) : p;
     });
     return { sum, metrics };
   }

@@ -2,7 +2,7 @@
  * Small helpers every learner needs: batches as tensors, actions from network outputs, and
  * mapping between unbounded network outputs and a bounded action box.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Box, Discrete, Rng, TransitionBatch } from '@bellman/core';
 import type { AdamConfig, Mlp } from '@bellman/nn';
 

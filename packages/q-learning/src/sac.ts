@@ -12,7 +12,7 @@
  *
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the backup's sample.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ActOptions, Action, Box, ConfigSchema, Metrics } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
 import { BaseLearner, defineLearner, type CriticLoss, type CriticStep, type LearnerInit, type LearnerSpec } from './learner-base.js';

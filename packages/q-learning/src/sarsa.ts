@@ -31,7 +31,7 @@
  * Defaults (d3rlpy's FQE): hidden [256, 256], Adam lr 1e-4, gamma 0.99, squared loss, hard target
  * updates every 100 updates.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ActOptions, Action, ConfigSchema, Metrics, Rng, TransitionBatch } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import { tdElementLoss } from './dqn.js';

@@ -3,7 +3,7 @@
  * sarsa-continuous.ts for Box actions): the config of the critic's TD regression, the data's next
  * actions with the rows a SARSA backup keeps, and the mean of a per-row loss over those rows.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema, TransitionBatch } from '@bellman/core';
 
 /** The TD regression of an evaluator's critic, whatever its action space. */

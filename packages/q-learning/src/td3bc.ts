@@ -13,7 +13,7 @@
  *     targets: actor and critics by Polyak averaging with tau.
  * Regularizers get phi(s, a) and phi(s', a') from the first critic, a' being the smoothed target action.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ActOptions, Action, Box, ConfigSchema, Metrics } from '@bellman/core';
 import { Adam, Mlp, variableFrom } from '@bellman/nn';
 import { BaseLearner, defineLearner, type LearnerInit } from './learner-base.js';

@@ -5,7 +5,7 @@
  *
  * Feature regularizers and probes read the first member's penultimate features phi(s, a).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema, Metrics, Rng } from '@bellman/core';
 import { Mlp, type Activation } from '@bellman/nn';
 import type { CriticLoss } from './learner-base.js';

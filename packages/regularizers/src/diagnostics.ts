@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import { resolveConfig } from '@bellman/core';
 import type { ConfigSchema, Metrics } from '@bellman/core';
 import type { FeatureProbe } from '@bellman/nn';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { resolveConfig } from '@bellman/core';
 import type { ConfigSchema } from '@bellman/core';
 import type { Regularizer, RegularizerContext } from '@bellman/nn';

@@ -22,7 +22,7 @@ import { Rng, type Action, type Box, type Discrete, type Env, type Learner, type
 import type { FeatureProbe, Regularizer } from '@bellman/nn';
 import type { OfflineDataset } from '@bellman/datasets';
 import { make, mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from '@bellman/envs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CQL, CQL_DEFAULTS, ContinuousFQE, ContinuousSARSA, ContinuousTDEvaluator, DiscreteCQL, FQE, SARSA, TDEvaluator, type CQLConfig } from '@bellman/q-learning';
 import { OfflineTrainer, evaluatePolicy, meanStd, runGrid, type ExperimentStore, type GridCell, type TrainerHooks } from '@bellman/training';
 import { diagnosticsMetrics, dr3, featureDiagnostics, featureProbe } from '@bellman/regularizers';
@@ -424,7 +424,7 @@ export function probeOnBatch(learner: Learner, probe: Dr3ProbeBatch, srankDelta:
     let q: tf.Tensor1D;
     if (learner instanceof TDEvaluator) {
       const start = (learner.actionSpace as Discrete).start;
-      const oneHot = (actions: Float32Array) => tf.oneHot(tf.tensor1d(Array.from(actions, (a) => a - start), 'int32'), learner.numActions).toFloat() as tf.Tensor2D;
+      const oneHot = (actions: Float32Array) => tf.cast(tf.oneHot(tf.tensor1d(Array.from(actions, (a) => a - start), 'int32'), learner.numActions), 'float32') as tf.Tensor2D;
       ({ q, phi } = learner.critic.at(obs, oneHot(probe.actions)));
       phiNext = learner.critic.at(next, oneHot(probe.nextActions)).phi;
     } else if (learner instanceof ContinuousTDEvaluator) {
