@@ -1,4 +1,4 @@
-// Bellman in a real browser: bundles page.mjs with esbuild from the built package entries
+// Bellman in a real browser: bundles page.mjs (minified) with esbuild from the built package entries
 // (@bellman/nn, @bellman/q-learning: run `npm run build` first), serves it with tfjs-backend-wasm's
 // binaries from a local HTTP server, once plain and once cross-origin isolated (COOP/COEP, where
 // tfjs takes its threaded build on a shared wasm heap), and runs it in headless Chromium. Each run
@@ -46,6 +46,8 @@ async function buildSite() {
   await build({
     entryPoints: [join(here, 'page.mjs')],
     bundle: true,
+    // Minified, as a site ships it (tfjs's threaded build runs its workers from its own source text).
+    minify: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
