@@ -45,7 +45,8 @@ const pkg = {
     lint: 'eslint src test',
   },
   dependencies: Object.fromEntries(deps.map((d) => [d, '0.1.0'])),
-  peerDependencies: { '@tensorflow/tfjs': '^4.22.0' },
+  // The sources import @tensorflow/tfjs-core; @bellman/nn brings the backends and Node's gradients.
+  peerDependencies: { '@tensorflow/tfjs-core': '4.22.0' },
   publishConfig: { access: 'public' },
 };
 const pkgPath = join(dir, 'package.json');
