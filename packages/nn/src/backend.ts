@@ -42,7 +42,10 @@ export interface InitBackendOptions {
   wasmPaths?: WasmPaths;
   /** Log the reason line through `logger.info` (default false). */
   verbose?: boolean;
-  /** Receives the reason line (with `verbose`) and warnings: a slow fallback, kernels that could not load. Default: the console. */
+  /**
+   * Receives the reason line (with `verbose`) and warnings: a slow fallback, kernels that could not
+   * load. Default: the console (the reason line on stderr under Node, console.info in a browser).
+   */
   logger?: BackendLogger;
   /** Log nothing, not even warnings (default false). */
   quiet?: boolean;
@@ -56,8 +59,9 @@ export class BackendError extends BellmanError {
   }
 }
 
+// Under Node the reason line goes to stderr, beside the warnings, so that stdout keeps only results.
 const consoleLogger: BackendLogger = {
-  info: (message) => console.info(message),
+  info: (message) => (isNode() ? console.error(message) : console.info(message)),
   warn: (message) => console.warn(message),
 };
 const silentLogger: BackendLogger = { info: () => {}, warn: () => {} };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { jest } from '@jest/globals';
 import { BackendError, WASM_BINARIES, initBackend, simdStatus, type BackendLogger } from '../src/index.js';
 
 function recordingLogger(): BackendLogger & { lines: string[] } {
@@ -28,6 +29,19 @@ describe('initBackend', () => {
     await initBackend({ backend: 'wasm', verbose: true, logger: quiet, quiet: true });
     expect(quiet.lines).toEqual([]);
     expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('writes the reason line to stderr under Node when no logger is given', async () => {
+    const stderr = jest.spyOn(console, 'error').mockImplementation(() => {});
+    const stdout = jest.spyOn(console, 'info').mockImplementation(() => {});
+    try {
+      await initBackend({ backend: 'cpu', verbose: true });
+      expect(stderr.mock.calls).toEqual([['backend cpu: requested']]);
+      expect(stdout).not.toHaveBeenCalled();
+    } finally {
+      stderr.mockRestore();
+      stdout.mockRestore();
+    }
   });
 
   it('links the SIMD kernels to the wasm heap and says so', async () => {
