@@ -401,6 +401,7 @@ class CountingLogger {
 function trainLoop({ algo }) {
   return async () => {
     const qLearning = await loadQLearning();
+    const training = await loadTraining();
     requireAlgorithm(qLearning, algo);
     const dataset = await trainRecipe();
     const learner = qLearning.createLearner(algo, {
