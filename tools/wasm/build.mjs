@@ -87,4 +87,11 @@ async function main() {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // Only the message: wabt's errors name the .wat line, and Node would print the minified line of
+  // wabt that threw.
+  await main().catch((err) => {
+    console.error(`tools/wasm/build.mjs: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
