@@ -5,13 +5,18 @@ import { CartPoleEnv } from './classic/cartpole.js';
 import { MountainCarContinuousEnv, MountainCarEnv } from './classic/mountain-car.js';
 import { PendulumEnv } from './classic/pendulum.js';
 import { ClassicControlEnv } from './base.js';
+import { PointMazeEnv } from './maze/env.js';
+import type { MazeRewardMode } from './maze/env.js';
+import { OPEN_POINT_GOAL, SPIRAL_MAZE, ZIGZAG_MAZE } from './maze/layouts.js';
 import { TimeLimit, Wrapper } from './wrappers.js';
 
 /** What `register()` takes. */
 export interface EnvRegistrationSpec {
   id: string;
-  /** Builds a fresh, unwrapped env. */
-  entryPoint: () => Env<Float32Array, Action>;
+  /** Builds a fresh, unwrapped env from the env-specific `make()` options named in `options`. */
+  entryPoint: (options: EnvOptions) => Env<Float32Array, Action>;
+  /** The env-specific options `make()` accepts and passes on to `entryPoint` (beside maxEpisodeSteps). */
+  options?: readonly (keyof EnvOptions)[];
   /** Default time limit: `make()` wraps the env in TimeLimit with it. */
   maxEpisodeSteps?: number;
   /** Mean return above which the task counts as solved. */
@@ -32,7 +37,13 @@ export interface EnvRegistration {
   description: string;
 }
 
-export interface MakeOptions {
+/** Options some envs take (each registration lists the ones it accepts). */
+export interface EnvOptions {
+  /** Point mazes: 'none' (default), 'sparse' or 'dense'. */
+  reward?: MazeRewardMode;
+}
+
+export interface MakeOptions extends EnvOptions {
   /** Overrides the registered time limit. */
   maxEpisodeSteps?: number;
 }
@@ -62,7 +73,7 @@ export function register(spec: EnvRegistrationSpec): void {
 /** Every registered env with its limits and spaces. */
 export function listEnvs(): EnvRegistration[] {
   return [...registry.values()].map((spec) => {
-    const env = spec.entryPoint();
+    const env = spec.entryPoint({});
     const row: EnvRegistration = {
       id: spec.id,
       observationSpace: describeSpace(env.observationSpace),
@@ -90,8 +101,11 @@ export function make(id: string, options: MakeOptions = {}): Env<Float32Array, A
     throw new UsageError(`Unknown environment id "${String(id)}"${hint} Known ids: ${known.join(', ')}`, { envId: String(id), suggestions: hints, known });
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`make("${id}"): options must be an object, got ${String(options)}`);
-  for (const key of Object.keys(options)) {
-    if (key !== 'maxEpisodeSteps') throw new TypeError(`make("${id}"): unknown option "${key}"; known options: maxEpisodeSteps`);
+  const accepted: readonly string[] = spec.options ?? [];
+  const envOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (accepted.includes(key)) envOptions[key] = value;
+    else if (key !== 'maxEpisodeSteps') throw new TypeError(`make("${id}"): unknown option "${key}"; known options: ${['maxEpisodeSteps', ...accepted].join(', ')}`);
   }
   const limit = options.maxEpisodeSteps ?? spec.maxEpisodeSteps;
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
@@ -100,10 +114,10 @@ export function make(id: string, options: MakeOptions = {}): Env<Float32Array, A
   const envSpec: EnvSpec = { id };
   if (limit !== undefined) envSpec.maxEpisodeSteps = limit;
   if (spec.rewardThreshold !== undefined) envSpec.rewardThreshold = spec.rewardThreshold;
-  const env = spec.entryPoint();
-  if (env instanceof ClassicControlEnv) env.spec = { ...envSpec };
+  const env = spec.entryPoint(envOptions as EnvOptions);
+  if (env instanceof ClassicControlEnv || env instanceof PointMazeEnv) env.spec = { ...envSpec };
   if (limit !== undefined) return new TimeLimit(env, limit, envSpec);
-  return env instanceof ClassicControlEnv ? env : new WithSpec(env, envSpec);
+  return env instanceof ClassicControlEnv || env instanceof PointMazeEnv ? env : new WithSpec(env, envSpec);
 }
 
 /** Gives an env without a time limit the spec of its registration. */
@@ -153,4 +167,25 @@ register({
   maxEpisodeSteps: 500,
   rewardThreshold: -100,
   description: 'Swing the tip of a two-link arm above the bar with a torque on the middle joint; -1 per step.',
+});
+register({
+  id: 'ZigzagMaze-v0',
+  entryPoint: (options) => new PointMazeEnv('ZigzagMaze-v0', ZIGZAG_MAZE, options),
+  options: ['reward'],
+  maxEpisodeSteps: 100,
+  description: 'Steer a point from (-3, -3) to (3, 3) around two staggered walls; reward none, sparse or dense.',
+});
+register({
+  id: 'SpiralMaze-v0',
+  entryPoint: (options) => new PointMazeEnv('SpiralMaze-v0', SPIRAL_MAZE, options),
+  options: ['reward'],
+  maxEpisodeSteps: 100,
+  description: 'Steer a point from (-3, -3) along a spiral of five walls to (-0.5, 1.25); reward none, sparse or dense.',
+});
+register({
+  id: 'PointGoal-v0',
+  entryPoint: (options) => new PointMazeEnv('PointGoal-v0', OPEN_POINT_GOAL, options),
+  options: ['reward'],
+  maxEpisodeSteps: 100,
+  description: 'Steer a point from (-3, -3) to (3, 3) in the open square; reward none, sparse or dense.',
 });
