@@ -18,6 +18,8 @@ export type {
   Dataset,
   ActOptions,
   Policy,
+  DiscreteActionProbabilities,
+  ContinuousActionSampler,
   SerializedTensor,
   LearnerSnapshot,
   LearnerBatch,

@@ -123,6 +123,24 @@ export interface ActOptions {
   rng?: Rng;
 }
 
+/**
+ * pi(.|s) of a policy on a Discrete action space, batched: what FQE evaluates, and what the
+ * behaviour models of @bellman/envs give.
+ */
+export interface DiscreteActionProbabilities {
+  /** Row-major [count, n] probabilities of the actions (index = action - start) at each observation. */
+  policyProbabilities(observations: Float32Array, count: number): Float32Array;
+}
+
+/** Draws a ~ pi(.|s) of a policy on a Box action space, batched: what continuous FQE evaluates. */
+export interface ContinuousActionSampler {
+  /**
+   * One action per observation, drawn with `rng`: row-major [count, actionDim]. `observations` is
+   * row-major [count, observationDim].
+   */
+  sampleActions(observations: Float32Array, count: number, rng: Rng): Float32Array;
+}
+
 /** Anything that picks actions: every learner and planner is one. */
 export interface Policy<O = Float32Array, A = Action> {
   act(observation: O, options?: ActOptions): A;

@@ -14,20 +14,10 @@
  * The random recipes draw each action from the action space's `sample`: uniform over the actions
  * of a Discrete space, uniform in the bounds of a Box.
  */
-import { Rng, type Action, type Box, type Policy } from '@bellman/core';
+import { Rng, type Action, type Box, type ContinuousActionSampler, type DiscreteActionProbabilities, type Policy } from '@bellman/core';
 import { MEDIUM_NOISE, controllerPolicy } from './controllers.js';
 
-/** pi(.|s) of a discrete behaviour policy, batched (FQE's `evaluationPolicy` in @bellman/q-learning). */
-export interface DiscreteActionProbabilities {
-  /** Row-major [count, n] probabilities of the actions (index = action - start) at each observation. */
-  policyProbabilities(observations: Float32Array, count: number): Float32Array;
-}
-
-/** Draws a ~ pi(.|s) of a continuous behaviour policy, batched (ContinuousFQE's `evaluationPolicy`). */
-export interface ContinuousActionSampler {
-  /** Row-major [count, actionDim] actions, one per observation, drawn with `rng`. */
-  sampleActions(observations: Float32Array, count: number, rng: Rng): Float32Array;
-}
+export type { ContinuousActionSampler, DiscreteActionProbabilities };
 
 function expertOf(envId: string): Policy<Float32Array, Action> {
   // The expert level draws nothing from its rng.

@@ -27,7 +27,7 @@
  * squared loss, hard target updates every 100 updates.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, type ActOptions, type Action, type Box, type ConfigSchema, type Metrics, type TransitionBatch } from '@bellman/core';
+import { Rng, type ActOptions, type Action, type Box, type ConfigSchema, type ContinuousActionSampler, type Metrics, type TransitionBatch } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import { tdElementLoss } from './dqn.js';
 import { BaseLearner, defineLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
@@ -46,14 +46,7 @@ export interface ContinuousFQEConfig extends ContinuousTDEvaluationConfig {
   nextActionSamples: number;
 }
 
-/** A policy on a Box action space that can draw actions. */
-export interface ContinuousActionSampler {
-  /**
-   * One action per observation, drawn with `rng`: row-major [count, actionDim]. `observations` is
-   * row-major [count, observationDim].
-   */
-  sampleActions(observations: Float32Array, count: number, rng: Rng): Float32Array;
-}
+export type { ContinuousActionSampler };
 
 /** What continuous FQE takes: a LearnerInit plus the policy to evaluate. */
 export interface ContinuousFQEInit extends LearnerInit<ContinuousFQEConfig> {

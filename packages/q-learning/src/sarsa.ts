@@ -32,7 +32,7 @@
  * updates every 100 updates.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ActOptions, Action, ConfigSchema, Metrics, Rng, TransitionBatch } from '@bellman/core';
+import type { ActOptions, Action, ConfigSchema, DiscreteActionProbabilities, Metrics, Rng, TransitionBatch } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
 import { tdElementLoss } from './dqn.js';
 import { BaseLearner, defineLearner, type LearnerInit, type LearnerSpec } from './learner-base.js';
@@ -51,11 +51,7 @@ export interface FQEConfig extends TDEvaluationConfig {
   mode: 'expectation' | 'sample';
 }
 
-/** A policy on a Discrete action space given by its action probabilities. */
-export interface DiscreteActionProbabilities {
-  /** Row-major [count, n] probabilities of the actions (index = action - start) at each observation. */
-  policyProbabilities(observations: Float32Array, count: number): Float32Array;
-}
+export type { DiscreteActionProbabilities };
 
 /** What FQE takes: a LearnerInit plus the policy to evaluate. */
 export interface FQEInit extends LearnerInit<FQEConfig> {
