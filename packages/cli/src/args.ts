@@ -18,6 +18,36 @@ export function parseOptionalInteger(option: string, raw: string | undefined, li
   return raw === undefined ? undefined : parseInteger(option, raw, limits);
 }
 
+/**
+ * A --seeds value: a count n (seeds 0..n-1), a range "a-b" (a..b) or a list "1,4,7", so that
+ * the seeds of one grid can be split over processes or machines that share its output folder.
+ */
+export function parseSeeds(option: string, raw: string | undefined, maxCount = 100): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  const range = /^(\d+)\s*-\s*(\d+)$/.exec(text);
+  let seeds: number[];
+  if (range) {
+    const [from, to] = [Number(range[1]), Number(range[2])];
+    if (to < from) throw new UsageError(`${option}: the range "${raw}" ends before it starts`);
+    seeds = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  } else if (text.includes(',')) {
+    seeds = text.split(',').map((item) => parseInteger(`${option} (in "${raw}")`, item, { min: 0 }));
+    if (new Set(seeds).size !== seeds.length) throw new UsageError(`${option}: "${raw}" names a seed twice`);
+  } else {
+    const count = parseInteger(option, text, { min: 1, max: maxCount });
+    seeds = Array.from({ length: count }, (_, i) => i);
+  }
+  if (seeds.length > maxCount) throw new UsageError(`${option}: at most ${maxCount} seeds, got ${seeds.length}`);
+  return seeds;
+}
+
+/** "0..2" for consecutive seeds, else "0, 4, 7". */
+export function describeSeeds(seeds: readonly number[]): string {
+  const consecutive = seeds.every((s, i) => i === 0 || s === seeds[i - 1]! + 1);
+  return consecutive && seeds.length > 1 ? `${seeds[0]}..${seeds[seeds.length - 1]}` : seeds.join(', ');
+}
+
 /** A number option that `valid` accepts; `expectation` says what it must be ("a number in [0, 1)"). */
 export function parseNumber(option: string, raw: string, valid: (value: number) => boolean, expectation: string): number {
   const value = Number(raw);

@@ -5,7 +5,7 @@ export { Reporter, processIo, isCi } from './io.js';
 export type { CliIo, OutputStream } from './io.js';
 export { startProgress } from './progress.js';
 export type { Progress, ProgressOptions } from './progress.js';
-export { parseInteger, parseOptionalInteger, parseConfigOption, parseBackend, BACKENDS } from './args.js';
+export { parseInteger, parseSeeds, parseOptionalInteger, parseConfigOption, parseBackend, BACKENDS } from './args.js';
 export type { BackendChoice } from './args.js';
 export { formatTable, shortSpace } from './table.js';
 export {

@@ -178,7 +178,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--methods <list>', "dr3: evaluation methods, comma-separated: sarsa, td, td+dr3, td-policy (continuous CQL's critic, a' from its policy; continuous tasks only); default sarsa,td,td+dr3")
     .option('--data <kind>', 'dr3: behaviour data of the evaluation part: medium or random (the <task>-<kind>-v0 recipe; default medium)')
     .option('--json', 'end stdout with one JSON line of results; progress goes to stderr')
-    .option('--seeds <n>', 'number of seeds (0..n-1)')
+    .option('--seeds <n>', 'seeds: a count n (0..n-1), a range a-b or a list 1,4,7 (split a grid over processes sharing --out)')
     .option('--out <dir>', 'output directory (default runs/experiment-<name>)')
     .option('--only <part>', 'dr3: run one part only: evaluation (sarsa, td, td+dr3) or cql (cql vs cql+dr3)')
     .option('--cql-dataset <recipe>', 'dr3: recipe of the CQL part: CartPole (discrete CQL) or Pendulum (continuous CQL) (default cartpole-medium-v0)')

@@ -1,4 +1,4 @@
-import { formatTable, parseConfigOption, parseInteger, Reporter, startProgress, UsageError } from '../src/index.js';
+import { formatTable, parseConfigOption, parseInteger, parseSeeds, Reporter, startProgress, UsageError } from '../src/index.js';
 import type { CliIo } from '../src/index.js';
 import { lines, runCli } from './helpers.js';
 
@@ -35,6 +35,17 @@ describe('argument parsing', () => {
     expect(parseInteger('--steps', '10_000')).toBe(10000);
     for (const bad of ['1.5', 'abc', '', '0x10', '1e-3']) expect(() => parseInteger('--steps', bad)).toThrow(UsageError);
     expect(() => parseInteger('--steps', '0', { min: 1 })).toThrow('--steps must be at least 1, got 0');
+  });
+
+  it('--seeds takes a count, a range or a list, and names what is wrong', () => {
+    expect(parseSeeds('--seeds', '3')).toEqual([0, 1, 2]);
+    expect(parseSeeds('--seeds', '4-7')).toEqual([4, 5, 6, 7]);
+    expect(parseSeeds('--seeds', '1,4,7')).toEqual([1, 4, 7]);
+    expect(parseSeeds('--seeds', undefined)).toBeUndefined();
+    expect(() => parseSeeds('--seeds', '7-4')).toThrow('--seeds: the range "7-4" ends before it starts');
+    expect(() => parseSeeds('--seeds', '1,1')).toThrow('--seeds: "1,1" names a seed twice');
+    expect(() => parseSeeds('--seeds', '1,x')).toThrow('--seeds (in "1,x") must be an integer, got "x"');
+    expect(() => parseSeeds('--seeds', '0')).toThrow('--seeds must be at least 1, got 0');
   });
 
   it('--config takes an object, inline or from a file', () => {

@@ -50,7 +50,7 @@ export function featureCurvesSpec(result: Dr3ExperimentResult, task: Dr3Task, me
         axis: { values: [0, 1, 10, 100, 1000, 10_000, 100_000, 1_000_000].filter((t) => t <= Math.max(...values.map((v) => v.step))), format: ',' },
       }
     : { field: 'step', type: 'quantitative' as const, title: 'gradient step' };
-  const seeds = result.config.seeds;
+  const seeds = new Set(result.runs.filter((r) => r.task === task && methods.includes(r.method)).map((r) => r.seed)).size;
   const dataset = result.runs.find((r) => r.task === task && methods.includes(r.method))?.dataset;
   return {
     $schema: SCHEMA,
@@ -95,13 +95,14 @@ export function cqlReturnsSpec(result: Dr3ExperimentResult): TopLevelSpec | unde
   const color = { field: 'method', type: 'nominal' as const, scale: colorScale(methods), legend: null };
   const x = { field: 'method', type: 'nominal' as const, title: null, sort: methods, axis: { labelAngle: 0 } };
   const cql = result.config.cql!;
+  const seedCount = new Set(runs.map((r) => r.seed)).size;
   return {
     $schema: SCHEMA,
     title: {
       text: `${cql.task === 'cartpole' ? 'Discrete' : 'Continuous'} CQL on ${cql.dataset}: final return`,
       subtitle: [
         `${cql.steps} steps, alpha ${cql.alpha}, DR3 c0 = ${result.config.coefficient}, ${cql.evalEpisodes} evaluation episodes`,
-        `bar: mean over ${result.config.seeds} seed${result.config.seeds === 1 ? '' : 's'}; dots: each seed`,
+        `bar: mean over ${seedCount} seed${seedCount === 1 ? '' : 's'}; dots: each seed`,
       ],
       anchor: 'start',
     },

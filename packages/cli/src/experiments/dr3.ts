@@ -86,8 +86,8 @@ export interface Dr3CqlSettings {
 }
 
 export interface Dr3ExperimentConfig {
-  /** Seeds 0 .. seeds - 1. */
-  seeds: number;
+  /** Seeds 0 .. seeds - 1, or these seeds. */
+  seeds: number | readonly number[];
   /** DR3's c0, for td+dr3 and cql+dr3 (0.03: the paper's CQL setting). */
   coefficient: number;
   /** srank threshold. */
@@ -261,10 +261,16 @@ export function probeSteps(steps: number, probeEvery: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/** The config's seeds as a list. */
+export function dr3SeedList(config: Pick<Dr3ExperimentConfig, 'seeds'>): number[] {
+  return typeof config.seeds === 'number' ? Array.from({ length: config.seeds }, (_, i) => i) : [...config.seeds];
+}
+
 /** How many runs (task x method x seed) a config makes, and their total gradient steps. */
 export function dr3Workload(config: Dr3ExperimentConfig): { runs: number; steps: number } {
-  const evalRuns = config.evaluation.tasks.length * config.evaluation.methods.length * config.seeds;
-  const cqlRuns = config.cql ? DR3_CQL_METHODS.length * config.seeds : 0;
+  const seedCount = dr3SeedList(config).length;
+  const evalRuns = config.evaluation.tasks.length * config.evaluation.methods.length * seedCount;
+  const cqlRuns = config.cql ? DR3_CQL_METHODS.length * seedCount : 0;
   return { runs: evalRuns + cqlRuns, steps: evalRuns * config.evaluation.steps + cqlRuns * (config.cql?.steps ?? 0) };
 }
 
