@@ -230,6 +230,8 @@ export interface RewardModel {
   readonly kind: string;
   /** Whether `rewards` and `update` read observations alone or observations with actions. */
   readonly inputs: RewardInputs;
+  /** The length of the observations it scores. */
+  readonly observationDim: number;
   /** One reward per row of `batch` (`batch.size` values). */
   rewards(batch: RewardBatch): Float32Array;
   /** One training step on examples of success (`positives`) and of everything else (`negatives`). */

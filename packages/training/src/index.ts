@@ -5,7 +5,7 @@ export type { BatchLearner, EnvStepAware } from './learner.js';
 export { transitionBatches, windowBatches } from './batch-source.js';
 export type { BatchSource, TransitionSource, WindowSource } from './batch-source.js';
 export { HookChain } from './hooks.js';
-export type { HookContext, TrainerHooks } from './hooks.js';
+export type { EnvTransition, HookContext, TrainerHooks } from './hooks.js';
 export { MemoryCheckpointStore, TrainerCheckpointError, checkpointExtra } from './checkpoint.js';
 export type { CheckpointModule, CheckpointStore, TrainerCheckpoint } from './checkpoint.js';
 export { evaluatePolicy, meanStd } from './evaluate.js';

@@ -158,8 +158,13 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
         this.observeReward(result.reward);
         this.episodeReturn += result.reward;
         this.episodeLength += 1;
+        const previous = observation;
         observation = result.observation;
         this.step += 1;
+        this.hooks.afterEnvStep(
+          { observation: previous, action, reward: result.reward, nextObservation: observation, terminated: result.terminated, truncated: result.truncated },
+          this.hookContext(),
+        );
         if (result.terminated || result.truncated) {
           const episodeReturn = this.episodeReturn;
           const episodeLength = this.episodeLength;

@@ -42,6 +42,24 @@ describe('trainer hooks', () => {
     for (const batch of learner.batches) expect(Array.from(batch.rewards)).toEqual(Array.from(classifierRewards(batch)));
   });
 
+  it('afterEnvStep sees every collected transition, before any batch holding it is sampled', async () => {
+    const seen: Array<{ step: number; next: number[]; reward: number }> = [];
+    const learner = new RecordingLearner(new Discrete(2));
+    const counter: TrainerHooks<TransitionBatch> = {
+      afterEnvStep: (t, context) => seen.push({ step: context.step, next: Array.from(t.nextObservation), reward: t.reward }),
+      transformBatch: (batch, context) => {
+        // every next observation in the batch was announced at an earlier or the current step
+        for (let i = 0; i < batch.size; i++) {
+          const next = Array.from(batch.nextObservations.subarray(i * batch.observationDim, (i + 1) * batch.observationDim));
+          expect(seen.some((s) => s.step <= context.step && s.next.every((v, k) => v === next[k]))).toBe(true);
+        }
+        return batch;
+      },
+    };
+    await new OnlineTrainer({ learner, envFactory: () => new ToyEnv('discrete'), steps: 30, warmupSteps: 10, batchSize: 8, seed: 5, evalEvery: 0, hooks: [counter] }).run();
+    expect(seen.map((s) => s.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
   it('changes what a learner learns: relabelled rewards give other weights', async () => {
     const train = async (hooks: TrainerHooks<TransitionBatch>[]) => {
       const learner = new LinearLearner({ observationDim: 2, numActions: 2, seed: 1 });
