@@ -260,7 +260,8 @@ describe('point mazes: success examples, rendering, contract', () => {
     const svg = env.render();
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/class="wall"/g)).toHaveLength(5);
-    expect(svg).toContain('class="goal"');
+    // the spiral's goal (-0.5, 1.25) with its 0.5 success radius: (175, 137.5), r 25
+    expect(svg).toContain('<circle class="goal" cx="175" cy="137.5" r="25" fill="none"');
     expect(svg).toContain('class="start"');
     // The point at (-3, -3) on a 400 px picture of [-4, 4]^2: (50, 350).
     expect(svg).toContain('<circle class="point" cx="50" cy="350"');
@@ -270,6 +271,13 @@ describe('point mazes: success examples, rendering, contract', () => {
     // Highest value (nearest the goal, top right) gets the top of the scale, lowest the bottom.
     expect(heat).toContain('<rect x="350" y="0" width="50" height="50" fill="rgb(250,226,60)"/>');
     expect(unwrappedMaze(make('ZigzagMaze-v0')).render({ title: 'a < b' })).toContain('a &lt; b');
+    // cells without a value (the left half here) are left blank
+    const half = renderMaze(ZIGZAG_MAZE, { heatMap: { fn: (x) => (x < 0 ? Number.NaN : x), resolution: 8 } });
+    expect(half.match(/<rect x="[^"]+" y="[^"]+" width="50" height="50" fill=/g)).toHaveLength(32);
+    // visited states as dots: (0, 0) is the centre, (4, -4) the bottom-right corner
+    const dots = renderMaze(ZIGZAG_MAZE, { points: [0, 0, 4, -4] });
+    expect(dots).toContain('<g class="points" fill="rgb(220,60,60)" fill-opacity="0.6"><circle cx="200" cy="200" r="1.5"/><circle cx="400" cy="400" r="1.5"/></g>');
+    expect(() => renderMaze(ZIGZAG_MAZE, { points: [1, 2, 3] })).toThrow('renderMaze: points must hold x, y pairs, got 3 values');
   });
 
   it('passes the env checker and replays from a saved state', () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { closestMatches } from '@bellman/core';
 import { writeFileAtomic } from '@bellman/core/node';
@@ -8,7 +8,9 @@ import { describeSeeds, parseBackend, parseChoiceList, parseNumber, parseOptiona
 import type { CommandContext } from '../context.js';
 import { resolveDataset } from '../datasets.js';
 import { UsageError } from '../errors.js';
-import { DR3_ALL_EVALUATION_METHODS, DR3_BEHAVIOUR_DATA, DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Dataset, dr3SeedList, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3BehaviourData, type Dr3ExperimentResult, type Dr3RunResult, type Dr3Task } from '../experiments/dr3.js';
+import { DR3_ALL_EVALUATION_METHODS, DR3_BEHAVIOUR_DATA, DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Dataset, dr3SeedList, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3BehaviourData, type Dr3ExperimentResult, type Dr3RunResult, type Dr3RunnerHooks, type Dr3Task } from '../experiments/dr3.js';
+import { savedRunsStore } from '../experiments/saved-runs.js';
+import type { ExperimentStore } from '@bellman/training';
 import { checkOutputDirectory } from '../paths.js';
 import { writeDr3Plots } from '../experiments/dr3-plots.js';
 import { startProgress } from '../progress.js';
@@ -36,13 +38,19 @@ export interface ExperimentCliOptions {
   cqlDataset?: string;
   backend?: string;
   dataDir?: string;
+  maze?: string;
+  steps?: string;
 }
 
-export const EXPERIMENTS: readonly string[] = ['dr3'];
+export const EXPERIMENTS: readonly string[] = ['dr3', 'mural'];
 
-/** `bellman experiment <name> [--quick] [--json] [--seeds N] [--out DIR]`. */
+/** `bellman experiment <name> [--quick] [--json] [--seeds N] [--out DIR]`: dr3 or mural. */
 export async function experimentCommand(ctx: CommandContext, name: string, opts: ExperimentCliOptions): Promise<number> {
   if (name === 'dr3') return dr3Command(ctx, opts);
+  if (name === 'mural') {
+    const { muralCommand } = await import('./mural.js');
+    return muralCommand(ctx, opts);
+  }
   const close = closestMatches(name, [...EXPERIMENTS], 2);
   const hint = close.length > 0 ? `; did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : '';
   throw new UsageError(`unknown experiment "${name}"${hint} (available: ${EXPERIMENTS.join(', ')})`);
@@ -91,12 +99,7 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
     },
     startRun: (label, steps) => startProgress(reporter, label, steps),
     finishRun: (run) => reporter.say(runLine(run)),
-    loadRun: (id, key) => {
-      const saved = readSavedRun(join(outDir, 'runs', `${id}.json`), key);
-      if (saved) reporter.say(`reusing ${id} from ${join(outDir, 'runs')} (finished earlier with the same settings)`);
-      return saved;
-    },
-    saveRun: (id, key, run) => writeFileAtomic(join(outDir, 'runs', `${id}.json`), `${JSON.stringify({ key, run })}\n`),
+    ...storeHooks(savedRunsStore<Dr3RunResult>(join(outDir, 'runs'), (id) => reporter.say(`reusing ${id} from ${join(outDir, 'runs')} (finished earlier with the same settings)`))),
     savedOnly: Boolean(opts.savedOnly),
     skipRun: (id) => reporter.say(`no saved run ${id} with these settings: left out (--saved-only)`),
   });
@@ -123,16 +126,9 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   return 0;
 }
 
-/** A run saved by an earlier invocation, when its settings key is this one's. */
-function readSavedRun(path: string, key: string): Dr3RunResult | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    const saved = JSON.parse(readFileSync(path, 'utf8')) as { key?: string; run?: Dr3RunResult };
-    return saved.key === key ? saved.run : undefined;
-  } catch {
-    // a file cut short by a kill: the run is trained again and the file rewritten
-    return undefined;
-  }
+/** The runner's loadRun / saveRun hooks over a store of saved runs. */
+function storeHooks(store: ExperimentStore<Dr3RunResult>): Pick<Dr3RunnerHooks, 'loadRun' | 'saveRun'> {
+  return { loadRun: (id, key) => store.load(id, key), saveRun: (id, key, run) => store.save(id, key, run) };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { MazeLayout } from './layouts.js';
 
 /** A function of the position drawn as coloured cells under the walls. */
 export interface HeatMapOptions {
-  /** The value at (x, y), e.g. a reward model's output. */
+  /** The value at (x, y), e.g. a reward model's output; a cell whose value is not finite is left blank. */
   fn: (x: number, y: number) => number;
   /** Cells per side (default 40). */
   resolution?: number;
@@ -17,6 +17,8 @@ export interface RenderMazeOptions {
   /** The point's position, drawn as a dot. */
   position?: ArrayLike<number>;
   heatMap?: HeatMapOptions;
+  /** States to mark as small dots, [x0, y0, x1, y1, ...] (e.g. visited states). */
+  points?: ArrayLike<number>;
   /** Picture side in pixels (default 400). */
   size?: number;
   /** A caption in the top-left corner. */
@@ -70,6 +72,8 @@ function heatMapCells(heat: HeatMapOptions, toPx: (x: number) => number, toPy: (
   const cells: string[] = [];
   for (let row = 0; row < n; row++) {
     for (let col = 0; col < n; col++) {
+      // no value there (e.g. inside a wall): leave the cell blank
+      if (!Number.isFinite(values[row * n + col]!)) continue;
       const x = toPx(-MAZE_HALF_SIZE + col * cell);
       const y = toPy(-MAZE_HALF_SIZE + (row + 1) * cell);
       cells.push(`<rect x="${fmt(x)}" y="${fmt(y)}" width="${side}" height="${side}" fill="${colourOf((values[row * n + col]! - min) / span)}"/>`);
@@ -95,6 +99,12 @@ export function renderMaze(maze: MazeLayout, options: RenderMazeOptions = {}): s
     const y0 = toPy(Math.min(box.maxY, MAZE_HALF_SIZE));
     const y1 = toPy(Math.max(box.minY, -MAZE_HALF_SIZE));
     parts.push(`<rect class="wall" x="${fmt(x0)}" y="${fmt(y0)}" width="${fmt(x1 - x0)}" height="${fmt(y1 - y0)}" fill="rgb(60,60,60)"/>`);
+  }
+  if (options.points) {
+    if (options.points.length % 2 !== 0) throw new RangeError(`renderMaze: points must hold x, y pairs, got ${options.points.length} values`);
+    const dots: string[] = [];
+    for (let i = 0; i < options.points.length; i += 2) dots.push(`<circle cx="${fmt(toPx(options.points[i]!))}" cy="${fmt(toPy(options.points[i + 1]!))}" r="1.5"/>`);
+    parts.push(`<g class="points" fill="rgb(220,60,60)" fill-opacity="0.6">${dots.join('')}</g>`);
   }
   parts.push(`<circle class="goal" cx="${fmt(toPx(maze.goal[0]))}" cy="${fmt(toPy(maze.goal[1]))}" r="${fmt(GOAL_RADIUS * scale)}" fill="none" stroke="rgb(0,160,0)" stroke-width="2"/>`);
   parts.push(`<circle class="start" cx="${fmt(toPx(maze.start[0]))}" cy="${fmt(toPy(maze.start[1]))}" r="${fmt(0.15 * scale)}" fill="none" stroke="rgb(30,90,200)" stroke-width="2"/>`);

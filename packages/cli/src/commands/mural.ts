@@ -1,0 +1,111 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@bellman/core/node';
+import { describeSeeds, parseBackend, parseChoiceList, parseOptionalInteger, parseSeeds, resolvePath } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { MURAL_FULL, MURAL_MAZES, MURAL_METHODS, MURAL_QUICK, muralSeedList, muralWorkload, runMuralExperiment, type MuralExperimentConfig, type MuralExperimentResult, type MuralMaze, type MuralRunResult } from '../experiments/mural.js';
+import { writeMuralPlots } from '../experiments/mural-plots.js';
+import { savedRunsStore } from '../experiments/saved-runs.js';
+import { checkOutputDirectory } from '../paths.js';
+import { startProgress } from '../progress.js';
+import { fmtNumber, formatTable } from '../table.js';
+import type { ExperimentCliOptions } from './experiment.js';
+
+/**
+ * `bellman experiment mural`: SAC on the point mazes with sparse reward, a count bonus, VICE and
+ * meta-NML. Every option is checked before anything is trained or written. `preset` replaces
+ * the built-in configs (tests use a tiny one).
+ */
+export async function muralCommand(ctx: CommandContext, opts: ExperimentCliOptions, preset?: MuralExperimentConfig): Promise<number> {
+  const reporter = ctx.reporter(opts.json);
+  const base = preset ?? (opts.quick ? MURAL_QUICK : MURAL_FULL);
+  const mazes = opts.maze === undefined ? base.mazes : parseChoiceList('--maze', opts.maze, Object.keys(MURAL_MAZES) as MuralMaze[], 'maze');
+  const methods = opts.methods === undefined ? base.methods : parseChoiceList('--methods', opts.methods, MURAL_METHODS, 'method');
+  const seeds = parseSeeds('--seeds', opts.seeds) ?? muralSeedList(base);
+  const steps = parseOptionalInteger('--steps', opts.steps, { min: 100, max: 10_000_000 }) ?? base.steps;
+  const evalEvery = Math.min(base.evalEvery, steps);
+  const backend = parseBackend(opts.backend);
+  const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-mural-quick' : 'runs/experiment-mural'));
+  checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
+  for (const flag of ['updates', 'probeEvery', 'cqlUpdates', 'tasks', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'] as const) {
+    if (opts[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is an option of the dr3 experiment, not of mural`);
+  }
+  const config: MuralExperimentConfig = {
+    ...base,
+    mazes,
+    methods,
+    seeds: seeds.every((s, i) => s === i) ? seeds.length : seeds,
+    steps,
+    evalEvery,
+    heatmapSteps: base.heatmapSteps.filter((s) => s < steps),
+  };
+  await ctx.backend(backend);
+  await ctx.announceBackend();
+
+  const workload = muralWorkload(config);
+  reporter.say(`MURAL experiment${opts.quick ? ' (quick)' : ''}: ${workload.runs} runs of ${steps} env steps (${mazes.join(', ')}; ${methods.join(', ')}; seeds ${describeSeeds(seeds)})`);
+  reporter.say(
+    `  SAC [${config.sac.hiddenSizes.join(', ')}], lr ${config.sac.learningRate}, batch ${config.sac.batchSize}, ${config.sac.warmupSteps} warm-up steps; ` +
+      `greedy evaluation every ${evalEvery} steps; ${config.examples} success examples`,
+  );
+  const runsDir = join(outDir, 'runs');
+  const checkpointsDir = join(outDir, 'checkpoints');
+  const result = await runMuralExperiment(config, {
+    startRun: (label, total) => startProgress(reporter, label, total),
+    finishRun: (run) => reporter.say(runLine(run)),
+    checkpointPath: (id) => {
+      mkdirSync(checkpointsDir, { recursive: true });
+      return join(checkpointsDir, `${id}.json`);
+    },
+    hasCheckpoint: (path) => {
+      const found = existsSync(path);
+      if (found) reporter.say(`resuming from ${path}`);
+      return found;
+    },
+    removeCheckpoint: (path) => rmSync(path, { force: true }),
+    store: savedRunsStore<MuralRunResult>(runsDir, (id) => reporter.say(`reusing ${id} from ${runsDir} (finished earlier with the same settings)`)),
+    savedOnly: Boolean(opts.savedOnly),
+    skipRun: (id) => reporter.say(`no saved run ${id} with these settings: left out (--saved-only)`),
+  });
+  if (result.runs.length === 0) throw new UsageError(`--saved-only: ${runsDir} holds no run with these settings`);
+
+  mkdirSync(outDir, { recursive: true });
+  const resultsPath = join(outDir, 'results.json');
+  // the heat maps are written as files; results.json keeps everything else
+  const stored = { ...result, runs: result.runs.map((r) => ({ ...r, heatmaps: r.heatmaps.map((h) => ({ step: h.step })) })) };
+  writeFileAtomic(resultsPath, `${JSON.stringify(stored, null, 1)}\n`);
+  const plots = await writeMuralPlots(result, outDir);
+  reporter.say('');
+  reporter.say(summaryTable(result));
+  reporter.say('');
+  reporter.say(`${result.wallSeconds.toFixed(1)}s; wrote ${resultsPath}`);
+  reporter.say(`plots: ${plots.filter((p) => !p.includes('heatmaps')).join(', ')}; ${plots.filter((p) => p.includes('heatmaps')).length / 2} heat maps under ${join(outDir, 'heatmaps')}`);
+  if (opts.json) {
+    reporter.result({
+      methods: result.methods.map((m) => ({ name: m.name, maze: m.maze, successRate: m.successRate, finalDistance: m.finalDistance, envSteps: m.envSteps })),
+      rewardProbe: result.rewardProbe,
+    });
+  }
+  return 0;
+}
+
+function runLine(run: MuralRunResult): string {
+  const last = run.evaluations[run.evaluations.length - 1];
+  const outcome = last ? `${last.success ? 'success' : 'no success'} at the end, maze distance ${fmtNumber(last.mazeDistance, 2)}` : 'not evaluated';
+  const first = run.firstSuccessStep === null ? 'never reached the goal' : `first success at step ${run.firstSuccessStep}`;
+  return `${run.method} ${run.maze} seed ${run.seed}: ${outcome}; ${first} (${run.wallSeconds.toFixed(0)}s)`;
+}
+
+function summaryTable(result: MuralExperimentResult): string {
+  const rows = result.methods.map((m) => [
+    m.maze,
+    m.name,
+    String(m.seeds),
+    fmtNumber(m.successRate, 2),
+    fmtNumber(m.finalDistance, 2),
+    m.firstSuccessSteps.map((s) => (s === null ? '-' : String(s))).join(' '),
+    m.rewardProbe ? `${fmtNumber(m.rewardProbe.atExamples, 2)} / ${fmtNumber(m.rewardProbe.atVisited, 2)} / ${fmtNumber(m.rewardProbe.atUnvisited, 2)}` : '-',
+  ]);
+  return formatTable(['maze', 'reward', 'seeds', 'success', 'maze distance', 'first success (per seed)', 'reward at examples / visited / unvisited'], rows);
+}

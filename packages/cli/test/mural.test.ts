@@ -1,0 +1,116 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandContext } from '../src/context.js';
+import { muralCommand } from '../src/commands/mural.js';
+import { MURAL_QUICK, runMuralExperiment, type MuralExperimentConfig, type MuralRunResult } from '../src/experiments/mural.js';
+import type { CliIo } from '../src/index.js';
+import { initBackend } from '@bellman/nn';
+import { lines, runCli, tempDir } from './helpers.js';
+
+/** Every method on the zigzag maze in a few seconds: tiny networks and schedules, 400 env steps. */
+const TINY: MuralExperimentConfig = {
+  ...MURAL_QUICK,
+  steps: 400,
+  evalEvery: 200,
+  heatmapSteps: [200],
+  checkpointEvery: 200,
+  sac: { ...MURAL_QUICK.sac, hiddenSizes: [16, 16], batchSize: 32, warmupSteps: 150 },
+  vice: { config: { hiddenSizes: [16, 16] }, schedule: { every: 100, firstUpdates: 2, updates: 1 } },
+  metaNml: { config: { hiddenSizes: [16, 16], queriesPerEpoch: 8, outerPointsPerLabel: 31 }, schedule: { every: 100, firstUpdates: 2, updates: 1, positives: 64, negatives: 64 } },
+};
+
+function captureIo(cwd: string): { io: CliIo; stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd },
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+describe('bellman experiment mural', () => {
+  it('--json ends stdout with each method, success and distance; writes results, curves and heat maps; a second run reuses the runs', async () => {
+    const dir = tempDir();
+    const first = captureIo(dir);
+    expect(await muralCommand(new CommandContext(first.io), { json: true, backend: 'cpu', out: 'mural' }, TINY)).toBe(0);
+    const all = lines(first.stdout());
+    expect(all).toHaveLength(1);
+    const summary = JSON.parse(all[0]!) as {
+      methods: Array<{ name: string; maze: string; successRate: number; finalDistance: number; envSteps: number }>;
+      rewardProbe: Record<string, { atExamples: number; atVisited: number; atUnvisited: number }>;
+    };
+    expect(summary.methods.map((m) => `${m.maze}/${m.name}`)).toEqual(['zigzag/sparse', 'zigzag/count', 'zigzag/vice', 'zigzag/meta-nml']);
+    const results = JSON.parse(readFileSync(join(dir, 'mural', 'results.json'), 'utf8')) as { runs: MuralRunResult[] };
+    for (const m of summary.methods) {
+      const run = results.runs.find((r) => r.method === m.name)!;
+      const last = run.evaluations[run.evaluations.length - 1]!;
+      expect(run.evaluations.map((e) => e.step)).toEqual([200, 400]);
+      expect(m).toEqual({ name: m.name, maze: 'zigzag', successRate: last.success ? 1 : 0, finalDistance: last.mazeDistance, envSteps: 400 });
+      expect(last.mazeDistance).toBeGreaterThan(0);
+    }
+    expect(Object.keys(summary.rewardProbe).sort()).toEqual(['meta-nml', 'vice']);
+    // meta-NML's reward is a probability ratio in (0, 1), highest at the examples
+    const probe = summary.rewardProbe['meta-nml']!;
+    for (const v of Object.values(probe)) expect(v > 0 && v < 1).toBe(true);
+    expect(probe.atExamples).toBeGreaterThan(probe.atVisited);
+    expect(existsSync(join(dir, 'mural', 'mural-curves.svg')) && existsSync(join(dir, 'mural', 'mural-curves.png'))).toBe(true);
+    // the learned rewards (count, vice, meta-nml) at steps 200 and 400, as SVG and PNG
+    expect(readdirSync(join(dir, 'mural', 'heatmaps')).filter((f) => f.endsWith('.svg')).sort()).toEqual([
+      'zigzag-count-seed0-step200.svg',
+      'zigzag-count-seed0-step400.svg',
+      'zigzag-meta-nml-seed0-step200.svg',
+      'zigzag-meta-nml-seed0-step400.svg',
+      'zigzag-vice-seed0-step200.svg',
+      'zigzag-vice-seed0-step400.svg',
+    ]);
+    expect(readdirSync(join(dir, 'mural', 'checkpoints'))).toEqual([]);
+
+    const second = captureIo(dir);
+    expect(await muralCommand(new CommandContext(second.io), { json: true, backend: 'cpu', out: 'mural', methods: 'vice' }, TINY)).toBe(0);
+    expect(second.stderr()).toContain('reusing zigzag-vice-seed0');
+    expect(JSON.parse(lines(second.stdout())[0]!).methods).toEqual([summary.methods[2]]);
+  }, 120_000);
+
+  it('a cell killed part-way resumes from its last checkpoint to the result of an uninterrupted run', async () => {
+    await initBackend({ backend: 'cpu' });
+    const dir = tempDir();
+    const config: MuralExperimentConfig = { ...TINY, methods: ['meta-nml'] };
+    const files = (root: string) => ({
+      checkpointPath: (id: string) => join(root, `${id}.ckpt.json`),
+      hasCheckpoint: (path: string) => existsSync(path),
+    });
+    const reference = await runMuralExperiment(config, files(join(dir, 'a')));
+    // a crash at step 300: the checkpoint of step 200 is left behind
+    const crashing = runMuralExperiment(config, {
+      ...files(join(dir, 'b')),
+      startRun: () => ({
+        update: (step) => {
+          if (step === 300) throw new Error('simulated crash');
+        },
+        stop: () => {},
+      }),
+    });
+    await expect(crashing).rejects.toThrow('simulated crash');
+    expect(existsSync(join(dir, 'b', 'zigzag-meta-nml-seed0.ckpt.json'))).toBe(true);
+    const resumed = await runMuralExperiment(config, files(join(dir, 'b')));
+    const strip = (r: MuralRunResult) => ({ ...r, wallSeconds: 0 });
+    expect(resumed.runs.map(strip)).toEqual(reference.runs.map(strip));
+  }, 120_000);
+
+  it('usage errors exit 2 with one line, before anything is written', async () => {
+    for (const [argv, pattern] of [
+      [['experiment', 'mural', '--maze', 'spiral,square'], /--maze: unknown maze "square" \(choose from zigzag, spiral\)/],
+      [['experiment', 'mural', '--methods', 'sparse,rnd'], /--methods: unknown method "rnd" \(choose from sparse, count, vice, meta-nml\)/],
+      [['experiment', 'mural', '--steps', '50'], /--steps must be at least 100, got 50/],
+      [['experiment', 'mural', '--cql-alpha', '2'], /--cql-alpha is an option of the dr3 experiment, not of mural/],
+      [['experiment', 'mural', '--seeds', '3-1'], /--seeds: the range "3-1" ends before it starts/],
+    ] as const) {
+      const dir = tempDir();
+      const res = await runCli([...argv, '--out', join(dir, 'out')]);
+      expect({ code: res.code, stderrLines: lines(res.stderr).length, stdout: res.stdout }).toEqual({ code: 2, stderrLines: 1, stdout: '' });
+      expect(res.stderr).toMatch(pattern);
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    }
+  });
+});
