@@ -164,8 +164,8 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
 
   program
     .command('experiment')
-    .description('run a paper-reproduction experiment and write its plots: dr3 (SARSA vs TD feature co-adaptation, CQL vs CQL+DR3), mural (SAC from success examples on the point mazes: sparse, count, VICE, meta-NML)')
-    .argument('<name>', 'experiment name: dr3 or mural')
+    .description('run a paper-reproduction experiment and write its plots: dr3 (SARSA vs TD feature co-adaptation, CQL vs CQL+DR3), mural (SAC from success examples on the point mazes: sparse, count, VICE, meta-NML), mural-cnml (meta-NML against exact CNML rewards on one labelled set)')
+    .argument('<name>', 'experiment name: dr3, mural or mural-cnml')
     .option('--quick', 'small steps and one seed (about a minute), for smoke tests')
     .option('--updates <n>', 'dr3: updates of each evaluation run (sarsa, td, td+dr3; default 3000)')
     .option('--saved-only', 'dr3, mural: train nothing; summarise and plot the runs saved under <out>/runs with these settings')

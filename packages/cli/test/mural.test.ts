@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandContext } from '../src/context.js';
-import { muralCommand } from '../src/commands/mural.js';
+import { muralCnmlCommand, muralCommand } from '../src/commands/mural.js';
+import { NML_COMPARE_QUICK } from '../src/experiments/nml-compare.js';
 import { MURAL_QUICK, runMuralExperiment, type MuralExperimentConfig, type MuralRunResult } from '../src/experiments/mural.js';
 import type { CliIo } from '../src/index.js';
 import { initBackend } from '@bellman/nn';
@@ -98,6 +99,22 @@ describe('bellman experiment mural', () => {
     expect(resumed.runs.map(strip)).toEqual(reference.runs.map(strip));
   }, 120_000);
 
+  it('mural-cnml scores one grid with meta-NML and exact CNML: rewards that agree, meta-NML far faster per query', async () => {
+    const dir = tempDir();
+    const { io, stdout } = captureIo(dir);
+    const tiny = { ...NML_COMPARE_QUICK, resolution: 6, metaEpochs: 2, cnmlFitSteps: 20, negatives: 64, positives: 64 };
+    expect(await muralCnmlCommand(new CommandContext(io), { json: true, backend: 'cpu', out: 'cnml' }, tiny)).toBe(0);
+    const result = JSON.parse(lines(stdout())[0]!) as { queries: number; correlation: number; meanAbsoluteDifference: number; msPerQuery: { metaNml: number; cnml: number }; speedup: number };
+    // 6 x 6 cell centres; none lies inside a wall (40 x 40 would skip those on the walls)
+    expect(result.queries).toBe(36);
+    expect(result.correlation).toBeGreaterThan(0.5);
+    expect(result.meanAbsoluteDifference).toBeLessThan(0.3);
+    expect(result.speedup).toBeCloseTo(result.msPerQuery.cnml / result.msPerQuery.metaNml, 6);
+    expect(result.speedup).toBeGreaterThan(10);
+    expect(existsSync(join(dir, 'cnml', 'rewards.svg')) && existsSync(join(dir, 'cnml', 'rewards.png'))).toBe(true);
+    expect(readFileSync(join(dir, 'cnml', 'rewards.svg'), 'utf8')).toContain('exact CNML reward');
+  }, 60_000);
+
   it('usage errors exit 2 with one line, before anything is written', async () => {
     for (const [argv, pattern] of [
       [['experiment', 'mural', '--maze', 'spiral,square'], /--maze: unknown maze "square" \(choose from zigzag, spiral\)/],
@@ -105,6 +122,7 @@ describe('bellman experiment mural', () => {
       [['experiment', 'mural', '--steps', '50'], /--steps must be at least 100, got 50/],
       [['experiment', 'mural', '--cql-alpha', '2'], /--cql-alpha is an option of the dr3 experiment, not of mural/],
       [['experiment', 'mural', '--seeds', '3-1'], /--seeds: the range "3-1" ends before it starts/],
+      [['experiment', 'mural-cnml', '--steps', '1000'], /--steps is not an option of mural-cnml/],
     ] as const) {
       const dir = tempDir();
       const res = await runCli([...argv, '--out', join(dir, 'out')]);

@@ -42,14 +42,14 @@ export interface ExperimentCliOptions {
   steps?: string;
 }
 
-export const EXPERIMENTS: readonly string[] = ['dr3', 'mural'];
+export const EXPERIMENTS: readonly string[] = ['dr3', 'mural', 'mural-cnml'];
 
 /** `bellman experiment <name> [--quick] [--json] [--seeds N] [--out DIR]`: dr3 or mural. */
 export async function experimentCommand(ctx: CommandContext, name: string, opts: ExperimentCliOptions): Promise<number> {
   if (name === 'dr3') return dr3Command(ctx, opts);
-  if (name === 'mural') {
-    const { muralCommand } = await import('./mural.js');
-    return muralCommand(ctx, opts);
+  if (name === 'mural' || name === 'mural-cnml') {
+    const { muralCommand, muralCnmlCommand } = await import('./mural.js');
+    return name === 'mural' ? muralCommand(ctx, opts) : muralCnmlCommand(ctx, opts);
   }
   const close = closestMatches(name, [...EXPERIMENTS], 2);
   const hint = close.length > 0 ? `; did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : '';

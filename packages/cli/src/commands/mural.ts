@@ -6,6 +6,8 @@ import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { MURAL_FULL, MURAL_MAZES, MURAL_METHODS, MURAL_QUICK, muralSeedList, muralWorkload, runMuralExperiment, type MuralExperimentConfig, type MuralExperimentResult, type MuralMaze, type MuralRunResult } from '../experiments/mural.js';
 import { writeMuralPlots } from '../experiments/mural-plots.js';
+import { NML_COMPARE_FULL, NML_COMPARE_QUICK, runNmlCompare, type NmlCompareConfig } from '../experiments/nml-compare.js';
+import { svgToPng } from '../plot.js';
 import { savedRunsStore } from '../experiments/saved-runs.js';
 import { checkOutputDirectory } from '../paths.js';
 import { startProgress } from '../progress.js';
@@ -108,4 +110,39 @@ function summaryTable(result: MuralExperimentResult): string {
     m.rewardProbe ? `${fmtNumber(m.rewardProbe.atExamples, 2)} / ${fmtNumber(m.rewardProbe.atVisited, 2)} / ${fmtNumber(m.rewardProbe.atUnvisited, 2)}` : '-',
   ]);
   return formatTable(['maze', 'reward', 'seeds', 'success', 'maze distance', 'first success (per seed)', 'reward at examples / visited / unvisited'], rows);
+}
+
+/**
+ * `bellman experiment mural-cnml`: meta-NML against exact CNML on one labelled set from the
+ * zigzag maze, over a grid of queries; times each per query in this one run.
+ */
+export async function muralCnmlCommand(ctx: CommandContext, opts: ExperimentCliOptions, preset?: NmlCompareConfig): Promise<number> {
+  const reporter = ctx.reporter(opts.json);
+  const config = preset ?? (opts.quick ? NML_COMPARE_QUICK : NML_COMPARE_FULL);
+  const backend = parseBackend(opts.backend);
+  const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-mural-cnml-quick' : 'runs/experiment-mural-cnml'));
+  checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
+  for (const flag of ['seeds', 'steps', 'maze', 'methods', 'savedOnly'] as const) {
+    if (opts[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is not an option of mural-cnml (it compares the two rewards on one labelled set)`);
+  }
+  await ctx.backend(backend);
+  await ctx.announceBackend();
+  reporter.say(
+    `meta-NML vs exact CNML on the zigzag maze: ${config.negatives} visited states (${config.episodes} random episodes) + ${config.positives} success examples; ` +
+      `a ${config.resolution} x ${config.resolution} grid of queries`,
+  );
+  const result = await runNmlCompare(config, (text) => reporter.say(`  ${text}`));
+  mkdirSync(outDir, { recursive: true });
+  const { heatmap, ...numbers } = result;
+  writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(numbers, null, 1)}\n`);
+  writeFileAtomic(join(outDir, 'rewards.svg'), heatmap);
+  writeFileAtomic(join(outDir, 'rewards.png'), await svgToPng(heatmap));
+  reporter.say('');
+  reporter.say(
+    `${result.queries} queries: correlation ${fmtNumber(result.correlation, 3)}, mean |difference| ${fmtNumber(result.meanAbsoluteDifference, 3)}; ` +
+      `per query: meta-NML ${fmtNumber(result.msPerQuery.metaNml, 3)} ms, CNML ${fmtNumber(result.msPerQuery.cnml, 1)} ms (${fmtNumber(result.speedup, 0)}x)`,
+  );
+  reporter.say(`training: meta-NML ${result.trainingSeconds.metaNml.toFixed(1)} s, CNML's classifier ${result.trainingSeconds.cnml.toFixed(1)} s; wrote ${join(outDir, 'results.json')}, ${join(outDir, 'rewards.svg')} and .png`);
+  if (opts.json) reporter.result({ queries: result.queries, correlation: result.correlation, meanAbsoluteDifference: result.meanAbsoluteDifference, msPerQuery: result.msPerQuery, speedup: result.speedup });
+  return 0;
 }
