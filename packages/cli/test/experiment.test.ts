@@ -9,8 +9,7 @@ import { applyDr3Scale, dr3Command, selectDr3Parts } from '../src/commands/exper
 import * as tf from '@tensorflow/tfjs';
 import { CQL } from '@bellman/q-learning';
 import { DR3_FULL, pairedDifference, policyCriticConfig, probeBatchOf, probeOnBatch, probeSteps, type Dr3ExperimentConfig, type Dr3MethodSummary } from '../src/experiments/dr3.js';
-import type { CliIo } from '../src/index.js';
-import { lines, runCli, tempDir } from './helpers.js';
+import { captureIo, lines, runCli, tempDir } from './helpers.js';
 
 /** The smallest config that still runs every part: a few seconds on the cpu backend. */
 const TINY: Dr3ExperimentConfig = {
@@ -20,16 +19,6 @@ const TINY: Dr3ExperimentConfig = {
   evaluation: { ...DR3_FULL.evaluation, steps: 12, batchSize: 32, probeEvery: 4, probeBatchSize: 64, hiddenSizes: [16, 16] },
   cql: { ...DR3_FULL.cql!, steps: 12, batchSize: 32, probeEvery: 4, hiddenSizes: [16, 16], evalEpisodes: 1 },
 };
-
-function captureIo(cwd: string): { io: CliIo; stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd },
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 describe('bellman experiment dr3', () => {
   it('--json ends stdout with the five methods and finite numbers; writes results and plots', async () => {

@@ -10,6 +10,17 @@ export interface Captured {
   stderr: string;
 }
 
+/** Non-TTY streams that keep what a command writes, for calling a command function directly. */
+export function captureIo(cwd: string): { io: CliIo; stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd },
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
 /** Run the CLI in-process with captured, non-TTY streams. */
 export async function runCli(argv: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Captured> {
   let stdout = '';

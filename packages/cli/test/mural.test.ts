@@ -4,9 +4,8 @@ import { CommandContext } from '../src/context.js';
 import { muralCnmlCommand, muralCommand } from '../src/commands/mural.js';
 import { NML_COMPARE_QUICK } from '../src/experiments/nml-compare.js';
 import { MURAL_QUICK, runMuralExperiment, type MuralExperimentConfig, type MuralRunResult } from '../src/experiments/mural.js';
-import type { CliIo } from '../src/index.js';
 import { initBackend } from '@bellman/nn';
-import { lines, runCli, tempDir } from './helpers.js';
+import { captureIo, lines, runCli, tempDir } from './helpers.js';
 
 /** Every method on the zigzag maze in a few seconds: tiny networks and schedules, 400 env steps. */
 const TINY: MuralExperimentConfig = {
@@ -19,16 +18,6 @@ const TINY: MuralExperimentConfig = {
   vice: { config: { hiddenSizes: [16, 16] }, schedule: { every: 100, firstUpdates: 2, updates: 1 } },
   metaNml: { config: { hiddenSizes: [16, 16], queriesPerEpoch: 8, outerPointsPerLabel: 31 }, schedule: { every: 100, firstUpdates: 2, updates: 1, positives: 64, negatives: 64 } },
 };
-
-function captureIo(cwd: string): { io: CliIo; stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd },
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 describe('bellman experiment mural', () => {
   it('--json ends stdout with each method, success and distance; writes results, curves and heat maps; a second run reuses the runs', async () => {
