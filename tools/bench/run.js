@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bellman benchmark harness: the standard training workloads (defined in docs/performance.md, with
 // their PyTorch versions in torch_workloads.py beside this file), updates of the real learners (learner-*), the offline training
-// loop on a recipe dataset (train-*-cartpole), replay sampling and environment stepping.
+// loop on a recipe dataset (train-*-cartpole), the classifier rewards of @bellman/classifier-reward
+// (reward-*, meta-nml-meta-step), replay sampling and environment stepping.
 // Run after the root build: `npm run bench -- [--workload NAME ...] [--backend B] [--seconds S] [--torch]`.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +18,7 @@ import { Adam, Mlp, initBackend, kernelOptions, setKernelOptions } from '@bellma
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_TORCH_SCRIPT = process.env.BELLMAN_TORCH_REFERENCE ?? join(BENCH_DIR, 'torch_workloads.py');
 const DEFAULT_TORCH_LEARNERS_SCRIPT = process.env.BELLMAN_TORCH_LEARNERS ?? join(BENCH_DIR, 'torch_learners.py');
+const DEFAULT_TORCH_CLASSIFIER_SCRIPT = process.env.BELLMAN_TORCH_CLASSIFIER_REWARD ?? join(BENCH_DIR, 'torch_classifier_reward.py');
 const DEFAULT_PYTHON = 'python3';
 
 function usage() {
@@ -28,9 +30,10 @@ function usage() {
     '  --torch             also run the PyTorch references (each right after its Bellman workload) and print ratios',
     '  --torch-script P    path of the training-workload reference (default $BELLMAN_TORCH_REFERENCE or ' + DEFAULT_TORCH_SCRIPT + ')',
     '  --torch-learners P  path of torch_learners.py, the learner-* reference (default $BELLMAN_TORCH_LEARNERS or ' + DEFAULT_TORCH_LEARNERS_SCRIPT + ')',
+    '  --torch-classifier P  path of torch_classifier_reward.py, the reward-* / meta-nml-* reference (default $BELLMAN_TORCH_CLASSIFIER_REWARD or ' + DEFAULT_TORCH_CLASSIFIER_SCRIPT + ')',
     '  --python P          python interpreter with PyTorch for the references (default ' + DEFAULT_PYTHON + ' on PATH)',
     '  --torch-plain-malloc  run PyTorch with glibc malloc as configured in the environment (default: mmap',
-    '                      threshold raised to 16 MiB, which makes PyTorch 2-3x faster here; see docs/performance.md)',
+    '                      threshold raised to 16 MiB, 32 MiB for the classifier rewards, which makes PyTorch 2-3x faster here; see docs/performance.md)',
     '  --ablation          time the training workloads under each kernel setting (stock tfjs first)',
     '  --ablation-rounds N rounds over the settings, each taking seconds / N per setting; the fastest is reported (default 3)',
     '  --list              print the workload names and exit',
@@ -45,6 +48,7 @@ function parseArgs(argv) {
     torch: false,
     torchScript: DEFAULT_TORCH_SCRIPT,
     torchLearnersScript: DEFAULT_TORCH_LEARNERS_SCRIPT,
+    torchClassifierScript: DEFAULT_TORCH_CLASSIFIER_SCRIPT,
     python: DEFAULT_PYTHON,
     torchPlainMalloc: false,
     list: false,
@@ -64,6 +68,7 @@ function parseArgs(argv) {
     else if (arg === '--torch') opts.torch = true;
     else if (arg === '--torch-script') opts.torchScript = value();
     else if (arg === '--torch-learners') opts.torchLearnersScript = value();
+    else if (arg === '--torch-classifier') opts.torchClassifierScript = value();
     else if (arg === '--python') opts.python = value();
     else if (arg === '--torch-plain-malloc') opts.torchPlainMalloc = true;
     else if (arg === '--list') opts.list = true;
@@ -358,6 +363,106 @@ function learnerUpdate({ algo, observationDim, discreteActions, boxActions }) {
   };
 }
 
+async function loadClassifierReward() {
+  try {
+    return await import('@bellman/classifier-reward');
+  } catch (err) {
+    throw new Skip(`@bellman/classifier-reward cannot be imported (${firstLine(err)}); build it first`);
+  }
+}
+
+/** The labelled set of the reward workloads (torch_classifier_reward.py makes the same kind): 1024 + 1024 2-d points. */
+const REWARD_POINTS_PER_LABEL = 1024;
+/** Query states scored per rewards() call of the meta-NML workloads. */
+const REWARD_QUERIES = 256;
+/** Query states cycled through by reward-cnml-1, one per call. */
+const CNML_QUERIES = 8;
+
+/** n 2-d points uniform in [-4, 4]^2. */
+function uniformStates(rng, n) {
+  const observations = new Float32Array(2 * n);
+  for (let i = 0; i < observations.length; i++) observations[i] = rng.uniformRange(-4, 4);
+  return { size: n, observationDim: 2, observations };
+}
+
+/** The maze setting's labelled set: positives near the goal (3, 3) (normal, sd 0.3), negatives uniform in [-4, 4]^2. */
+function labelledRewardSet(rng) {
+  const positives = new Float32Array(2 * REWARD_POINTS_PER_LABEL);
+  for (let i = 0; i < positives.length; i++) positives[i] = rng.normal(3, 0.3);
+  return { positives: { size: REWARD_POINTS_PER_LABEL, observationDim: 2, observations: positives }, negatives: uniformStates(rng, REWARD_POINTS_PER_LABEL) };
+}
+
+/**
+ * A meta-NML model of the default config (2 x 2048) but for `config`, and the labelled set. The
+ * reward workloads set queriesPerEpoch 1 for the update that gives the model its labelled set
+ * (2 tasks, not the default's 512): rewards() does not depend on it.
+ */
+async function metaNmlModel(config) {
+  const { metaNml } = await loadClassifierReward();
+  const rng = new Rng(0);
+  const { positives, negatives } = labelledRewardSet(rng);
+  const model = metaNml({ observationDim: 2, config, seed: 0 });
+  return { model, positives, negatives, rng };
+}
+
+/** 63 distinct rows of the 2048-point set: the data points of the inner batch (innerBatchSize 64 less the query). */
+function innerBatchRows(rng) {
+  const rows = new Set();
+  while (rows.size < 63) rows.add(rng.int(2 * REWARD_POINTS_PER_LABEL));
+  return Int32Array.from(rows);
+}
+
+/**
+ * The reward-* and meta-nml-* workloads: one call of the @bellman/classifier-reward API each
+ * (torch_classifier_reward.py holds the PyTorch version). minWarmup / minTimed: the fewest calls
+ * the harness makes, for workloads whose one call takes seconds or more.
+ */
+const CLASSIFIER_REWARDS = {
+  // rewards() of 256 queries: both one-step adaptations of every query, batched (low-rank)
+  'reward-meta-nml-256': {
+    make: async () => {
+      const { model, positives, negatives, rng } = await metaNmlModel({ queriesPerEpoch: 1 });
+      model.update(positives, negatives);
+      const queries = uniformStates(rng, REWARD_QUERIES);
+      return { step: () => model.rewards(queries), dispose: () => model.dispose() };
+    },
+  },
+  // the same 256 queries' adaptations one at a time: copy the classifier, step, evaluate (x 2 labels)
+  'reward-meta-nml-256-one-by-one': {
+    minWarmup: 1,
+    minTimed: 2,
+    make: async () => {
+      const { model, positives, negatives, rng } = await metaNmlModel({ queriesPerEpoch: 1 });
+      model.update(positives, negatives);
+      const queries = uniformStates(rng, REWARD_QUERIES);
+      const rows = innerBatchRows(rng);
+      return { step: () => model.adaptedProbabilities(queries, rows, 'copy-and-step'), dispose: () => model.dispose() };
+    },
+  },
+  // one meta-epoch of 8 queries = 16 tasks = one second-order meta-Adam step
+  'meta-nml-meta-step': {
+    minWarmup: 1,
+    minTimed: 2,
+    make: async () => {
+      const { model, positives, negatives } = await metaNmlModel({ queriesPerEpoch: 8 });
+      return { step: () => model.update(positives, negatives), dispose: () => model.dispose() };
+    },
+  },
+  // exact CNML of one query: 2 labels x 10 SGD steps on 31 data points + the query
+  'reward-cnml-1': {
+    make: async () => {
+      const { cnml } = await loadClassifierReward();
+      const rng = new Rng(0);
+      const { positives, negatives } = labelledRewardSet(rng);
+      const model = cnml({ observationDim: 2, seed: 0 });
+      model.update(positives, negatives);
+      const queries = Array.from({ length: CNML_QUERIES }, () => uniformStates(rng, 1));
+      let calls = 0;
+      return { step: () => model.rewards(queries[calls++ % CNML_QUERIES]), dispose: () => model.dispose() };
+    },
+  },
+};
+
 /** The offline recipe the train-* workloads learn from (about 50k CartPole-v1 transitions). */
 const TRAIN_RECIPE = 'cartpole-mixed-v0';
 
@@ -463,6 +568,7 @@ async function allWorkloads() {
   const list = Object.entries(TRAINING).map(([name, make]) => ({ name, make, kind: 'update' }));
   for (const [name, spec] of Object.entries(LEARNERS)) list.push({ name, make: learnerUpdate(spec), kind: 'update' });
   for (const [name, spec] of Object.entries(TRAIN_LOOPS)) list.push({ name, make: trainLoop(spec), kind: 'train' });
+  for (const [name, spec] of Object.entries(CLASSIFIER_REWARDS)) list.push({ name, make: spec.make, kind: 'update', minWarmup: spec.minWarmup, minTimed: spec.minTimed });
   list.push({ name: 'replay-sample-256', make: replaySample, kind: 'sample' });
   const ids = await builtinEnvIds();
   if (ids.length === 0) {
@@ -485,11 +591,11 @@ function firstLine(err) {
   return String(err?.message ?? err).split('\n')[0];
 }
 
-/** Warm up, then call `step` for `seconds` and return ms per call. */
-function timeLoop(step, seconds) {
+/** Warm up (at least `minWarmup` calls), then call `step` for `seconds` (at least `minTimed` times) and return ms per call. */
+function timeLoop(step, seconds, { minWarmup = 3, minTimed = 3 } = {}) {
   const warmupEnd = performance.now() + Math.min(1000, seconds * 250);
   let warm = 0;
-  while (warm < 3 || (performance.now() < warmupEnd && warm < 50)) {
+  while (warm < minWarmup || (performance.now() < warmupEnd && warm < 50)) {
     step();
     warm++;
   }
@@ -497,7 +603,7 @@ function timeLoop(step, seconds) {
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
   let now = t0;
-  while (n < 3 || now < deadline) {
+  while (n < minTimed || now < deadline) {
     step();
     n++;
     now = performance.now();
@@ -508,7 +614,7 @@ function timeLoop(step, seconds) {
 function runTorch(opts, script, names) {
   if (!existsSync(script)) return { error: `torch reference script not found at ${script}` };
   const args = [script, '--threads', '1', '--seconds', String(opts.seconds), '--workload', ...names];
-  const res = spawnSync(opts.python, args, { encoding: 'utf8', env: torchEnvironment(opts) });
+  const res = spawnSync(opts.python, args, { encoding: 'utf8', env: torchEnvironment(opts, script === opts.torchClassifierScript ? LARGEST_MMAP_THRESHOLD : DEFAULT_MMAP_THRESHOLD) });
   if (res.error) return { error: `could not run ${opts.python}: ${res.error.message}` };
   if (res.status !== 0 && /No module named '?torch/.test(res.stderr)) return { error: `${opts.python} has no PyTorch: pass --python with an interpreter that has it` };
   if (res.status !== 0) return { error: `${opts.python} ${script} exited with ${res.status}: ${lastLine(res.stderr)}` };
@@ -527,10 +633,15 @@ function runTorch(opts, script, names) {
  * PyTorch update that frees and re-allocates 256 KiB activations page-faults them in on every step;
  * the threshold only grows after a larger block is freed. A fixed 16 MiB threshold keeps those
  * blocks in the heap, as jemalloc or tcmalloc would, and gives PyTorch's steady-state speed.
+ * The classifier rewards' 2048 x 2048 weights and gradients are 16 MiB blocks themselves, so their
+ * reference runs with glibc's largest threshold on 64-bit, 32 MiB.
  */
-function torchEnvironment(opts) {
+const DEFAULT_MMAP_THRESHOLD = 16 << 20;
+const LARGEST_MMAP_THRESHOLD = 32 << 20;
+
+function torchEnvironment(opts, mmapThreshold) {
   if (opts.torchPlainMalloc) return process.env;
-  return { MALLOC_MMAP_THRESHOLD_: String(16 << 20), MALLOC_TRIM_THRESHOLD_: String(64 << 20), ...process.env };
+  return { MALLOC_MMAP_THRESHOLD_: String(mmapThreshold), MALLOC_TRIM_THRESHOLD_: String(4 * mmapThreshold), ...process.env };
 }
 
 function lastLine(text) {
@@ -580,7 +691,7 @@ async function main() {
       rec.stepsPerSec = Number((1000 / ms).toFixed(1));
       rec.steps = steps;
     } else {
-      const ms = timeLoop(instance.step, opts.seconds);
+      const ms = timeLoop(instance.step, opts.seconds, { minWarmup: w.minWarmup, minTimed: w.minTimed });
       instance.dispose();
       if (w.kind === 'env') {
         rec.msPerStep = Number((ms / instance.stepsPerCall).toPrecision(4));
@@ -597,7 +708,7 @@ async function main() {
     console.log(JSON.stringify(rec));
     rows.push({ kind: w.kind, rec });
     // The PyTorch figure is taken right after Bellman's, so that both see the same load on a shared machine.
-    const script = w.name in TRAINING ? opts.torchScript : w.name in LEARNERS ? opts.torchLearnersScript : null;
+    const script = w.name in TRAINING ? opts.torchScript : w.name in LEARNERS ? opts.torchLearnersScript : w.name in CLASSIFIER_REWARDS ? opts.torchClassifierScript : null;
     if (opts.torch && script && !torchErrors.has(script)) {
       const res = runTorch(opts, script, [w.name]);
       if (res.error) {
@@ -703,8 +814,26 @@ function printTable(rows, torch, backend) {
     console.log('48k-transition CartPole-v1 data), NOT measured here; ratio = d3rlpy ms/step / bellman ms/step (> 1: bellman faster)');
     printColumns(loops);
   }
+  const speedUp = batchedRewardSpeedUp(rows, torch);
+  if (speedUp.length > 0) console.log('');
+  for (const line of speedUp) console.log(line);
   if (other.length > 0) console.log('');
   for (const line of other) console.log(line);
+}
+
+/** The batched meta-NML reward against the same 256 queries adapted one at a time, for Bellman and (when run) PyTorch. */
+function batchedRewardSpeedUp(rows, torch) {
+  const ms = (name) => rows.find(({ rec }) => rec.workload === name && !rec.skipped)?.rec.msPerUpdate;
+  const lines = [];
+  const pairs = [
+    ['bellman', ms('reward-meta-nml-256'), ms('reward-meta-nml-256-one-by-one')],
+    ['torch', torch['reward-meta-nml-256']?.msPerUpdate, torch['reward-meta-nml-256-one-by-one']?.msPerUpdate],
+  ];
+  for (const [impl, batched, oneByOne] of pairs) {
+    if (batched === undefined || oneByOne === undefined) continue;
+    lines.push(`meta-NML reward of ${REWARD_QUERIES} queries, ${impl}: batched ${fmt(batched, 1)} ms, one by one ${fmt(oneByOne, 1)} ms: ${fmt(oneByOne / batched, 1)}x faster batched${impl === 'bellman' ? ' (target >= 50x)' : ''}`);
+  }
+  return lines;
 }
 
 main().catch((err) => {

@@ -348,8 +348,13 @@ WORKLOADS = {
 }
 
 
-def main(workloads=WORKLOADS, description=__doc__.split('\n')[0]):
-    """Time each workload named on the command line (default: all of `workloads`), one JSON line each."""
+def main(workloads=WORKLOADS, description=__doc__.split('\n')[0], min_iterations=None):
+    """Time each workload named on the command line (default: all of `workloads`), one JSON line each.
+
+    min_iterations: {name: (warm-up, timed)}, the fewest calls for workloads whose one call takes
+    seconds (3 and 3 otherwise), as the Bellman harness's minWarmup / minTimed.
+    """
+    min_iterations = min_iterations or {}
     p = argparse.ArgumentParser(description=description)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--workload', nargs='*', default=list(workloads))
@@ -362,14 +367,15 @@ def main(workloads=WORKLOADS, description=__doc__.split('\n')[0]):
     torch.manual_seed(0)
     for name in args.workload:
         step = workloads[name]()
-        # Warm-up as in the Bellman harness: at least 3 updates, up to a quarter of the timed seconds (1 s at most).
+        min_warm, min_timed = min_iterations.get(name, (3, 3))
+        # Warm-up as in the Bellman harness: at least min_warm updates (3), up to a quarter of the timed seconds (1 s at most).
         warm_end = time.perf_counter() + min(1.0, args.seconds / 4)
         warm = 0
-        while warm < 3 or (time.perf_counter() < warm_end and warm < 50):
+        while warm < min_warm or (time.perf_counter() < warm_end and warm < 50):
             step()
             warm += 1
         n, t0 = 0, time.perf_counter()
-        while n < 3 or time.perf_counter() - t0 < args.seconds:
+        while n < min_timed or time.perf_counter() - t0 < args.seconds:
             step()
             n += 1
         ms = (time.perf_counter() - t0) / n * 1000
