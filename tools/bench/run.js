@@ -701,7 +701,8 @@ async function main() {
         rec.samplesPerSec = Number((1000 / ms).toFixed(1));
       } else {
         rec.msPerUpdate = Number(ms.toFixed(3));
-        rec.updatesPerSec = Number((1000 / ms).toFixed(1));
+        // 4 decimals below one update per second (meta-nml-meta-step takes tens of seconds)
+        rec.updatesPerSec = Number((1000 / ms).toFixed(ms > 1000 ? 4 : 1));
       }
     }
     Object.assign(rec, { impl: 'bellman', backend });
@@ -791,6 +792,7 @@ function printColumns(lines) {
 }
 
 function printTable(rows, torch, backend) {
+  const rate = (x) => fmt(x, x < 1 ? 4 : 1);
   const updates = [['workload', 'ms/update', 'updates/s', 'torch ms', 'torch upd/s', 'ratio']];
   const loops = [['workload', 'ms/step', 'steps/s', 'd3rlpy ms/step (WORKLOADS.md)', 'ratio']];
   const other = [];
@@ -803,7 +805,8 @@ function printTable(rows, torch, backend) {
     else if (kind === 'sample') other.push(`${r.workload}: ${fmt(r.samplesPerSec, 0)} batches/s (${fmt(r.msPerSample, 4)} ms per batch of 256)`);
     else {
       const t = torch[r.workload];
-      updates.push([r.workload, fmt(r.msPerUpdate, 3), fmt(r.updatesPerSec, 1), t ? fmt(t.msPerUpdate, 3) : '', t ? fmt(t.updatesPerSec, 1) : '', t ? fmt(r.updatesPerSec / t.updatesPerSec, 3) : '']);
+      // the ratio of updates/s from the unrounded times
+      updates.push([r.workload, fmt(r.msPerUpdate, 3), rate(r.updatesPerSec), t ? fmt(t.msPerUpdate, 3) : '', t ? rate(t.updatesPerSec) : '', t ? fmt(t.msPerUpdate / r.msPerUpdate, 3) : '']);
     }
   }
   console.log(`\nbackend ${backend}, one thread${Object.keys(torch).length ? '; ratio = bellman updates/s / torch updates/s (same machine, this run)' : ''}`);

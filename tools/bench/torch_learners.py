@@ -379,7 +379,7 @@ def main(workloads=WORKLOADS, description=__doc__.split('\n')[0], min_iterations
             step()
             n += 1
         ms = (time.perf_counter() - t0) / n * 1000
-        print(json.dumps({'workload': name, 'msPerUpdate': round(ms, 3), 'updatesPerSec': round(1000 / ms, 1), 'impl': 'torch', 'threads': args.threads}), flush=True)
+        print(json.dumps({'workload': name, 'msPerUpdate': round(ms, 3), 'updatesPerSec': round(1000 / ms, 4 if ms > 1000 else 1), 'impl': 'torch', 'threads': args.threads}), flush=True)
 
 
 if __name__ == '__main__':
