@@ -97,6 +97,11 @@ def uniform_states(n):
     return torch.rand(n, OBS) * 8 - 4
 
 
+def reward_setting(queries, batch_size):
+    """A classifier, the labelled set, `queries` query states and the query's weight 1 / ceil(N / batch_size) in its batch."""
+    return classifier_params(), *labelled_set(), uniform_states(queries), 1 / math.ceil(LABELLED / batch_size)
+
+
 def inner_batch(points, labels, rows, q, label, query_weight):
     """The labelled rows weighted around q, then (q, label) at query_weight."""
     x = points[rows]
@@ -149,10 +154,7 @@ def batched_adapted_logits(params, queries, query_labels, query_weights, data, d
 
 
 def reward_meta_nml_256():
-    params = classifier_params()
-    points, labels = labelled_set()
-    queries = uniform_states(QUERIES)
-    query_weight = 1 / math.ceil(LABELLED / INNER_BATCH)
+    params, points, labels, queries, query_weight = reward_setting(QUERIES, INNER_BATCH)
 
     def step():
         rows = torch.randperm(LABELLED)[:INNER_BATCH - 1]
@@ -168,11 +170,8 @@ def reward_meta_nml_256():
 
 
 def reward_meta_nml_256_one_by_one():
-    params = classifier_params()
-    points, labels = labelled_set()
-    queries = uniform_states(QUERIES)
+    params, points, labels, queries, query_weight = reward_setting(QUERIES, INNER_BATCH)
     rows = torch.randperm(LABELLED)[:INNER_BATCH - 1]
-    query_weight = 1 / math.ceil(LABELLED / INNER_BATCH)
 
     def step():
         total = 0.0
@@ -228,10 +227,7 @@ def meta_nml_meta_step():
 # ---------------------------------------------------------------- exact CNML
 
 def reward_cnml_1():
-    params = classifier_params()
-    points, labels = labelled_set()
-    queries = uniform_states(CNML_QUERIES)
-    query_weight = 1 / math.ceil(LABELLED / CNML_BATCH)
+    params, points, labels, queries, query_weight = reward_setting(CNML_QUERIES, CNML_BATCH)
     state = {'calls': 0}
 
     def fitted_probability(q, label):
