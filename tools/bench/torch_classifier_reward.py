@@ -123,34 +123,46 @@ def trace(params, x):
     return inputs, pre
 
 
-def errors(params, pre, y):
-    """d l / d z per layer of the cross-entropy to soft labels y (P(label 1))."""
+def backpropagate(params, pre, out_errors):
+    """d l / d z per layer for output errors out_errors [N, 2], back through the weights and the ReLUs."""
     out = [None] * len(pre)
-    out[-1] = torch.softmax(pre[-1], dim=1) - torch.stack([1 - y, y], dim=1)
+    out[-1] = out_errors
     for i in range(len(pre) - 2, -1, -1):
         out[i] = (out[i + 1] @ params[2 * (i + 1)].t()) * (pre[i] > 0)
     return out
 
 
+def cross_entropy_errors(pre, y):
+    """softmax(z_L) - [1 - y, y]: the output error of the cross-entropy to soft labels y (P(label 1))."""
+    return torch.softmax(pre[-1], dim=1) - torch.stack([1 - y, y], dim=1)
+
+
 @torch.no_grad()
-def batched_adapted_logits(params, queries, query_labels, query_weights, data, data_labels, data_weights):
-    """Logits at each query [B, 2] after one SGD step on that query's inner batch (data with data_weights[b] + the query)."""
+def batched_adapted_logits(params, queries, query_weights, data, data_labels, data_weights, labels):
+    """For each label y of `labels`: logits at each query [B, 2] after one SGD step on that query's
+    inner batch (data with data_weights[b] + the query labelled y). The query's own error for label y
+    is (p1 - y) times the error of [-1, 1], so its forward and backward passes are shared by the labels."""
     data_inputs, data_pre = trace(params, data)
-    data_errors = errors(params, data_pre, data_labels)
+    data_errors = backpropagate(params, data_pre, cross_entropy_errors(data_pre, data_labels))
     query_inputs, query_pre = trace(params, queries)
-    query_errors = errors(params, query_pre, query_labels)
+    p1 = torch.softmax(query_pre[-1], dim=1)[:, 1]
+    unit_errors = backpropagate(params, query_pre, torch.tensor([[-1.0, 1.0]], dtype=queries.dtype).expand(queries.shape[0], 2))
     total = data_weights.sum(1) + query_weights
     c_data = data_weights / total[:, None]
     c_query = query_weights / total
-    h = queries
     layers = len(params) // 2
-    for i in range(layers):
-        base = torch.addmm(params[2 * i + 1], h, params[2 * i])
-        data_part = (c_data * (h @ data_inputs[i].t() + 1)) @ data_errors[i]
-        query_part = (c_query * ((h * query_inputs[i]).sum(1) + 1))[:, None] * query_errors[i]
-        z = base - INNER_LR * (data_part + query_part)
-        h = torch.relu(z) if i < layers - 1 else z
-    return z
+    out = []
+    for label in labels:
+        scale = c_query * (p1 - label)
+        h = queries
+        for i in range(layers):
+            base = torch.addmm(params[2 * i + 1], h, params[2 * i])
+            data_part = (c_data * (h @ data_inputs[i].t() + 1)) @ data_errors[i]
+            query_part = (scale * ((h * query_inputs[i]).sum(1) + 1))[:, None] * unit_errors[i]
+            z = base - INNER_LR * (data_part + query_part)
+            h = torch.relu(z) if i < layers - 1 else z
+        out.append(z)
+    return out
 
 
 def reward_meta_nml_256():
@@ -159,12 +171,9 @@ def reward_meta_nml_256():
     def step():
         rows = torch.randperm(LABELLED)[:INNER_BATCH - 1]
         data, data_labels = points[rows], labels[rows]
-        weights = distance_weights(queries, data)
-        both = torch.cat([queries, queries])
-        z = batched_adapted_logits(params, both, torch.cat([torch.zeros(QUERIES), torch.ones(QUERIES)]),
-                                   torch.full((2 * QUERIES,), query_weight), data, data_labels, torch.cat([weights, weights]))
-        p = torch.softmax(z, dim=1)
-        p0, p1 = p[:QUERIES, 0], p[QUERIES:, 1]
+        z0, z1 = batched_adapted_logits(params, queries, torch.full((QUERIES,), query_weight), data, data_labels,
+                                        distance_weights(queries, data), [0.0, 1.0])
+        p0, p1 = torch.softmax(z0, dim=1)[:, 0], torch.softmax(z1, dim=1)[:, 1]
         return (p1 / (p0 + p1)).sum().item()
     return step
 

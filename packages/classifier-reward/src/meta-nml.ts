@@ -216,24 +216,21 @@ export class MetaNmlRewardModel extends ClassifierRewardModel<MetaNmlConfig> {
       if (method === 'copy-and-step') return this.copyAndStep(labelled, queries, dataRows, queryWeight);
       const probabilities = tf.tidy(() => {
         const data = labelled.toTensors(dataRows);
-        const both = tf.concat([queries, queries]) as tf.Tensor2D;
-        const weights = distanceWeights(queries, data.points, c.distanceDecay, c.distanceScale);
-        const logits = adaptedLogitsAtQueries(
+        const [towards0, towards1] = adaptedLogitsAtQueries(
           this.classifier,
           this.classifier.params(),
           {
-            queries: both,
-            queryLabels: tf.concat([tf.zeros([n]), tf.ones([n])]) as tf.Tensor1D,
-            queryWeights: tf.fill([2 * n], queryWeight) as tf.Tensor1D,
+            queries,
+            queryWeights: tf.fill([n], queryWeight) as tf.Tensor1D,
             dataPoints: data.points,
             dataLabels: data.labels,
-            dataWeights: tf.concat([weights, weights]) as tf.Tensor2D,
+            dataWeights: distanceWeights(queries, data.points, c.distanceDecay, c.distanceScale),
           },
+          [0, 1],
           c.innerLearningRate,
         );
-        const probs = tf.softmax(logits);
-        // rows 0..n-1 were adapted towards label 0, rows n..2n-1 towards label 1
-        return tf.concat([tf.slice(probs, [0, 0], [n, 1]), tf.slice(probs, [n, 1], [n, 1])], 1);
+        // p0 from the model adapted towards label 0, p1 from the one adapted towards 1
+        return tf.concat([tf.slice(tf.softmax(towards0!), [0, 0], [n, 1]), tf.slice(tf.softmax(towards1!), [0, 1], [n, 1])], 1);
       });
       const values = probabilities.dataSync() as Float32Array;
       probabilities.dispose();

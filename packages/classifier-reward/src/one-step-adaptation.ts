@@ -12,6 +12,12 @@
  *   h (W_l - lr dW_l) + (b_l - lr db_l)
  *     = h W_l + b_l - lr [ sum_j c_bj (h . a_{l-1,j} + 1) d_{l,j} + c_b (h . a_{l-1,b} + 1) d_{l,b} ],
  * a few [B, M] and [M, width] matrix products per layer instead of B copies of W_l.
+ *
+ * With two logits the query's own error for a label y is a multiple of one vector:
+ * softmax(z_L) - [1 - y, y] = (p1 - y) [-1, 1], and back-propagation is linear at fixed ReLU
+ * masks, so d_{l,b}(y) = (p1_b - y) g_{l,b} with g the error of [-1, 1]. The query's forward and
+ * backward passes are therefore done once for every label it is adapted towards; only the adapted
+ * forward pass is done per label.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MlpClassifier } from './classifier.js';
@@ -22,8 +28,6 @@ import { param } from '@bellman/nn';
 export interface AdaptationProblems {
   /** The queries [B, d]. */
   queries: tf.Tensor2D;
-  /** The label each query is adapted towards, P(label 1) per row [B]. */
-  queryLabels: tf.Tensor1D;
   /** The weight of each query in its own inner batch [B]. */
   queryWeights: tf.Tensor1D;
   /** The shared labelled points [M, d] and their P(label 1) [M]. */
@@ -54,14 +58,13 @@ function trace(classifier: MlpClassifier, params: ParamRecord, x: tf.Tensor2D): 
 }
 
 /**
- * d l / d z_l for every layer of a soft-label cross-entropy l = -[(1 - y) log p0 + y log p1]:
- * softmax(z_L) - [1 - y, y] at the output, then back through the weights and the ReLUs.
+ * d l / d z_l for every layer when the output error is `outputErrors` [N, 2]: back through the
+ * weights and the ReLUs (for a soft-label cross-entropy, softmax(z_L) - [1 - y, y]).
  */
-function backpropagatedErrors(classifier: MlpClassifier, params: ParamRecord, layers: LayerTrace[], labels: tf.Tensor1D): tf.Tensor2D[] {
+function backpropagate(classifier: MlpClassifier, params: ParamRecord, layers: LayerTrace[], outputErrors: tf.Tensor2D): tf.Tensor2D[] {
   const last = layers.length - 1;
-  const target = tf.stack([tf.sub(1, labels), labels], 1);
   const errors: tf.Tensor2D[] = new Array(layers.length);
-  errors[last] = tf.sub(tf.softmax(layers[last]!.preActivations), target) as tf.Tensor2D;
+  errors[last] = outputErrors;
   for (let l = last - 1; l >= 0; l--) {
     // d_{l+1} W_{l+1}^T as a transposed product: on wasm, Bellman's matMul transposes with SIMD, 4-5x faster than tf.transpose
     const back = tf.matMul(errors[l + 1]!, param(params, MlpClassifier.layerNames(l + 1).weight, 'adaptedLogits') as tf.Tensor2D, false, true);
@@ -70,36 +73,47 @@ function backpropagatedErrors(classifier: MlpClassifier, params: ParamRecord, la
   return errors;
 }
 
+/** softmax(z_L) - [1 - y, y] per row. */
+function crossEntropyOutputErrors(layers: LayerTrace[], labels: tf.Tensor1D): tf.Tensor2D {
+  return tf.sub(tf.softmax(layers[layers.length - 1]!.preActivations), tf.stack([tf.sub(1, labels), labels], 1)) as tf.Tensor2D;
+}
+
 /**
- * Logits [B, 2] at each query of the classifier adapted by one SGD step of rate `lr` on that
- * query's inner batch (see the file note). Equal, to float32 rounding, to copying the
- * parameters, taking the step on the B-th batch alone and evaluating at the B-th query.
+ * For each label y of `labels` (P(label 1)), the logits [B, 2] at each query of the classifier
+ * adapted by one SGD step of rate `lr` on that query's inner batch with the query labelled y (see
+ * the file note). Equal, to float32 rounding, to copying the parameters, taking the step on that
+ * one batch and evaluating at that query.
  */
-export function adaptedLogitsAtQueries(classifier: MlpClassifier, params: ParamRecord, problems: AdaptationProblems, lr: number): tf.Tensor2D {
+export function adaptedLogitsAtQueries(classifier: MlpClassifier, params: ParamRecord, problems: AdaptationProblems, labels: readonly number[], lr: number): tf.Tensor2D[] {
   if (classifier.config.outputs !== 2) throw new Error('adaptedLogitsAtQueries: the classifier must have two logits');
   return tf.tidy(() => {
-    const { queries, queryLabels, queryWeights, dataPoints, dataLabels, dataWeights } = problems;
+    const { queries, queryWeights, dataPoints, dataLabels, dataWeights } = problems;
     const dataTrace = trace(classifier, params, dataPoints);
-    const dataErrors = backpropagatedErrors(classifier, params, dataTrace, dataLabels);
+    const dataErrors = backpropagate(classifier, params, dataTrace, crossEntropyOutputErrors(dataTrace, dataLabels));
     const queryTrace = trace(classifier, params, queries);
-    const queryErrors = backpropagatedErrors(classifier, params, queryTrace, queryLabels);
+    const queryP1 = tf.squeeze(tf.slice(tf.softmax(queryTrace[queryTrace.length - 1]!.preActivations), [0, 1], [-1, 1]), [1]);
+    // g_l: the query's back-propagated error of the output error [-1, 1]
+    const unitErrors = backpropagate(classifier, params, queryTrace, tf.tile(tf.tensor2d([[-1, 1]]), [queries.shape[0], 1]) as tf.Tensor2D);
     const total = tf.add(tf.sum(dataWeights, 1), queryWeights);
     const dataCoefficients = tf.div(dataWeights, tf.expandDims(total, 1)); // c_bj
     const queryCoefficients = tf.div(queryWeights, total); // c_b
-    let h: tf.Tensor2D = queries;
-    let z: tf.Tensor2D = queries;
-    classifier.layers.forEach((_, l) => {
-      const { weight, bias } = MlpClassifier.layerNames(l);
-      const base = tf.add(tf.matMul(h, param(params, weight, 'adaptedLogits') as tf.Tensor2D), param(params, bias, 'adaptedLogits'));
-      // data part: (c ∘ (h a_j^T + 1)) d_l
-      const dataScale = tf.mul(dataCoefficients, tf.add(tf.matMul(h, dataTrace[l]!.inputs, false, true), 1)) as tf.Tensor2D;
-      const dataCorrection = tf.matMul(dataScale, dataErrors[l]!);
-      // the query's own part: c_b (h . a_{l-1,b} + 1) d_{l,b}
-      const queryScale = tf.mul(queryCoefficients, tf.add(tf.sum(tf.mul(h, queryTrace[l]!.inputs), 1), 1));
-      const queryCorrection = tf.mul(tf.expandDims(queryScale, 1), queryErrors[l]!);
-      z = tf.sub(base, tf.mul(tf.add(dataCorrection, queryCorrection), lr)) as tf.Tensor2D;
-      h = l < classifier.layers.length - 1 ? (tf.relu(z) as tf.Tensor2D) : z;
+    return labels.map((label) => {
+      const queryErrorScale = tf.mul(queryCoefficients, tf.sub(queryP1, label)); // c_b (p1_b - y)
+      let h: tf.Tensor2D = queries;
+      let z: tf.Tensor2D = queries;
+      classifier.layers.forEach((_, l) => {
+        const { weight, bias } = MlpClassifier.layerNames(l);
+        const base = tf.add(tf.matMul(h, param(params, weight, 'adaptedLogits') as tf.Tensor2D), param(params, bias, 'adaptedLogits'));
+        // data part: (c ∘ (h a_j^T + 1)) d_l
+        const dataScale = tf.mul(dataCoefficients, tf.add(tf.matMul(h, dataTrace[l]!.inputs, false, true), 1)) as tf.Tensor2D;
+        const dataCorrection = tf.matMul(dataScale, dataErrors[l]!);
+        // the query's own part: c_b (h . a_{l-1,b} + 1) (p1_b - y) g_{l,b}
+        const queryScale = tf.mul(queryErrorScale, tf.add(tf.sum(tf.mul(h, queryTrace[l]!.inputs), 1), 1));
+        const queryCorrection = tf.mul(tf.expandDims(queryScale, 1), unitErrors[l]!);
+        z = tf.sub(base, tf.mul(tf.add(dataCorrection, queryCorrection), lr)) as tf.Tensor2D;
+        h = l < classifier.layers.length - 1 ? (tf.relu(z) as tf.Tensor2D) : z;
+      });
+      return z;
     });
-    return z;
   });
 }
