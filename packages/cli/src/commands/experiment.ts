@@ -8,9 +8,8 @@ import { describeSeeds, parseBackend, parseChoiceList, parseNumber, parseOptiona
 import type { CommandContext } from '../context.js';
 import { resolveDataset } from '../datasets.js';
 import { UsageError } from '../errors.js';
-import { DR3_ALL_EVALUATION_METHODS, DR3_BEHAVIOUR_DATA, DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Dataset, dr3SeedList, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3BehaviourData, type Dr3ExperimentResult, type Dr3RunResult, type Dr3RunnerHooks, type Dr3Task } from '../experiments/dr3.js';
+import { DR3_ALL_EVALUATION_METHODS, DR3_BEHAVIOUR_DATA, DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Dataset, dr3SeedList, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3BehaviourData, type Dr3ExperimentResult, type Dr3RunResult, type Dr3Task } from '../experiments/dr3.js';
 import { savedRunsStore } from '../experiments/saved-runs.js';
-import type { ExperimentStore } from '@bellman/training';
 import { checkOutputDirectory } from '../paths.js';
 import { writeDr3Plots } from '../experiments/dr3-plots.js';
 import { startProgress } from '../progress.js';
@@ -99,7 +98,7 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
     },
     startRun: (label, steps) => startProgress(reporter, label, steps),
     finishRun: (run) => reporter.say(runLine(run)),
-    ...storeHooks(savedRunsStore<Dr3RunResult>(join(outDir, 'runs'), (id) => reporter.say(`reusing ${id} from ${join(outDir, 'runs')} (finished earlier with the same settings)`))),
+    store: savedRunsStore<Dr3RunResult>(join(outDir, 'runs'), (id) => reporter.say(`reusing ${id} from ${join(outDir, 'runs')} (finished earlier with the same settings)`)),
     savedOnly: Boolean(opts.savedOnly),
     skipRun: (id) => reporter.say(`no saved run ${id} with these settings: left out (--saved-only)`),
   });
@@ -124,11 +123,6 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   reporter.say(`plots: ${plots.join(', ')}`);
   if (opts.json) reporter.result({ updates: config.evaluation.steps, cqlUpdates: config.cql?.steps ?? null, methods: result.methods, cqlDifference: result.cqlDifference ?? null });
   return 0;
-}
-
-/** The runner's loadRun / saveRun hooks over a store of saved runs. */
-function storeHooks(store: ExperimentStore<Dr3RunResult>): Pick<Dr3RunnerHooks, 'loadRun' | 'saveRun'> {
-  return { loadRun: (id, key) => store.load(id, key), saveRun: (id, key, run) => store.save(id, key, run) };
 }
 
 /**

@@ -213,13 +213,11 @@ export interface Dr3RunnerHooks {
   startRun?(label: string, steps: number): Dr3Progress;
   finishRun?(run: Dr3RunResult): void;
   /**
-   * A run finished earlier with the same settings (`key` names them all), to reuse instead of
-   * training again: a long experiment that stops goes on where it was. Undefined: train it.
+   * Runs finished earlier, each under a key naming all its settings: one is reused instead of
+   * trained again only under the same key, so a long experiment that stops goes on where it was.
    */
-  loadRun?(id: string, key: string): Dr3RunResult | undefined;
-  /** Keep a finished run, for loadRun. */
-  saveRun?(id: string, key: string, run: Dr3RunResult): void;
-  /** Use saved runs only: a run loadRun does not have is left out (reported to skipRun), not trained. */
+  store?: ExperimentStore<Dr3RunResult>;
+  /** Use saved runs only: a run the store does not have is left out (reported to skipRun), not trained. */
   savedOnly?: boolean;
   skipRun?(id: string): void;
 }
@@ -288,11 +286,6 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
     }
     return dataset;
   };
-  // Saved runs (hooks.loadRun / saveRun) are the grid's store: a run is reused only under the same key.
-  const store: ExperimentStore<Dr3RunResult> = {
-    load: (id, key) => hooks.loadRun?.(id, key),
-    save: (id, key, run) => hooks.saveRun?.(id, key, run),
-  };
   /** One grid of runs of `task` on `dataset`: every method of seed 0, then of seed 1, ... */
   const grid = <M extends Dr3Method>(task: Dr3Task, dataset: string, methods: readonly M[], settingsOf: (method: M) => object, train: (info: Dr3RunInfo) => Promise<Dr3RunResult>) => {
     const infoOf = ({ method, seed }: GridCell<M>): Dr3RunInfo => ({ task, method, dataset, seed });
@@ -301,7 +294,7 @@ export async function runDr3Experiment(config: Dr3ExperimentConfig, hooks: Dr3Ru
       seeds: config.seeds,
       cellId: (cell) => dr3RunId(infoOf(cell)),
       cellKey: (cell) => runKey(config, infoOf(cell), settingsOf(cell.method)),
-      store,
+      store: hooks.store,
       storedOnly: hooks.savedOnly,
       onSkip: (id) => hooks.skipRun?.(id),
       onResult: ({ result }) => {
