@@ -55,6 +55,14 @@ export class MlpClassifier {
   }
 }
 
+/** Labelled points with per-point weights, for a weighted cross-entropy. */
+export interface WeightedBatch {
+  points: tf.Tensor2D;
+  /** P(label 1) per point. */
+  labels: tf.Tensor1D;
+  weights: tf.Tensor1D;
+}
+
 /**
  * Weighted soft-label cross-entropy of two-logit outputs: sum_i w_i l_i / sum_i w_i with
  * l_i = -sum_k y_ik log softmax(z_i)_k, where `labels` is P(label 1) per row (y_i = [1 - p, p]).

@@ -12,8 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema, Metrics, RewardBatch } from '@bellman/core';
-import { gradsOf, type ParamRecord } from '@bellman/nn';
-import { distanceWeights, weightedCrossEntropy } from './classifier.js';
+import { innerStep, type ParamRecord } from '@bellman/nn';
+import { weightedCrossEntropy } from './classifier.js';
 import { GridCells, type GridSpec } from './grid.js';
 import { LabelledSet, sampleWithoutReplacement } from './labelled-set.js';
 import { ClassifierRewardModel, type RewardModelInit } from './reward-model-base.js';
@@ -78,7 +78,7 @@ export interface CnmlConfig {
   refitBatchSize: number;
   /** The query's weight in a refit batch; 0: 1 / ceil(N / refitBatchSize), as meta-NML's inner batch. */
   queryWeight: number;
-  /** Data weights exp(-distanceDecay * ||x - q|| / distanceScale) in refit batches (decay 0: uniform). */
+  /** Data weights exp(-distanceDecay * ||x - q|| / distanceScale) in refit batches (decay 0: all 1). */
   distanceDecay: number;
   distanceScale: number;
 }
@@ -146,13 +146,8 @@ export class CnmlRewardModel extends ClassifierRewardModel<CnmlConfig> {
           for (let step = 0; step < c.refitSteps; step++) {
             const rows = sampleWithoutReplacement(labelled.size, c.refitBatchSize - 1, this.rng);
             const next = tf.tidy(() => {
-              const data = labelled.toTensors(rows);
-              const weights = c.distanceDecay > 0 ? tf.squeeze(distanceWeights(q, data.points, c.distanceDecay, c.distanceScale), [0]) : tf.onesLike(data.labels);
-              const points = tf.concat([data.points, q]) as tf.Tensor2D;
-              const labels = tf.concat([data.labels, tf.tensor1d([label])]) as tf.Tensor1D;
-              const all = tf.concat([weights, tf.tensor1d([queryWeight])]) as tf.Tensor1D;
-              const grads = gradsOf((p) => weightedCrossEntropy(this.classifier.logits(points, p), labels, all), params);
-              return Object.fromEntries(Object.entries(params).map(([name, t]) => [name, tf.sub(t, tf.mul(grads[name]!, c.refitLearningRate))]));
+              const refitBatch = labelled.weightedAround(rows, q, label, queryWeight, c.distanceDecay, c.distanceScale);
+              return innerStep(params, (p) => weightedCrossEntropy(this.classifier.logits(refitBatch.points, p), refitBatch.labels, refitBatch.weights), c.refitLearningRate);
             });
             tf.dispose(Object.values(params));
             params = next;

@@ -1,5 +1,5 @@
 export { MlpClassifier, weightedCrossEntropy, binaryCrossEntropy, distanceWeights } from './classifier.js';
-export type { MlpClassifierConfig } from './classifier.js';
+export type { MlpClassifierConfig, WeightedBatch } from './classifier.js';
 export { LabelledSet } from './labelled-set.js';
 export { ClassifierRewardModel } from './reward-model-base.js';
 export type { RewardModelInit } from './reward-model-base.js';
@@ -8,7 +8,7 @@ export type { ViceConfig, ViceInit, ViceRewardForm, PolicyDensity } from './vice
 export { cnml, cnmlReward, CnmlRewardModel, TabularFit, CNML_DEFAULTS, CNML_SCHEMA } from './cnml.js';
 export type { CnmlConfig, ConditionalFit } from './cnml.js';
 export { metaNml, metaTaskLoss, MetaNmlRewardModel, META_NML_DEFAULTS, META_NML_SCHEMA } from './meta-nml.js';
-export type { MetaNmlConfig, AdaptedProbabilities, MetaTask, WeightedBatch } from './meta-nml.js';
+export type { MetaNmlConfig, AdaptedProbabilities, MetaTask } from './meta-nml.js';
 export { adaptedLogitsAtQueries } from './one-step-adaptation.js';
 export type { AdaptationProblems } from './one-step-adaptation.js';
 export { RewardRelabelling, REWARD_SCHEDULES } from './relabel.js';

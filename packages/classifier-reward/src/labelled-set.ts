@@ -5,6 +5,7 @@
 import { UsageError, type RewardBatch, type Rng, type SerializedTensor } from '@bellman/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { deserializeTensor, serializeTensor } from '@bellman/nn';
+import { distanceWeights, type WeightedBatch } from './classifier.js';
 
 export class LabelledSet {
   /** Row indices of the positives and of the negatives. */
@@ -62,6 +63,23 @@ export class LabelledSet {
   toTensors(rows: ArrayLike<number>): { points: tf.Tensor2D; labels: tf.Tensor1D } {
     const { points, labels } = this.gather(rows);
     return { points: tf.tensor2d(points, [rows.length, this.dim]), labels: tf.tensor1d(labels) };
+  }
+
+  /**
+   * The rows `rows`, each weighted exp(-decay * ||x - q|| / scale) by its distance to the query
+   * q [1, dim] (decay 0: all 1), then (q, label) at `queryWeight`: a batch of CNML's refits and
+   * meta-NML's tasks.
+   */
+  weightedAround(rows: ArrayLike<number>, q: tf.Tensor2D, label: 0 | 1, queryWeight: number, decay: number, scale: number): WeightedBatch {
+    return tf.tidy(() => {
+      const { points, labels } = this.toTensors(rows);
+      const weights = tf.squeeze(distanceWeights(q, points, decay, scale), [0]) as tf.Tensor1D;
+      return {
+        points: tf.concat([points, q]) as tf.Tensor2D,
+        labels: tf.concat([labels, tf.tensor1d([label])]) as tf.Tensor1D,
+        weights: tf.concat([weights, tf.tensor1d([queryWeight])]) as tf.Tensor1D,
+      };
+    });
   }
 
   serialize(): Record<string, SerializedTensor> {

@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigSchema, Metrics, RewardBatch } from '@bellman/core';
 import { innerStep, valueAndGrads, type ParamRecord } from '@bellman/nn';
-import { MlpClassifier, distanceWeights, weightedCrossEntropy } from './classifier.js';
+import { MlpClassifier, distanceWeights, weightedCrossEntropy, type WeightedBatch } from './classifier.js';
 import { LabelledSet, pickRows, sampleWithoutReplacement } from './labelled-set.js';
 import { adaptedLogitsAtQueries } from './one-step-adaptation.js';
 import { ClassifierRewardModel, type RewardModelInit } from './reward-model-base.js';
@@ -82,14 +82,6 @@ export const META_NML_SCHEMA: ConfigSchema<MetaNmlConfig> = {
   distanceScale: POSITIVE,
   secondOrder: { type: 'boolean' },
 };
-
-/** Labelled points with per-point weights, for a weighted cross-entropy. */
-export interface WeightedBatch {
-  points: tf.Tensor2D;
-  /** P(label 1) per point. */
-  labels: tf.Tensor1D;
-  weights: tf.Tensor1D;
-}
 
 /** One meta-learning task: the batch of the inner step and the batch the adapted model is judged on. */
 export interface MetaTask {
@@ -176,20 +168,13 @@ export class MetaNmlRewardModel extends ClassifierRewardModel<MetaNmlConfig> {
       const outer = this.weightedBatch(labelled, outerRows, q, label, c.outerQueryWeight);
       const { value, grads } = valueAndGrads((meta) => metaTaskLoss(this.classifier, meta, { inner, outer }, c.innerLearningRate, c.secondOrder), params);
       const loss = value.dataSync()[0]!;
-      for (const g of Object.values(grads)) tf.keep(g);
       return { value: loss, grads };
     });
   }
 
   /** Rows of the labelled set weighted by their distance to q, followed by (q, label) at `queryWeight`. */
   private weightedBatch(labelled: LabelledSet, rows: ArrayLike<number>, q: tf.Tensor2D, label: 0 | 1, queryWeight: number): WeightedBatch {
-    const { points, labels } = labelled.toTensors(rows);
-    const weights = tf.squeeze(distanceWeights(q, points, this.config.distanceDecay, this.config.distanceScale), [0]) as tf.Tensor1D;
-    return {
-      points: tf.concat([points, q]) as tf.Tensor2D,
-      labels: tf.concat([labels, tf.tensor1d([label])]) as tf.Tensor1D,
-      weights: tf.concat([weights, tf.tensor1d([queryWeight])]) as tf.Tensor1D,
-    };
+    return labelled.weightedAround(rows, q, label, queryWeight, this.config.distanceDecay, this.config.distanceScale);
   }
 
   /** r = p1 / (p0 + p1) at each row's observation, the inner batch's data points drawn once for the batch. */
