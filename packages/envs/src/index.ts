@@ -24,5 +24,5 @@ export type { MazeLayout } from './maze/layouts.js';
 export { WALL_CLEARANCE, growWall, insideAnyWall, moveAmongWalls } from './maze/geometry.js';
 export type { WallBox, WallSegment } from './maze/geometry.js';
 export { mazeDistance } from './maze/distance.js';
-export { renderMaze } from './maze/render.js';
+export { heatMapCentres, renderMaze } from './maze/render.js';
 export type { HeatMapOptions, RenderMazeOptions } from './maze/render.js';

@@ -15,6 +15,7 @@ import {
   mazeDistance,
   mazeSuccessExamples,
   moveAmongWalls,
+  heatMapCentres,
   renderMaze,
 } from '../src/index.js';
 import type { MazeRewardMode, PointMazeInfo, WallBox } from '../src/index.js';
@@ -271,6 +272,12 @@ describe('point mazes: success examples, rendering, contract', () => {
     // Highest value (nearest the goal, top right) gets the top of the scale, lowest the bottom.
     expect(heat).toContain('<rect x="350" y="0" width="50" height="50" fill="rgb(250,226,60)"/>');
     expect(unwrappedMaze(make('ZigzagMaze-v0')).render({ title: 'a < b' })).toContain('a &lt; b');
+    // values computed beforehand at heatMapCentres draw the same picture as fn
+    const centres = heatMapCentres(8);
+    const precomputed = Array.from({ length: 64 }, (_, i) => -mazeDistance(ZIGZAG_MAZE, centres[2 * i]!, centres[2 * i + 1]!));
+    expect(renderMaze(ZIGZAG_MAZE, { heatMap: { values: precomputed, resolution: 8 } })).toBe(heat);
+    expect(Array.from(centres.subarray(0, 4))).toEqual([-3.5, -3.5, -2.5, -3.5]);
+    expect(() => renderMaze(ZIGZAG_MAZE, { heatMap: { values: [1, 2], resolution: 8 } })).toThrow('renderMaze: heatMap.values holds 2 values for 8 x 8 cells');
     // cells without a value (the left half here) are left blank
     const half = renderMaze(ZIGZAG_MAZE, { heatMap: { fn: (x) => (x < 0 ? Number.NaN : x), resolution: 8 } });
     expect(half.match(/<rect x="[^"]+" y="[^"]+" width="50" height="50" fill=/g)).toHaveLength(32);

@@ -14,7 +14,7 @@
 import { Rng, type RewardModel, type TransitionBatch } from '@bellman/core';
 import { CountBonus, GridCells, MAZE_COUNT_GRID, RewardRelabelling, metaNml, vice, type MetaNmlConfig, type RewardTrainingSchedule, type ViceConfig } from '@bellman/classifier-reward';
 import { ReplayBuffer } from '@bellman/datasets';
-import { GOAL_RADIUS, MAZE_HALF_SIZE, SPIRAL_MAZE, ZIGZAG_MAZE, insideAnyWall, make, mazeSuccessExamples, renderMaze, type MazeLayout, type PointMazeInfo } from '@bellman/envs';
+import { GOAL_RADIUS, MAZE_HALF_SIZE, SPIRAL_MAZE, ZIGZAG_MAZE, heatMapCentres, insideAnyWall, make, mazeSuccessExamples, renderMaze, type MazeLayout, type PointMazeInfo } from '@bellman/envs';
 import { createLearner } from '@bellman/q-learning';
 import { OnlineTrainer, gridCells, runGrid, type CheckpointModule, type ExperimentStore, type TrainerHooks } from '@bellman/training/node';
 
@@ -235,20 +235,6 @@ function rewardHook(config: MuralExperimentConfig, method: MuralMethod, layout: 
 
 const HEATMAP_RESOLUTION = 40;
 
-/** Cell centres of the heat-map grid, row-major from the bottom-left, as [x0, y0, x1, y1, ...]. */
-function gridCentres(resolution: number): Float32Array {
-  const cell = (2 * MAZE_HALF_SIZE) / resolution;
-  const out = new Float32Array(resolution * resolution * 2);
-  for (let row = 0; row < resolution; row++) {
-    for (let col = 0; col < resolution; col++) {
-      const i = row * resolution + col;
-      out[2 * i] = -MAZE_HALF_SIZE + (col + 0.5) * cell;
-      out[2 * i + 1] = -MAZE_HALF_SIZE + (row + 0.5) * cell;
-    }
-  }
-  return out;
-}
-
 /** The reward a method would give at each of `points` (NaN inside walls, where no state can be). */
 function rewardAt(reward: { model: RewardModel | null; count: CountBonus | null }, layout: MazeLayout, points: Float32Array): Float32Array {
   const n = points.length / 2;
@@ -332,14 +318,10 @@ async function trainMuralRun(config: MuralExperimentConfig, cell: { maze: MuralM
   const heatmapSteps = new Set([...config.heatmapSteps.filter((s) => s < config.steps), config.steps]);
   const drawHeatmap = (step: number) => {
     if (!reward) return;
-    const values = rewardAt(reward, layout, gridCentres(HEATMAP_RESOLUTION));
-    const fn = (x: number, y: number) => {
-      const col = Math.floor(((x + MAZE_HALF_SIZE) / (2 * MAZE_HALF_SIZE)) * HEATMAP_RESOLUTION);
-      const row = Math.floor(((y + MAZE_HALF_SIZE) / (2 * MAZE_HALF_SIZE)) * HEATMAP_RESOLUTION);
-      return values[row * HEATMAP_RESOLUTION + col]!;
-    };
+    // one batch of rewards at the picture's cell centres
+    const values = rewardAt(reward, layout, Float32Array.from(heatMapCentres(HEATMAP_RESOLUTION)));
     const fixedScale = cell.method === 'meta-nml' ? { min: 0, max: 1 } : {};
-    const svg = renderMaze(layout, { heatMap: { fn, resolution: HEATMAP_RESOLUTION, ...fixedScale }, points: visitedSample(buffer, 2000), title: `${cell.method} reward, ${cell.maze}, step ${step}` });
+    const svg = renderMaze(layout, { heatMap: { values, resolution: HEATMAP_RESOLUTION, ...fixedScale }, points: visitedSample(buffer, 2000), title: `${cell.method} reward, ${cell.maze}, step ${step}` });
     record.heatmaps.push({ step, svg });
   };
   let lastDetail = '';

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { Rng } from '@bellman/core';
 import { cnml, metaNml, type CnmlConfig, type MetaNmlConfig } from '@bellman/classifier-reward';
-import { MAZE_HALF_SIZE, ZIGZAG_MAZE, insideAnyWall, make, mazeSuccessExamples, renderMaze } from '@bellman/envs';
+import { ZIGZAG_MAZE, heatMapCentres, insideAnyWall, make, mazeSuccessExamples, renderMaze } from '@bellman/envs';
 
 export interface NmlCompareConfig {
   /** Uniform-random episodes from the start whose visited states are the negatives. */
@@ -68,19 +68,16 @@ export interface NmlCompareResult {
   heatmap: string;
 }
 
-/** The free cell centres of the grid, [x0, y0, ...], and which cell each is. */
+/** The heat map's cell centres outside the walls, [x0, y0, ...], and which cell each is. */
 function freeCentres(resolution: number): { points: Float32Array; cells: number[] } {
-  const side = (2 * MAZE_HALF_SIZE) / resolution;
+  const centres = heatMapCentres(resolution);
   const points: number[] = [];
   const cells: number[] = [];
-  for (let row = 0; row < resolution; row++) {
-    for (let col = 0; col < resolution; col++) {
-      const x = -MAZE_HALF_SIZE + (col + 0.5) * side;
-      const y = -MAZE_HALF_SIZE + (row + 0.5) * side;
-      if (insideAnyWall(ZIGZAG_MAZE.walls, x, y)) continue;
-      points.push(x, y);
-      cells.push(row * resolution + col);
-    }
+  for (let cell = 0; cell < resolution * resolution; cell++) {
+    const [x, y] = [centres[2 * cell]!, centres[2 * cell + 1]!];
+    if (insideAnyWall(ZIGZAG_MAZE.walls, x, y)) continue;
+    points.push(x, y);
+    cells.push(cell);
   }
   return { points: Float32Array.from(points), cells };
 }
@@ -168,13 +165,10 @@ export async function runNmlCompare(config: NmlCompareConfig, onStage: (text: st
   let mad = 0;
   for (let i = 0; i < queries.size; i++) mad += Math.abs(metaRewards[i]! - cnmlRewards[i]!) / queries.size;
   const heatmap = (values: Float32Array, title: string) => {
-    const byCell = new Map(cells.map((cell, i) => [cell, values[i]!]));
-    const fn = (x: number, y: number) => {
-      const col = Math.floor(((x + MAZE_HALF_SIZE) / (2 * MAZE_HALF_SIZE)) * config.resolution);
-      const row = Math.floor(((y + MAZE_HALF_SIZE) / (2 * MAZE_HALF_SIZE)) * config.resolution);
-      return byCell.get(row * config.resolution + col) ?? Number.NaN;
-    };
-    return renderMaze(ZIGZAG_MAZE, { heatMap: { fn, resolution: config.resolution, min: 0, max: 1 }, points: negatives.observations, title });
+    // cells inside the walls were not queried and stay blank
+    const onGrid = new Float32Array(config.resolution * config.resolution).fill(Number.NaN);
+    cells.forEach((cell, i) => (onGrid[cell] = values[i]!));
+    return renderMaze(ZIGZAG_MAZE, { heatMap: { values: onGrid, resolution: config.resolution, min: 0, max: 1 }, points: negatives.observations, title });
   };
   return {
     config,

@@ -2,15 +2,49 @@ import { fmt } from '../base.js';
 import { GOAL_RADIUS, MAZE_HALF_SIZE } from './layouts.js';
 import type { MazeLayout } from './layouts.js';
 
-/** A function of the position drawn as coloured cells under the walls. */
-export interface HeatMapOptions {
-  /** The value at (x, y), e.g. a reward model's output; a cell whose value is not finite is left blank. */
-  fn: (x: number, y: number) => number;
+interface HeatMapScale {
   /** Cells per side (default 40). */
   resolution?: number;
   /** The values mapped to the ends of the colour scale (default: the grid's min and max). */
   min?: number;
   max?: number;
+}
+
+/**
+ * A function of the position drawn as coloured cells under the walls: `fn(x, y)` at each cell's
+ * centre, or `values` already computed there, one per cell in the order of `heatMapCentres`.
+ * A cell whose value is not finite is left blank.
+ */
+export type HeatMapOptions = HeatMapScale &
+  (
+    | {
+        /** The value at (x, y), e.g. a reward model's output. */
+        fn: (x: number, y: number) => number;
+        values?: never;
+      }
+    | {
+        /** One value per cell, row by row from the bottom-left (a batch of a model's outputs at `heatMapCentres(resolution)`). */
+        values: ArrayLike<number>;
+        fn?: never;
+      }
+  );
+
+/**
+ * The centres of the heat map's cells over [-4, 4]^2, [x0, y0, x1, y1, ...], row by row from the
+ * bottom-left: where `fn` is evaluated, and the order `values` are read in.
+ */
+export function heatMapCentres(resolution = 40): Float64Array {
+  if (!Number.isInteger(resolution) || resolution <= 0) throw new RangeError(`renderMaze: heatMap.resolution must be a positive integer, got ${String(resolution)}`);
+  const cell = (2 * MAZE_HALF_SIZE) / resolution;
+  const out = new Float64Array(2 * resolution * resolution);
+  for (let row = 0; row < resolution; row++) {
+    for (let col = 0; col < resolution; col++) {
+      const i = row * resolution + col;
+      out[2 * i] = -MAZE_HALF_SIZE + (col + 0.5) * cell;
+      out[2 * i + 1] = -MAZE_HALF_SIZE + (row + 0.5) * cell;
+    }
+  }
+  return out;
 }
 
 export interface RenderMazeOptions {
@@ -50,19 +84,20 @@ function colourOf(t: number): string {
 
 function heatMapCells(heat: HeatMapOptions, toPx: (x: number) => number, toPy: (y: number) => number): string[] {
   const n = heat.resolution ?? 40;
-  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`renderMaze: heatMap.resolution must be a positive integer, got ${String(n)}`);
+  const centres = heatMapCentres(n);
   const cell = (2 * MAZE_HALF_SIZE) / n;
+  if (heat.values !== undefined && heat.values.length !== n * n) {
+    throw new RangeError(`renderMaze: heatMap.values holds ${heat.values.length} values for ${n} x ${n} cells`);
+  }
   const values = new Float64Array(n * n);
   let low = Infinity;
   let high = -Infinity;
-  for (let row = 0; row < n; row++) {
-    for (let col = 0; col < n; col++) {
-      const v = heat.fn(-MAZE_HALF_SIZE + (col + 0.5) * cell, -MAZE_HALF_SIZE + (row + 0.5) * cell);
-      values[row * n + col] = v;
-      if (Number.isFinite(v)) {
-        if (v < low) low = v;
-        if (v > high) high = v;
-      }
+  for (let i = 0; i < n * n; i++) {
+    const v = heat.values !== undefined ? heat.values[i]! : heat.fn(centres[2 * i]!, centres[2 * i + 1]!);
+    values[i] = v;
+    if (Number.isFinite(v)) {
+      if (v < low) low = v;
+      if (v > high) high = v;
     }
   }
   const min = heat.min ?? low;
