@@ -33,4 +33,19 @@ export class GridCells {
     }
     return cell;
   }
+
+  /** The centre of `cell`, one coordinate per dimension: the point `cellOf` maps back to it. */
+  centreOf(cell: number): number[] {
+    const { low, high, bins } = this.spec;
+    if (!Number.isInteger(cell) || cell < 0 || cell >= this.cellCount) throw new RangeError(`GridCells: cell ${cell} is outside [0, ${this.cellCount})`);
+    const centre = new Array<number>(this.dim);
+    let rest = cell;
+    // cellOf numbers cells with the first dimension most significant
+    for (let k = this.dim - 1; k >= 0; k--) {
+      const index = rest % bins;
+      rest = Math.floor(rest / bins);
+      centre[k] = low[k]! + ((index + 0.5) * (high[k]! - low[k]!)) / bins;
+    }
+    return centre;
+  }
 }

@@ -2,7 +2,7 @@ import { Rng, UsageError, type Metrics, type RewardBatch, type RewardModel, type
 import { ReplayBuffer } from '@bellman/datasets';
 import { initBackend } from '@bellman/nn';
 import type { HookContext } from '@bellman/training';
-import { CountBonus, MAZE_COUNT_GRID, RewardRelabelling, vice } from '../src/index.js';
+import { CountBonus, GridCells, MAZE_COUNT_GRID, RewardRelabelling, vice } from '../src/index.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -133,5 +133,16 @@ describe('CountBonus', () => {
     const restored = new CountBonus({ grid: MAZE_COUNT_GRID });
     restored.load(JSON.parse(JSON.stringify(bonus.save())));
     expect(Array.from(restored.transformBatch(batch).rewards)).toEqual(Array.from(out.rewards));
+  });
+});
+
+describe('GridCells', () => {
+  it('centreOf is the centre of the cell that cellOf gives, for every cell', () => {
+    const grid = new GridCells(MAZE_COUNT_GRID);
+    for (let cell = 0; cell < grid.cellCount; cell++) expect(grid.cellOf(grid.centreOf(cell))).toBe(cell);
+    // 8 / 51 wide cells: cell 0 is the bottom-left corner's, cell 1 one step up in y
+    expect(grid.centreOf(0)).toEqual([-4 + 4 / 51, -4 + 4 / 51]);
+    expect(grid.centreOf(1)).toEqual([-4 + 4 / 51, -4 + 12 / 51]);
+    expect(() => grid.centreOf(51 * 51)).toThrow('GridCells: cell 2601 is outside [0, 2601)');
   });
 });

@@ -42,6 +42,11 @@ export function parseSeeds(option: string, raw: string | undefined, maxCount = 1
   return seeds;
 }
 
+/** Seeds as a config holds them: a count for 0..n-1, else the list. */
+export function seedsSetting(seeds: readonly number[]): number | number[] {
+  return seeds.every((s, i) => s === i) ? seeds.length : [...seeds];
+}
+
 /** "0..2" for consecutive seeds, else "0, 4, 7". */
 export function describeSeeds(seeds: readonly number[]): string {
   const consecutive = seeds.every((s, i) => i === 0 || s === seeds[i - 1]! + 1);

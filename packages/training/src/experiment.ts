@@ -44,9 +44,14 @@ export interface GridCellResult<M extends string, R> extends GridCell<M> {
 
 /** Seed-major order: every method of seed 0, then of seed 1, ... (a stopped grid has whole seeds done). */
 export function gridCells<M extends string>(methods: readonly M[], seeds: number | readonly number[]): GridCell<M>[] {
-  const seedList = typeof seeds === 'number' ? seedRange(seeds) : [...seeds];
-  for (const seed of seedList) if (!Number.isInteger(seed)) throw new RangeError(`gridCells: seeds must be integers, got ${seed}`);
-  return seedList.flatMap((seed) => methods.map((method) => ({ method, seed })));
+  return seedList(seeds).flatMap((seed) => methods.map((method) => ({ method, seed })));
+}
+
+/** A grid's seeds as a list: 0 .. n - 1 for a count n, else the seeds given (each an integer). */
+export function seedList(seeds: number | readonly number[]): number[] {
+  const list = typeof seeds === 'number' ? seedRange(seeds) : [...seeds];
+  for (const seed of list) if (!Number.isInteger(seed)) throw new RangeError(`gridCells: seeds must be integers, got ${seed}`);
+  return list;
 }
 
 function seedRange(n: number): number[] {

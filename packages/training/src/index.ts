@@ -18,5 +18,5 @@ export { OnlineTrainer } from './online-trainer.js';
 export type { OnlineTrainerOptions, OnlineTrainerState, OnlineEpisodeState, TransitionBuffer } from './online-trainer.js';
 export { NStepAccumulator, nStepOf } from './n-step.js';
 export type { NStepLearner, NStepPendingState, TransitionSink } from './n-step.js';
-export { MemoryExperimentStore, gridCells, runGrid } from './experiment.js';
+export { MemoryExperimentStore, gridCells, runGrid, seedList } from './experiment.js';
 export type { ExperimentStore, GridCell, GridCellResult, GridOptions } from './experiment.js';

@@ -1,14 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { closestMatches } from '@bellman/core';
+import { seedList } from '@bellman/training';
 import { writeFileAtomic } from '@bellman/core/node';
 import { listRecipes, makeRecipe } from '@bellman/datasets';
 import { CQL_DEFAULTS, DISCRETE_CQL_DEFAULTS } from '@bellman/q-learning';
-import { describeSeeds, parseBackend, parseChoiceList, parseNumber, parseOptionalInteger, parseSeeds, resolvePath } from '../args.js';
+import { describeSeeds, parseBackend, parseChoiceList, parseNumber, parseOptionalInteger, parseSeeds, resolvePath, seedsSetting } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { resolveDataset } from '../datasets.js';
 import { UsageError } from '../errors.js';
-import { DR3_ALL_EVALUATION_METHODS, DR3_BEHAVIOUR_DATA, DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Dataset, dr3SeedList, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3BehaviourData, type Dr3ExperimentResult, type Dr3RunResult, type Dr3Task } from '../experiments/dr3.js';
+import { DR3_ALL_EVALUATION_METHODS, DR3_BEHAVIOUR_DATA, DR3_FULL, DR3_QUICK, DR3_TASKS, dr3Dataset, dr3Workload, runDr3Experiment, type Dr3ExperimentConfig, type Dr3BehaviourData, type Dr3ExperimentResult, type Dr3RunResult, type Dr3Task } from '../experiments/dr3.js';
 import { savedRunsStore } from '../experiments/saved-runs.js';
 import { checkOutputDirectory } from '../paths.js';
 import { writeDr3Plots } from '../experiments/dr3-plots.js';
@@ -62,12 +63,10 @@ export async function experimentCommand(ctx: CommandContext, name: string, opts:
 export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions, preset?: Dr3ExperimentConfig): Promise<number> {
   const reporter = ctx.reporter(opts.json);
   const base = preset ?? (opts.quick ? DR3_QUICK : DR3_FULL);
-  const seeds = parseSeeds('--seeds', opts.seeds) ?? dr3SeedList(base);
+  const seeds = parseSeeds('--seeds', opts.seeds) ?? seedList(base.seeds);
   const backend = parseBackend(opts.backend);
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-dr3-quick' : 'runs/experiment-dr3'));
-  // 0..n-1 stays a count, as before lists were accepted
-  const seedsSetting = seeds.every((s, i) => s === i) ? seeds.length : seeds;
-  const config = applyDr3Scale(selectDr3Parts({ ...base, seeds: seedsSetting }, opts), opts);
+  const config = applyDr3Scale(selectDr3Parts({ ...base, seeds: seedsSetting(seeds) }, opts), opts);
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
   await ctx.backend(backend);
   await ctx.announceBackend();

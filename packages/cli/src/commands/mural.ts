@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@bellman/core/node';
-import { describeSeeds, parseBackend, parseChoiceList, parseOptionalInteger, parseSeeds, resolvePath } from '../args.js';
+import { seedList } from '@bellman/training';
+import { describeSeeds, parseBackend, parseChoiceList, parseOptionalInteger, parseSeeds, resolvePath, seedsSetting } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { MURAL_FULL, MURAL_MAZES, MURAL_METHODS, MURAL_QUICK, muralSeedList, muralWorkload, runMuralExperiment, type MuralExperimentConfig, type MuralExperimentResult, type MuralMaze, type MuralRunResult } from '../experiments/mural.js';
+import { MURAL_FULL, MURAL_MAZES, MURAL_METHODS, MURAL_QUICK, muralRunCount, runMuralExperiment, type MuralExperimentConfig, type MuralExperimentResult, type MuralMaze, type MuralRunResult } from '../experiments/mural.js';
 import { writeMuralPlots } from '../experiments/mural-plots.js';
 import { NML_COMPARE_FULL, NML_COMPARE_QUICK, runNmlCompare, type NmlCompareConfig } from '../experiments/nml-compare.js';
 import { svgToPng } from '../plot.js';
@@ -24,7 +25,7 @@ export async function muralCommand(ctx: CommandContext, opts: ExperimentCliOptio
   const base = preset ?? (opts.quick ? MURAL_QUICK : MURAL_FULL);
   const mazes = opts.maze === undefined ? base.mazes : parseChoiceList('--maze', opts.maze, Object.keys(MURAL_MAZES) as MuralMaze[], 'maze');
   const methods = opts.methods === undefined ? base.methods : parseChoiceList('--methods', opts.methods, MURAL_METHODS, 'method');
-  const seeds = parseSeeds('--seeds', opts.seeds) ?? muralSeedList(base);
+  const seeds = parseSeeds('--seeds', opts.seeds) ?? seedList(base.seeds);
   const steps = parseOptionalInteger('--steps', opts.steps, { min: 100, max: 10_000_000 }) ?? base.steps;
   const evalEvery = Math.min(base.evalEvery, steps);
   const backend = parseBackend(opts.backend);
@@ -37,7 +38,7 @@ export async function muralCommand(ctx: CommandContext, opts: ExperimentCliOptio
     ...base,
     mazes,
     methods,
-    seeds: seeds.every((s, i) => s === i) ? seeds.length : seeds,
+    seeds: seedsSetting(seeds),
     steps,
     evalEvery,
     heatmapSteps: base.heatmapSteps.filter((s) => s < steps),
@@ -45,8 +46,7 @@ export async function muralCommand(ctx: CommandContext, opts: ExperimentCliOptio
   await ctx.backend(backend);
   await ctx.announceBackend();
 
-  const workload = muralWorkload(config);
-  reporter.say(`MURAL experiment${opts.quick ? ' (quick)' : ''}: ${workload.runs} runs of ${steps} env steps (${mazes.join(', ')}; ${methods.join(', ')}; seeds ${describeSeeds(seeds)})`);
+  reporter.say(`MURAL experiment${opts.quick ? ' (quick)' : ''}: ${muralRunCount(config)} runs of ${steps} env steps (${mazes.join(', ')}; ${methods.join(', ')}; seeds ${describeSeeds(seeds)})`);
   reporter.say(
     `  SAC [${config.sac.hiddenSizes.join(', ')}], lr ${config.sac.learningRate}, batch ${config.sac.batchSize}, ${config.sac.warmupSteps} warm-up steps; ` +
       `greedy evaluation every ${evalEvery} steps; ${config.examples} success examples`,

@@ -24,7 +24,7 @@ import type { OfflineDataset } from '@bellman/datasets';
 import { make, mediumActionProbabilities, mediumActionSampler, uniformActionProbabilities, uniformActionSampler } from '@bellman/envs';
 import * as tf from '@tensorflow/tfjs-core';
 import { CQL, CQL_DEFAULTS, ContinuousFQE, ContinuousSARSA, ContinuousTDEvaluator, DiscreteCQL, FQE, SARSA, TDEvaluator, type CQLConfig } from '@bellman/q-learning';
-import { OfflineTrainer, evaluatePolicy, meanStd, runGrid, type ExperimentStore, type GridCell, type TrainerHooks } from '@bellman/training';
+import { OfflineTrainer, evaluatePolicy, meanStd, runGrid, seedList, type ExperimentStore, type GridCell, type TrainerHooks } from '@bellman/training';
 import { diagnosticsMetrics, dr3, featureDiagnostics, featureProbe } from '@bellman/regularizers';
 
 export type Dr3Task = 'cartpole' | 'pendulum';
@@ -259,14 +259,9 @@ export function probeSteps(steps: number, probeEvery: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** The config's seeds as a list. */
-export function dr3SeedList(config: Pick<Dr3ExperimentConfig, 'seeds'>): number[] {
-  return typeof config.seeds === 'number' ? Array.from({ length: config.seeds }, (_, i) => i) : [...config.seeds];
-}
-
 /** How many runs (task x method x seed) a config makes, and their total gradient steps. */
 export function dr3Workload(config: Dr3ExperimentConfig): { runs: number; steps: number } {
-  const seedCount = dr3SeedList(config).length;
+  const seedCount = seedList(config.seeds).length;
   const evalRuns = config.evaluation.tasks.length * config.evaluation.methods.length * seedCount;
   const cqlRuns = config.cql ? DR3_CQL_METHODS.length * seedCount : 0;
   return { runs: evalRuns + cqlRuns, steps: evalRuns * config.evaluation.steps + cqlRuns * (config.cql?.steps ?? 0) };

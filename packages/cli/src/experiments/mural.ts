@@ -14,7 +14,7 @@
 import { Rng, type RewardModel, type TransitionBatch } from '@bellman/core';
 import { CountBonus, GridCells, MAZE_COUNT_GRID, RewardRelabelling, metaNml, vice, type MetaNmlConfig, type RewardTrainingSchedule, type ViceConfig } from '@bellman/classifier-reward';
 import { ReplayBuffer } from '@bellman/datasets';
-import { GOAL_RADIUS, MAZE_HALF_SIZE, SPIRAL_MAZE, ZIGZAG_MAZE, heatMapCentres, insideAnyWall, make, mazeSuccessExamples, renderMaze, type MazeLayout, type PointMazeInfo } from '@bellman/envs';
+import { GOAL_RADIUS, SPIRAL_MAZE, ZIGZAG_MAZE, heatMapCentres, insideAnyWall, make, mazeSuccessExamples, renderMaze, type MazeLayout, type PointMazeInfo } from '@bellman/envs';
 import { createLearner } from '@bellman/q-learning';
 import { OnlineTrainer, gridCells, runGrid, type CheckpointModule, type ExperimentStore, type TrainerHooks } from '@bellman/training/node';
 
@@ -173,10 +173,6 @@ export interface MuralExperimentResult {
   wallSeconds: number;
 }
 
-export function muralSeedList(config: Pick<MuralExperimentConfig, 'seeds'>): number[] {
-  return typeof config.seeds === 'number' ? Array.from({ length: config.seeds }, (_, i) => i) : [...config.seeds];
-}
-
 /** Run (or reuse) every cell, maze by maze, seed-major within a maze. */
 export async function runMuralExperiment(config: MuralExperimentConfig, hooks: MuralRunnerHooks = {}): Promise<MuralExperimentResult> {
   const started = Date.now();
@@ -199,9 +195,8 @@ export async function runMuralExperiment(config: MuralExperimentConfig, hooks: M
 }
 
 /** How many cells a config makes. */
-export function muralWorkload(config: MuralExperimentConfig): { runs: number; envSteps: number } {
-  const runs = config.mazes.length * gridCells(config.methods, config.seeds).length;
-  return { runs, envSteps: runs * config.steps };
+export function muralRunCount(config: MuralExperimentConfig): number {
+  return config.mazes.length * gridCells(config.methods, config.seeds).length;
 }
 
 /** The greedy policy's episode from the maze's start. */
@@ -261,16 +256,13 @@ function probeReward(reward: { model: RewardModel | null; count: CountBonus | nu
     const cell = grid.cellOf(buffer.get(i).nextObservation);
     counts.set(cell, (counts.get(cell) ?? 0) + 1);
   }
-  // GridCells numbers cells x-major: cell = ix * bins + iy
-  const { bins } = MAZE_COUNT_GRID;
-  const side = (2 * MAZE_HALF_SIZE) / bins;
-  const centre = (cell: number): [number, number] => [-MAZE_HALF_SIZE + (Math.floor(cell / bins) + 0.5) * side, -MAZE_HALF_SIZE + ((cell % bins) + 0.5) * side];
+  const centre = (cell: number) => grid.centreOf(cell) as [number, number];
   const awayFromGoal = ([x, y]: [number, number]) => Math.hypot(x - layout.goal[0], y - layout.goal[1]) > 1;
   const free = ([x, y]: [number, number]) => !insideAnyWall(layout.walls, x, y);
   const visited = [...counts.entries()].filter(([cell]) => awayFromGoal(centre(cell)) && free(centre(cell))).sort((a, b) => b[1] - a[1]);
   const often = visited.slice(0, Math.max(1, Math.ceil(visited.length / 10))).map(([cell]) => centre(cell));
   const never: Array<[number, number]> = [];
-  for (let cell = 0; cell < bins * bins; cell++) {
+  for (let cell = 0; cell < grid.cellCount; cell++) {
     const [x, y] = centre(cell);
     if (!counts.has(cell) && free([x, y])) never.push([x, y]);
   }
