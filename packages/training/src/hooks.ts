@@ -45,7 +45,12 @@ export interface TrainerHooks<B> {
 
 /** Runs a list of hooks in order at each point. */
 export class HookChain<B> {
-  constructor(private readonly hooks: readonly TrainerHooks<B>[]) {}
+  /** Whether any hook has afterEnvStep (a trainer skips building each transition when none does). */
+  readonly watchesEnvSteps: boolean;
+
+  constructor(private readonly hooks: readonly TrainerHooks<B>[]) {
+    this.watchesEnvSteps = hooks.some((hook) => typeof hook.afterEnvStep === 'function');
+  }
 
   afterEnvStep(transition: EnvTransition, context: HookContext<B>): void {
     for (const hook of this.hooks) hook.afterEnvStep?.(transition, context);

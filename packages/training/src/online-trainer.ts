@@ -161,10 +161,12 @@ export class OnlineTrainer extends TrainerCore<OnlineTrainerState> {
         const previous = observation;
         observation = result.observation;
         this.step += 1;
-        this.hooks.afterEnvStep(
-          { observation: previous, action, reward: result.reward, nextObservation: observation, terminated: result.terminated, truncated: result.truncated },
-          this.hookContext(),
-        );
+        if (this.hooks.watchesEnvSteps) {
+          this.hooks.afterEnvStep(
+            { observation: previous, action, reward: result.reward, nextObservation: observation, terminated: result.terminated, truncated: result.truncated },
+            this.hookContext(),
+          );
+        }
         if (result.terminated || result.truncated) {
           const episodeReturn = this.episodeReturn;
           const episodeLength = this.episodeLength;
