@@ -22,7 +22,8 @@ const SCOPE = '@bellman/';
 /**
  * Which Bellman packages each package may import (by its name without the scope), besides itself.
  * Interfaces live in core, tensors and layers in nn; envs and datasets never need tensors, so
- * they sit on core alone (datasets uses envs for its recipes); training runs learners on datasets
+ * they sit on core alone (datasets uses envs for its recipes; envs-mujoco adds MuJoCo envs to envs'
+ * registry); training runs learners on datasets
  * and envs; the algorithm packages build on training and nn and get replay buffers from datasets;
  * regularizers reach the algorithms through core's interfaces, so no algorithm imports them. The
  * CLI may import everything ('*').
@@ -31,6 +32,7 @@ export const ALLOWED_IMPORTS = {
   core: [],
   nn: ['core'],
   envs: ['core'],
+  'envs-mujoco': ['core', 'envs'],
   datasets: ['core', 'envs'],
   regularizers: ['core', 'nn'],
   training: ['core', 'nn', 'datasets', 'envs'],

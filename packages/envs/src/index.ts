@@ -1,6 +1,6 @@
-export { make, register, listEnvs } from './registry.js';
-export type { EnvOptions, EnvRegistration, EnvRegistrationSpec, MakeOptions } from './registry.js';
-export { ClassicControlEnv, EMPTY_INFO } from './base.js';
+export { make, makeAsync, register, isRegistered, listEnvs, ENV_PROVIDERS } from './registry.js';
+export type { EnvOptions, EnvRegistration, EnvRegistrationSpec, EnvRegistryTarget, MakeOptions } from './registry.js';
+export { ClassicControlEnv, EMPTY_INFO, fmt as svgNumber } from './base.js';
 export type { InPlaceStepper } from './base.js';
 export { CartPoleEnv } from './classic/cartpole.js';
 export { MountainCarEnv, MountainCarContinuousEnv } from './classic/mountain-car.js';

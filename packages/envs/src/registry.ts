@@ -23,6 +23,13 @@ export interface EnvRegistrationSpec {
   rewardThreshold?: number;
   /** One line on the task. */
   description?: string;
+  /**
+   * Loads what `entryPoint` needs before it can run (a physics engine): `makeAsync` awaits it;
+   * `make` works once it has resolved.
+   */
+  load?: () => Promise<unknown>;
+  /** The env's spaces, for `listEnvs()` to describe without building one (an env that needs `load`). */
+  spaces?: { observation: Space<unknown>; action: Space<unknown> };
 }
 
 /** One row of `listEnvs()`. */
@@ -73,18 +80,69 @@ export function register(spec: EnvRegistrationSpec): void {
 /** Every registered env with its limits and spaces. */
 export function listEnvs(): EnvRegistration[] {
   return [...registry.values()].map((spec) => {
-    const env = spec.entryPoint({});
+    const env = spec.spaces ? undefined : spec.entryPoint({});
+    const spaces = spec.spaces ?? { observation: env!.observationSpace, action: env!.actionSpace };
     const row: EnvRegistration = {
       id: spec.id,
-      observationSpace: describeSpace(env.observationSpace),
-      actionSpace: describeSpace(env.actionSpace),
+      observationSpace: describeSpace(spaces.observation),
+      actionSpace: describeSpace(spaces.action),
       description: spec.description ?? '',
     };
     if (spec.maxEpisodeSteps !== undefined) row.maxEpisodeSteps = spec.maxEpisodeSteps;
     if (spec.rewardThreshold !== undefined) row.rewardThreshold = spec.rewardThreshold;
-    env.close();
+    env?.close();
     return row;
   });
+}
+
+/** Whether an id is in the registry. */
+export function isRegistered(id: string): boolean {
+  return registry.has(id);
+}
+
+/**
+ * Packages that add envs to the registry, by the ids they provide: `makeAsync` imports the package
+ * on first use of such an id and calls its `registerEnvs`. They are optional installs, so that
+ * `@bellman/envs` alone downloads no physics engine.
+ */
+export const ENV_PROVIDERS: readonly { idPattern: RegExp; packageName: string; provides: string }[] = [
+  { idPattern: /^maze2d-/, packageName: '@bellman/envs-mujoco', provides: "D4RL's maze2d on MuJoCo" },
+];
+
+/** What a provider package's `registerEnvs` is given: this registry. */
+export interface EnvRegistryTarget {
+  register: typeof register;
+  isRegistered: typeof isRegistered;
+}
+
+async function importProvider(id: string): Promise<void> {
+  const provider = ENV_PROVIDERS.find((p) => p.idPattern.test(id));
+  if (!provider) return;
+  let module: { registerEnvs?: (target: EnvRegistryTarget) => void };
+  try {
+    // a computed specifier: bundlers and the import graph do not pull the optional package in
+    const specifier = provider.packageName;
+    module = (await import(specifier)) as typeof module;
+  } catch (cause) {
+    const code = (cause as { code?: string } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new UsageError(`Environment "${id}" (${provider.provides}) needs the package ${provider.packageName}, which is not installed: npm install ${provider.packageName}`, { envId: id, packageName: provider.packageName }, { cause });
+    }
+    throw cause;
+  }
+  if (typeof module.registerEnvs !== 'function') throw new UsageError(`${provider.packageName} does not export registerEnvs(); is it a Bellman env package of the same version?`, { envId: id, packageName: provider.packageName });
+  module.registerEnvs({ register, isRegistered });
+}
+
+/**
+ * `make` for every id, whatever engine its env needs: imports the package that provides the id
+ * when it is not registered yet (maze2d ids: `@bellman/envs-mujoco`), awaits the registration's
+ * `load` (MuJoCo's WebAssembly module), then makes the env.
+ */
+export async function makeAsync(id: string, options: MakeOptions = {}): Promise<Env<Float32Array, Action>> {
+  if (!registry.has(id)) await importProvider(String(id));
+  await registry.get(id)?.load?.();
+  return make(id, options);
 }
 
 /**
@@ -94,6 +152,10 @@ export function listEnvs(): EnvRegistration[] {
  */
 export function make(id: string, options: MakeOptions = {}): Env<Float32Array, Action> {
   const spec = registry.get(id);
+  const provider = spec ? undefined : ENV_PROVIDERS.find((p) => p.idPattern.test(String(id)));
+  if (provider) {
+    throw new UsageError(`Environment "${String(id)}" (${provider.provides}) comes from ${provider.packageName}, which is not loaded: use \`await makeAsync("${String(id)}")\`, or call registerEnvs() from ${provider.packageName}`, { envId: String(id), packageName: provider.packageName });
+  }
   if (!spec) {
     const known = [...registry.keys()];
     const hints = closestMatches(String(id), known);

@@ -2,7 +2,8 @@
 // TensorFlow.js: this packs both packages as npm would publish them, installs the tarballs into a
 // temporary project outside the repository (so the root node_modules, which has tfjs, is out of
 // reach) and steps CartPole there from ESM and from CommonJS. Needs the built dist/ folders
-// (`npm run build`; CI builds before it tests).
+// (`npm run build`; CI builds before it tests). Nor does it bring MuJoCo: the maze2d ids say which
+// package to install.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,5 +108,12 @@ describe('@bellman/envs without TensorFlow.js', () => {
       expect(o).toHaveLength(4);
       for (const v of o) expect(Number.isFinite(v)).toBe(true);
     }
+  });
+
+  it('installs no MuJoCo, and makeAsync of a maze2d id names the package to install', () => {
+    expect(existsSync(join(project, 'node_modules', '@mujoco'))).toBe(false);
+    const script = "import('@bellman/envs').then((envs) => envs.makeAsync('maze2d-umaze-v1')).then(() => console.log('made'), (e) => console.log(e.name + ': ' + e.message));";
+    const result = run(process.execPath, ['-e', script], project);
+    expect(result.stdout.trim()).toBe('UsageError: Environment "maze2d-umaze-v1" (D4RL\'s maze2d on MuJoCo) needs the package @bellman/envs-mujoco, which is not installed: npm install @bellman/envs-mujoco');
   });
 });

@@ -1,0 +1,13 @@
+export { loadMujoco, isMujocoLoaded } from './engine.js';
+export type { MujocoModule } from './engine.js';
+export { registerEnvs, maze2dEnvId, MUJOCO_ENV_SPECS, MAZE2D_TIME_LIMITS } from './registry.js';
+export { Maze2dEnv, MAZE2D_GOAL_RADIUS, MAZE2D_REWARD_TYPES, MAZE2D_VELOCITY_LIMIT } from './maze2d/env.js';
+export type { Maze2dInfo, Maze2dOptions, Maze2dRewardType } from './maze2d/env.js';
+export { MAZE2D_LAYOUTS, MAZE2D_LAYOUT_ROWS, MAZE2D_SIZES, parseMaze2dLayout, isWallCell } from './maze2d/layouts.js';
+export type { Maze2dCell, Maze2dLayout, Maze2dSize } from './maze2d/layouts.js';
+export { maze2dXml } from './maze2d/mjcf.js';
+export { renderMaze2d } from './maze2d/render.js';
+export type { RenderMaze2dOptions } from './maze2d/render.js';
+export { MAZE2D_REFERENCE_RETURNS, maze2dNormalizedScore } from './maze2d/score.js';
+export { WaypointController, cellPath, nearestCell } from './maze2d/waypoint-controller.js';
+export type { UniformSource } from './maze2d/waypoint-controller.js';
