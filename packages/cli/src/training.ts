@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, closestMatches, type Action, type Env, type Learner, type Space } from '@bellman/core';
 import { CsvLogger, JsonlLogger, MultiLogger, readJsonlMetrics, writeFileAtomic } from '@bellman/core/node';
-import { make } from '@bellman/envs';
+import { loadEnv, make } from '@bellman/envs';
 import { createLearnerByName, listAlgorithms } from '@bellman/q-learning';
 import {
   DivergenceError,
@@ -196,6 +196,7 @@ export class ProgressDetail {
 export async function trainRun(ctx: CommandContext, reporter: Reporter, options: TrainRunOptions): Promise<TrainRunResult> {
   checkAlgorithm(options.algo);
   checkTrainable(options.algo);
+  await loadEnv(options.envId);
   const env = make(options.envId);
   env.close();
   if (options.online && options.dataset !== undefined) throw new UsageError('--online trains by interacting with the env: drop --dataset');

@@ -9,6 +9,8 @@ describe('bellman envs', () => {
     const cartpole = lines(res.stdout).find((l) => l.startsWith('CartPole-v1'));
     expect(cartpole).toMatch(/^CartPole-v1\s+Box\[4\]\s+Discrete\(2\)\s+500\s+475$/);
     expect(lines(res.stdout).find((l) => l.startsWith('Pendulum-v1'))).toMatch(/^Pendulum-v1\s+Box\[3\]\s+Box\[1\] in \[-2, 2\]\s+200\s+-$/);
+    // the MuJoCo envs of @bellman/envs-mujoco too
+    expect(lines(res.stdout).find((l) => l.startsWith('maze2d-large-v1'))).toMatch(/^maze2d-large-v1\s+Box\[4\]\s+Box\[2\] in \[-1, 1\]\s+800\s+-$/);
   });
 
   it('--json gives the registry rows', async () => {
@@ -24,7 +26,7 @@ describe('bellman algos and dataset list', () => {
     expect(lines(algos.stdout).some((l) => /^bc\s+discrete, box\s/.test(l))).toBe(true);
     const recipes = await runCli(['dataset', 'list', '--json']);
     const names = (JSON.parse(recipes.stdout) as { name: string }[]).map((r) => r.name);
-    expect(names).toEqual(expect.arrayContaining(['cartpole-mixed-v0', 'cartpole-random-v0']));
+    expect(names).toEqual(expect.arrayContaining(['cartpole-mixed-v0', 'cartpole-random-v0', 'maze2d-umaze-v1', 'maze2d-large-dense-v1']));
   });
 });
 

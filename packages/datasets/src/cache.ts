@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readMinari, writeMinari } from './hdf5.js';
 import type { OfflineDataset } from './offline.js';
 import { RECIPE_VERSION, recipeInfo, type MakeRecipeOptions } from './recipe-generation.js';
-import { makeRecipe } from './recipes.js';
+import { makeRecipeAsync } from './recipes.js';
 
 export interface LoadRecipeOptions extends MakeRecipeOptions {
   /** Where cached recipes live. Default: $BELLMAN_DATA_DIR, else ~/.bellman/datasets. */
@@ -32,7 +32,7 @@ export function recipeCachePath(name: string, options: LoadRecipeOptions = {}): 
 
 /**
  * A recipe's dataset, from the disk cache when it holds this recipe, seed, size and generation
- * version, else generated with `makeRecipe` and written to the cache (atomically, in Minari's
+ * version, else generated with `makeRecipeAsync` and written to the cache (atomically, in Minari's
  * layout). A cache hit returns the same arrays as generation. An unreadable cache file is
  * regenerated.
  */
@@ -51,7 +51,7 @@ export async function loadRecipe(name: string, options: LoadRecipeOptions = {}):
       // A damaged or foreign cache file is replaced below.
     }
   }
-  const dataset = makeRecipe(name, { seed, minTransitions: options.minTransitions });
+  const dataset = await makeRecipeAsync(name, { seed, minTransitions: options.minTransitions });
   await writeMinari(path, dataset, { datasetId: name, envId: info.envId });
   return dataset;
 }

@@ -19,4 +19,4 @@ export { collect, rolloutEpisode, randomPolicy, envSpaces } from './collect.js';
 export type { CollectOptions } from './collect.js';
 export { listRecipes, recipeInfo, generateRecipe, RECIPE_ENVS, RECIPE_VERSION, RECIPE_DEFAULT_SEED } from './recipe-generation.js';
 export type { RecipeInfo, RecipeKind, MakeRecipeOptions, RecipeFactories } from './recipe-generation.js';
-export { makeRecipe } from './recipes.js';
+export { makeRecipe, makeRecipeAsync } from './recipes.js';

@@ -1,6 +1,8 @@
-import { make, controllerPolicy } from '@bellman/envs';
-import { generateRecipe, recipeInfo, type MakeRecipeOptions } from './recipe-generation.js';
-import type { OfflineDataset } from './offline.js';
+import { UsageError } from '@bellman/core';
+import type { Box } from '@bellman/core';
+import { make, controllerPolicy, importOptionalPackage } from '@bellman/envs';
+import { RECIPE_VERSION, generateRecipe, recipeInfo, type MakeRecipeOptions, type RecipeInfo } from './recipe-generation.js';
+import { OfflineDataset, type FlatArrays } from './offline.js';
 
 /** Generate a recipe's dataset deterministically from its seed (a few seconds at most). */
 export function makeRecipe(name: string, options: MakeRecipeOptions = {}): OfflineDataset {
@@ -10,3 +12,40 @@ export function makeRecipe(name: string, options: MakeRecipeOptions = {}): Offli
   });
 }
 
+/** What a recipe provider package's `generateDatasetRecipe` returns: D4RL-layout rows and the spaces. */
+interface ProvidedDataset {
+  arrays: FlatArrays;
+  observationSpace: Box;
+  actionSpace: Box;
+}
+
+/**
+ * `makeRecipe` for every recipe, including those an optional package generates (maze2d's, by
+ * @bellman/envs-mujoco on MuJoCo, which loads asynchronously). Deterministic for a seed.
+ */
+export async function makeRecipeAsync(name: string, options: MakeRecipeOptions = {}): Promise<OfflineDataset> {
+  const info = recipeInfo(name);
+  const provider = info.provider;
+  if (!provider) return makeRecipe(name, options);
+  return generateProvidedRecipe({ ...info, provider }, options);
+}
+
+async function generateProvidedRecipe(info: RecipeInfo & { provider: string }, options: MakeRecipeOptions): Promise<OfflineDataset> {
+  const seed = options.seed ?? info.defaultSeed;
+  if (!Number.isInteger(seed)) throw new RangeError(`makeRecipe(${info.name}): seed must be an integer, got ${seed}`);
+  const target = options.minTransitions ?? info.minTransitions;
+  if (!Number.isInteger(target) || target < 1) throw new RangeError(`makeRecipe(${info.name}): minTransitions must be a positive integer, got ${target}`);
+  const module = await importOptionalPackage<{ generateDatasetRecipe?: (name: string, options: { seed: number; minTransitions: number }) => Promise<ProvidedDataset> }>(
+    info.provider,
+    `Dataset recipe "${info.name}"`,
+    { recipe: info.name },
+  );
+  if (typeof module.generateDatasetRecipe !== 'function') {
+    throw new UsageError(`${info.provider} does not export generateDatasetRecipe(); is it a Bellman package of the same version?`, { recipe: info.name, packageName: info.provider });
+  }
+  const provided = await module.generateDatasetRecipe(info.name, { seed, minTransitions: target });
+  return OfflineDataset.fromArrays(provided.arrays, { observationSpace: provided.observationSpace, actionSpace: provided.actionSpace }, {
+    metadata: { datasetId: info.name, envId: info.envId, recipe: info.name, recipeVersion: RECIPE_VERSION, seed },
+    errorContext: { source: info.provider },
+  });
+}

@@ -199,3 +199,39 @@ describe('bad files', () => {
     expect((err as Error).message).not.toMatch(/\n/);
   });
 });
+
+describe("D4RL's maze2d files", () => {
+  it('read with their infos/goal, infos/qpos and infos/qvel keys beside the transitions', async () => {
+    const { collectMaze2dData, loadMujoco } = await import('@bellman/envs-mujoco');
+    await loadMujoco();
+    const data = collectMaze2dData('umaze', { steps: 1500, seed: 2 });
+    const h5 = (await import('h5wasm/node')).default;
+    await h5.ready;
+    const path = join(tmp, 'maze2d-umaze-v1.hdf5');
+    const file = new h5.File(path, 'w');
+    const n = data.rewards.length;
+    file.create_dataset({ name: 'observations', data: data.observations, shape: [n, 4], dtype: '<f' });
+    file.create_dataset({ name: 'actions', data: data.actions, shape: [n, 2], dtype: '<f' });
+    file.create_dataset({ name: 'rewards', data: data.rewards, shape: [n], dtype: '<f' });
+    file.create_dataset({ name: 'terminals', data: Int8Array.from(data.terminals), shape: [n], dtype: '<b' });
+    file.create_dataset({ name: 'timeouts', data: Int8Array.from(data.timeouts), shape: [n], dtype: '<b' });
+    const infos = file.create_group('infos');
+    infos.create_dataset({ name: 'goal', data: data.goals, shape: [n, 2], dtype: '<f' });
+    infos.create_dataset({ name: 'qpos', data: data.qpos, shape: [n, 2], dtype: '<f' });
+    infos.create_dataset({ name: 'qvel', data: data.qvel, shape: [n, 2], dtype: '<f' });
+    file.close();
+    const { format, dataset } = await readDataset(path);
+    expect(format).toBe('d4rl');
+    expect(dataset.size).toBe(n);
+    expect(dataset.numEpisodes).toBe(data.timeouts.reduce((s, t) => s + t, 0));
+    const arrays = dataset.toArrays();
+    expect(Array.from(arrays.observations)).toEqual(Array.from(data.observations));
+    expect(Array.from(arrays.actions)).toEqual(Array.from(data.actions));
+    expect(Array.from(arrays.rewards)).toEqual(Array.from(data.rewards));
+    // without next_observations the next row stands in inside an episode (at a timeout it is unknown)
+    for (let i = 0; i < n; i++) {
+      if (data.timeouts[i]) expect(arrays.nextObservationKnown[i]).toBe(0);
+      else expect(Array.from(arrays.nextObservations.subarray(4 * i, 4 * i + 4))).toEqual(Array.from(data.nextObservations.subarray(4 * i, 4 * i + 4)));
+    }
+  });
+});

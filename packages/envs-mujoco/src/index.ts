@@ -11,3 +11,7 @@ export type { RenderMaze2dOptions } from './maze2d/render.js';
 export { MAZE2D_REFERENCE_RETURNS, maze2dNormalizedScore } from './maze2d/score.js';
 export { WaypointController, cellPath, nearestCell } from './maze2d/waypoint-controller.js';
 export type { UniformSource } from './maze2d/waypoint-controller.js';
+export { collectMaze2dData, MAZE2D_DATASET_STEPS } from './maze2d/collect.js';
+export type { Maze2dCollectOptions, Maze2dData } from './maze2d/collect.js';
+export { generateDatasetRecipe, parseMaze2dDatasetName } from './maze2d/recipes.js';
+export type { GeneratedMaze2dDataset } from './maze2d/recipes.js';

@@ -1,5 +1,5 @@
 import { UsageError, closestMatches } from '@bellman/core';
-import type { Action, Env, EnvSpec, Space } from '@bellman/core';
+import type { Action, Env, EnvSpec, ErrorContext, Space } from '@bellman/core';
 import { AcrobotEnv } from './classic/acrobot.js';
 import { CartPoleEnv } from './classic/cartpole.js';
 import { MountainCarContinuousEnv, MountainCarEnv } from './classic/mountain-car.js';
@@ -115,21 +115,27 @@ export interface EnvRegistryTarget {
   isRegistered: typeof isRegistered;
 }
 
-async function importProvider(id: string): Promise<void> {
-  const provider = ENV_PROVIDERS.find((p) => p.idPattern.test(id));
-  if (!provider) return;
-  let module: { registerEnvs?: (target: EnvRegistryTarget) => void };
+/**
+ * Imports an optional Bellman package by name at run time (a computed specifier, so bundlers and
+ * the import graph do not pull it in); a `UsageError` saying how to install it when it is missing.
+ * `needer` says what needs it, e.g. `Environment "maze2d-umaze-v1" (D4RL's maze2d on MuJoCo)`.
+ */
+export async function importOptionalPackage<M>(packageName: string, needer: string, context: ErrorContext = {}): Promise<M> {
   try {
-    // a computed specifier: bundlers and the import graph do not pull the optional package in
-    const specifier = provider.packageName;
-    module = (await import(specifier)) as typeof module;
+    return (await import(packageName)) as M;
   } catch (cause) {
     const code = (cause as { code?: string } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new UsageError(`Environment "${id}" (${provider.provides}) needs the package ${provider.packageName}, which is not installed: npm install ${provider.packageName}`, { envId: id, packageName: provider.packageName }, { cause });
+      throw new UsageError(`${needer} needs the package ${packageName}, which is not installed: npm install ${packageName}`, { ...context, packageName }, { cause });
     }
     throw cause;
   }
+}
+
+async function importProvider(id: string): Promise<void> {
+  const provider = ENV_PROVIDERS.find((p) => p.idPattern.test(id));
+  if (!provider) return;
+  const module = await importOptionalPackage<{ registerEnvs?: (target: EnvRegistryTarget) => void }>(provider.packageName, `Environment "${id}" (${provider.provides})`, { envId: id });
   if (typeof module.registerEnvs !== 'function') throw new UsageError(`${provider.packageName} does not export registerEnvs(); is it a Bellman env package of the same version?`, { envId: id, packageName: provider.packageName });
   module.registerEnvs({ register, isRegistered });
 }
@@ -140,9 +146,17 @@ async function importProvider(id: string): Promise<void> {
  * `load` (MuJoCo's WebAssembly module), then makes the env.
  */
 export async function makeAsync(id: string, options: MakeOptions = {}): Promise<Env<Float32Array, Action>> {
+  await loadEnv(id);
+  return make(id, options);
+}
+
+/**
+ * Gets an id ready for the synchronous `make`: imports the package that provides it when it is not
+ * registered yet, then awaits the registration's `load`. Unknown ids are left for `make` to report.
+ */
+export async function loadEnv(id: string): Promise<void> {
   if (!registry.has(id)) await importProvider(String(id));
   await registry.get(id)?.load?.();
-  return make(id, options);
 }
 
 /**

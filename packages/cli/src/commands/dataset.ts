@@ -1,4 +1,4 @@
-import { listRecipes, makeRecipe, recipeInfo, type OfflineDataset } from '@bellman/datasets';
+import { listRecipes, makeRecipeAsync, recipeInfo, type OfflineDataset } from '@bellman/datasets';
 import { loadRecipe, recipeCachePath, writeMinari } from '@bellman/datasets/node';
 import { parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
@@ -38,7 +38,7 @@ export async function datasetMakeCommand(
   reporter.say(`generating ${recipe}${seed === undefined ? '' : ` with seed ${seed}`} ...`);
   if (opts.out !== undefined) {
     out = resolvePath(ctx.io.cwd, opts.out);
-    dataset = makeRecipe(recipe, seedOption);
+    dataset = await makeRecipeAsync(recipe, seedOption);
     await writeMinari(out, dataset, { datasetId: recipe, envId: recipeInfo(recipe).envId });
   } else {
     // Without --out the dataset goes to the recipe cache, where `train --dataset <recipe>` finds it.

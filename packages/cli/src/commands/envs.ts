@@ -1,16 +1,20 @@
 import type { Action, Space } from '@bellman/core';
-import { listEnvs, make } from '@bellman/envs';
+import { listEnvs, loadEnv, make } from '@bellman/envs';
+import { registerEnvs } from '@bellman/envs-mujoco';
 import type { CommandContext } from '../context.js';
 import { formatTable, shortSpace } from '../table.js';
 
 /** `bellman envs`: the registered environments. */
 export async function envsCommand(ctx: CommandContext, opts: { json?: boolean }): Promise<number> {
+  // the MuJoCo envs are listed too; the table builds each env, so their engine is loaded
+  registerEnvs();
   const envs = listEnvs();
   const reporter = ctx.reporter(opts.json);
   if (opts.json) {
     reporter.result(envs);
     return 0;
   }
+  for (const e of envs) await loadEnv(e.id);
   const rows = envs.map((e) => {
     const env = make(e.id) as { observationSpace: Space<Float32Array>; actionSpace: Space<Action>; close(): void };
     const row = [

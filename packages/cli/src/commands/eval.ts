@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spaceFromJSON, type Action, type Env, type LearnerSnapshot, type Space, type SpaceSpec } from '@bellman/core';
 import { loadCheckpoint } from '@bellman/core/node';
-import { make } from '@bellman/envs';
+import { loadEnv, make } from '@bellman/envs';
 import { learnerFromSnapshot } from '@bellman/q-learning';
 import { evaluatePolicy } from '@bellman/training';
 import { parseBackend, parseInteger, resolvePath } from '../args.js';
@@ -88,6 +88,7 @@ export async function evalCommand(
   const trainedOn = envOf(file.meta ?? {}, path);
   const envId = opts.env ?? trainedOn;
   if (!envId) throw new UsageError(`checkpoint ${shown} does not say which env it was trained on: pass --env <id>`);
+  await loadEnv(envId);
   const env = make(envId);
   try {
     checkEnvMatches(snapshot, shown, trainedOn, env, envId, opts.env !== undefined);
