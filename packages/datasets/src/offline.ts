@@ -155,6 +155,7 @@ export class OfflineDataset implements Dataset {
   private readonly sampleable: Int32Array | null;
   private readonly episodeSeeds: (number | undefined)[];
   private readonly returnsToGoCache = new Map<number, Float32Array>();
+  private readonly fullWindowStartsCache = new Map<number, Int32Array>();
   private statisticsCache: (DatasetStatistics & { lengthMax: number }) | null = null;
 
   private constructor(parts: Parts) {
@@ -379,10 +380,13 @@ export class OfflineDataset implements Dataset {
 
   /**
    * Draw `n` windows of `horizon` consecutive steps. Each starts at a transition drawn uniformly;
-   * steps past the end of its episode are zero with mask 0. `returnsToGo` uses `this.discount`.
+   * steps past the end of its episode are zero with mask 0. With `{ padding: false }` the start is
+   * drawn uniformly among those whose window lies wholly inside its episode (episodes shorter
+   * than `horizon` give none), so every mask is 1. `returnsToGo` uses `this.discount`.
    */
-  sampleWindows(horizon: number, n: number, rng: Rng, out?: WindowBatch): WindowBatch {
+  sampleWindows(horizon: number, n: number, rng: Rng, out?: WindowBatch, options: { padding?: boolean } = {}): WindowBatch {
     checkCount('OfflineDataset.sampleWindows: horizon', horizon, 1);
+    const starts = options.padding === false ? this.fullWindowStarts(horizon) : null;
     checkCount('OfflineDataset.sampleWindows: n', n, 0);
     if (this.size === 0) throw new RangeError('OfflineDataset.sampleWindows: the dataset is empty');
     const od = this.observationDim;
@@ -397,7 +401,7 @@ export class OfflineDataset implements Dataset {
     }
     const rtg = this.returnsToGo();
     for (let i = 0; i < n; i++) {
-      const start = rng.int(this.size);
+      const start = starts ? starts[rng.int(starts.length)]! : rng.int(this.size);
       const end = this.episodeEnds[start]!;
       const inside = Math.min(horizon, end - start);
       const row = i * horizon;
@@ -415,6 +419,24 @@ export class OfflineDataset implements Dataset {
       }
     }
     return batch;
+  }
+
+  /** The transitions a window of `horizon` steps can start at without running past its episode's end. */
+  private fullWindowStarts(horizon: number): Int32Array {
+    const cached = this.fullWindowStartsCache.get(horizon);
+    if (cached) return cached;
+    let count = 0;
+    for (let e = 0; e < this.numEpisodes; e++) count += Math.max(0, this.episodeStarts[e + 1]! - this.episodeStarts[e]! - horizon + 1);
+    if (count === 0) {
+      throw new RangeError(`OfflineDataset.sampleWindows: no episode has ${horizon} steps, so no window without padding fits (the longest has ${this.statistics().lengthMax})`);
+    }
+    const starts = new Int32Array(count);
+    let k = 0;
+    for (let e = 0; e < this.numEpisodes; e++) {
+      for (let s = this.episodeStarts[e]!; s + horizon <= this.episodeStarts[e + 1]!; s++) starts[k++] = s;
+    }
+    this.fullWindowStartsCache.set(horizon, starts);
+    return starts;
   }
 
   /** Discounted sum of the rewards from each transition to the end of its episode. */

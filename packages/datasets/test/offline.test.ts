@@ -109,6 +109,24 @@ describe('OfflineDataset.fromEpisodes', () => {
     expect(seenPadding).toEqual(new Set([1, 2]));
   });
 
+  it('samples only whole windows without padding, uniformly over the starts that fit', () => {
+    // episode lengths 3, 2 and 4: windows of 3 fit at 1 start of episode 0 and 2 of episode 2
+    const ds = threeEpisodes();
+    const w = ds.sampleWindows(3, 3000, new Rng(6), undefined, { padding: false });
+    const counts = new Map<string, number>();
+    for (let i = 0; i < w.size; i++) {
+      const key = `${w.observations[i * 6]},${w.observations[i * 6 + 1]}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      for (let k = 0; k < 3; k++) {
+        expect(w.mask[i * 3 + k]).toBe(1);
+        expect(w.observations[2 * (i * 3 + k) + 1]).toBe(w.observations[i * 6 + 1]! + k);
+      }
+    }
+    expect([...counts.keys()].sort()).toEqual(['0,0', '2,0', '2,1']);
+    for (const n of counts.values()) expect(Math.abs(n - 1000)).toBeLessThan(120);
+    expect(() => ds.sampleWindows(5, 1, new Rng(0), undefined, { padding: false })).toThrow(/no episode has 5 steps.*the longest has 4/);
+  });
+
   it('reports statistics', () => {
     const s = threeEpisodes().statistics();
     expect(s.transitions).toBe(9);

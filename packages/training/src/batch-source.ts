@@ -14,9 +14,9 @@ export interface TransitionSource {
   sampleTransitions(n: number, rng: Rng): TransitionBatch;
 }
 
-/** Anything that samples trajectory windows: every core Dataset does. */
+/** Anything that samples trajectory windows: every core Dataset does (OfflineDataset also without padding). */
 export interface WindowSource {
-  sampleWindows(horizon: number, n: number, rng: Rng): WindowBatch;
+  sampleWindows(horizon: number, n: number, rng: Rng, out?: WindowBatch, options?: { padding?: boolean }): WindowBatch;
 }
 
 /** Transition batches from a dataset or a replay buffer. */
@@ -27,11 +27,15 @@ export function transitionBatches(source: TransitionSource): BatchSource<Transit
   return { sample: (size, rng) => source.sampleTransitions(size, rng) };
 }
 
-/** Windows of `horizon` consecutive steps, for trajectory models. */
-export function windowBatches(source: WindowSource, horizon: number): BatchSource<WindowBatch> {
+/**
+ * Windows of `horizon` consecutive steps, for trajectory models. `{ padding: false }` keeps to
+ * windows wholly inside an episode (Diffuser's maze2d training), for sources that support it.
+ */
+export function windowBatches(source: WindowSource, horizon: number, options: { padding?: boolean } = {}): BatchSource<WindowBatch> {
   if (!source || typeof source.sampleWindows !== 'function') {
     throw new TypeError('windowBatches: the source must have sampleWindows(horizon, n, rng)');
   }
   if (!Number.isInteger(horizon) || horizon < 1) throw new RangeError(`windowBatches: horizon must be a positive integer, got ${horizon}`);
+  if (options.padding === false) return { sample: (size, rng) => source.sampleWindows(horizon, size, rng, undefined, { padding: false }) };
   return { sample: (size, rng) => source.sampleWindows(horizon, size, rng) };
 }

@@ -133,6 +133,23 @@ describe('batch sources', () => {
       'OfflineTrainer: give dataset or batches, not both',
     );
   });
+
+  it('asks a window source for windows without padding when told to', () => {
+    const asked: unknown[] = [];
+    const source = {
+      sampleWindows(horizon: number, n: number, _rng: Rng, out?: WindowBatch, options?: { padding?: boolean }): WindowBatch {
+        asked.push([horizon, n, out, options]);
+        const zeros = () => new Float32Array(n * horizon);
+        return { size: n, horizon, observationDim: 1, actionDim: 1, observations: zeros(), actions: zeros(), rewards: zeros(), terminals: zeros(), mask: zeros().fill(1), returnsToGo: zeros() };
+      },
+    };
+    windowBatches(source, 8, { padding: false }).sample(2, new Rng(0));
+    windowBatches(source, 8).sample(2, new Rng(0));
+    expect(asked).toEqual([
+      [8, 2, undefined, { padding: false }],
+      [8, 2, undefined, undefined],
+    ]);
+  });
 });
 
 describe('checkpoint extras', () => {
