@@ -1,7 +1,7 @@
 // Shared jest settings: tests run on the TypeScript sources (no build needed) as native ESM.
 const path = require('node:path');
 const root = __dirname;
-const packages = ['core', 'nn', 'envs', 'envs-mujoco', 'datasets', 'training', 'q-learning', 'regularizers', 'classifier-reward', 'cli'];
+const packages = ['core', 'nn', 'envs', 'envs-mujoco', 'datasets', 'training', 'q-learning', 'regularizers', 'classifier-reward', 'diffusion', 'cli'];
 const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 for (const name of ['core', 'datasets', 'training', 'q-learning']) {
   moduleNameMapper[`^@bellman/${name}/node$`] = path.join(root, 'packages', name, 'src', 'node.ts');

@@ -1,0 +1,18 @@
+export { TemporalUnet, ValueNet, DownPath, ResidualTemporalBlock, conv1dBlock, timeEmbedding, checkHorizon, horizonDivisor } from './unet.js';
+export type { TemporalUnetConfig, ValueNetConfig, BlockNorm, TimeConditionedModule } from './unet.js';
+export { cosineBetas, cosineSchedule, scheduleFromBetas } from './schedule.js';
+export type { DiffusionSchedule } from './schedule.js';
+export { GaussianDiffusion, ddimSteps, normalTensor } from './diffusion.js';
+export type { Conditions, Denoiser, TrajectoryValue, TrajectoryLayout, GaussianDiffusionOptions, Guidance, SampleOptions, DdimOptions, DiffusionLoss } from './diffusion.js';
+export { LimitsNormalizer } from './normalizer.js';
+export type { LimitsNormalizerState } from './normalizer.js';
+export { windowRows, fitTrajectoryNormalizer } from './trajectories.js';
+export { DIFFUSER_SCHEMA, MAZE2D_DIFFUSER, LOCOMOTION_DIFFUSER, VALUE_MODEL_SCHEMA, VALUE_MODEL_DEFAULTS } from './config.js';
+export type { DiffuserConfig, ValueModelConfig, TrajectoryNetConfig } from './config.js';
+export type { TrajectoryModelInit, TrajectoryModelSnapshot } from './model-base.js';
+export { Diffuser } from './diffuser.js';
+export type { DiffuserLoss, DiffuserSnapshot, Sampler, PlanOptions, Plans } from './diffuser.js';
+export { ValueModel, GUIDANCE_DEFAULTS } from './value.js';
+export type { ValueLoss, ValueModelSnapshot } from './value.js';
+export { GoalPlanner, ValueGuidedPlanner } from './planner.js';
+export type { GoalPlannerOptions, ValueGuidedPlannerOptions } from './planner.js';
