@@ -1,7 +1,7 @@
 /** What the diffusion model and the value model share: config, layout, schedule, network, Adam, randomness, snapshots. */
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, Rng, UsageError, resolveConfig, type ConfigSchema, type RngState, type SerializedTensor, type WindowBatch } from '@bellman/core';
-import { Adam, variablesOf } from '@bellman/nn';
+import { Adam, loadVariables, serializeVariables, variablesOf } from '@bellman/nn';
 import type { TrajectoryNetConfig } from './config.js';
 import { GaussianDiffusion, type GaussianDiffusionOptions, type TrajectoryLayout } from './diffusion.js';
 import { LimitsNormalizer, type LimitsNormalizerState } from './normalizer.js';
@@ -35,8 +35,6 @@ export interface TrajectoryModelSnapshot<C> {
 
 interface TrainableNet {
   namedVariables(): Map<string, tf.Variable>;
-  serialize(): Record<string, SerializedTensor>;
-  load(weights: Record<string, SerializedTensor>): void;
   dispose(): void;
 }
 
@@ -97,7 +95,7 @@ export abstract class TrajectoryModel<C extends TrajectoryNetConfig, N extends T
       observationDim: this.layout.observationDim,
       actionDim: this.layout.actionDim,
       normalizer: this.normalizer.state(),
-      weights: this.net.serialize(),
+      weights: serializeVariables(this.net.namedVariables()),
       optimizer: this.optimizer.serialize(),
       rng: this.rng.getState(),
       step: this.steps,
@@ -110,7 +108,7 @@ export abstract class TrajectoryModel<C extends TrajectoryNetConfig, N extends T
     const mine = JSON.stringify({ config: this.config, o: this.layout.observationDim, a: this.layout.actionDim, n: this.normalizer.state() });
     const theirs = JSON.stringify({ config: snapshot.config, o: snapshot.observationDim, a: snapshot.actionDim, n: snapshot.normalizer });
     if (mine !== theirs) throw new CheckpointError(`${this.kind}.restore: the snapshot's config, dimensions or normalizer differ from this model's`, { kind: this.kind });
-    this.net.load(snapshot.weights);
+    loadVariables(this.net.namedVariables(), snapshot.weights, this.kind);
     this.optimizer.deserialize(snapshot.optimizer, `${this.kind}.optimizer`);
     this.rng.setState(snapshot.rng);
     this.steps = snapshot.step;

@@ -16,7 +16,7 @@
  * length, so the horizon must be divisible by 2^(levels - 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, UsageError, type Rng, type SerializedTensor } from '@bellman/core';
+import { ConfigError, UsageError, type Rng } from '@bellman/core';
 import {
   Conv1d,
   ConvTranspose1d,
@@ -24,11 +24,9 @@ import {
   GroupNorm,
   Sequential,
   childVariables,
-  loadVariables,
   mish,
   paramsOf,
   scopeParams,
-  serializeVariables,
   sinusoidalEmbedding,
   type Module,
   type ParamRecord,
@@ -219,20 +217,12 @@ export class DownPath {
   }
 }
 
-/** Weights and their serialisation for a module made of named children. */
+/** A network of named children (serialised with nn's serializeVariables / loadVariables). */
 abstract class NamedModule {
   abstract namedVariables(): Map<string, tf.Variable>;
 
   params(): ParamRecord {
     return paramsOf(this);
-  }
-
-  serialize(): Record<string, SerializedTensor> {
-    return serializeVariables(this.namedVariables());
-  }
-
-  load(weights: Record<string, SerializedTensor>): void {
-    loadVariables(this.namedVariables(), weights, this.constructor.name);
   }
 
   dispose(): void {

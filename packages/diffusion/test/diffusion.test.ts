@@ -55,7 +55,7 @@ describe('reverse process', () => {
     const noise = tf.randomNormal(x0.shape, 0, 1, 'float32', 4) as tf.Tensor3D;
     const x1 = diffusion.qSample(x0, [0, 0, 0], noise);
     const back = diffusion.reverseStep(exact, x1, 0, null);
-    expect(Array.from(back.dataSync())).toEqual(Array.from(x0.dataSync()).map((v, i) => expect.closeTo(v, 6) as unknown as number));
+    expect(Array.from(back.dataSync())).toEqual(Array.from(x0.dataSync()).map((v) => expect.closeTo(v, 6) as unknown as number));
     // one step earlier the posterior mean is coef1 x0 + coef2 x_t, not x0
     const s = diffusion.schedule;
     const x5 = diffusion.qSample(x0, [5, 5, 5], noise);
