@@ -1,0 +1,102 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@bellman/core/node';
+import { seedList } from '@bellman/training';
+import { describeSeeds, parseBackend, parseChoiceList, parseOptionalInteger, parseSeeds, resolvePath, seedsSetting } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { DIFFUSER_FULL, DIFFUSER_MAZES, DIFFUSER_METHODS, DIFFUSER_QUICK, runDiffuserExperiment, type DiffuserExperimentConfig, type DiffuserExperimentResult, type DiffuserMaze, type DiffuserRunResult } from '../experiments/diffuser.js';
+import { writeDiffuserPlots } from '../experiments/diffuser-plots.js';
+import { savedRunsStore } from '../experiments/saved-runs.js';
+import { checkOutputDirectory } from '../paths.js';
+import { startProgress } from '../progress.js';
+import { fmtNumber, formatTable } from '../table.js';
+import type { ExperimentCliOptions } from './experiment.js';
+
+/**
+ * `bellman experiment diffuser`: Diffuser against BC, CQL and IQL on D4RL's maze2d, by normalised
+ * score. Every option is checked before anything is trained or written. `preset` replaces the
+ * built-in configs (tests use a tiny one).
+ */
+export async function diffuserCommand(ctx: CommandContext, opts: ExperimentCliOptions, preset?: DiffuserExperimentConfig): Promise<number> {
+  const reporter = ctx.reporter(opts.json);
+  const base = preset ?? (opts.quick ? DIFFUSER_QUICK : DIFFUSER_FULL);
+  const mazes = opts.maze === undefined ? base.mazes : parseChoiceList('--maze', opts.maze, Object.keys(DIFFUSER_MAZES) as DiffuserMaze[], 'maze');
+  const methods = opts.methods === undefined ? base.methods : parseChoiceList('--methods', opts.methods, DIFFUSER_METHODS, 'method');
+  const seeds = parseSeeds('--seeds', opts.seeds) ?? seedList(base.seeds);
+  const trainSteps = parseOptionalInteger('--steps', opts.steps, { min: 1, max: 10_000_000 }) ?? base.diffuser.trainSteps;
+  const updates = parseOptionalInteger('--updates', opts.updates, { min: 1, max: 10_000_000 }) ?? base.baselines.updates;
+  const backend = parseBackend(opts.backend);
+  const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-diffuser-quick' : 'runs/experiment-diffuser'));
+  checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
+  for (const flag of ['probeEvery', 'cqlUpdates', 'tasks', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'] as const) {
+    if (opts[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is an option of the dr3 experiment, not of diffuser`);
+  }
+  const config: DiffuserExperimentConfig = { ...base, mazes, methods, seeds: seedsSetting(seeds), diffuser: { ...base.diffuser, trainSteps }, baselines: { ...base.baselines, updates } };
+  await ctx.backend(backend);
+  await ctx.announceBackend();
+
+  const d = config.diffuser;
+  reporter.say(`Diffuser experiment${opts.quick ? ' (quick)' : ''}: ${mazes.join(', ')}; ${methods.join(', ')}; seeds ${describeSeeds(seeds)}; ${config.episodes} evaluation episodes per seed`);
+  reporter.say(
+    `  Diffuser: U-Net dim ${d.dim}, mults (${d.dimMults.join(', ')}), horizon x ${d.horizonScale}, ${d.trainSteps} steps of batch ${d.batchSize}, ` +
+      `${d.sampler.kind === 'ddim' ? `DDIM in ${d.sampler.steps} steps` : 'DDPM'}; BC / CQL / IQL: ${config.baselines.updates} updates of batch ${config.baselines.batchSize}`,
+  );
+  const runsDir = join(outDir, 'runs');
+  const checkpointsDir = join(outDir, 'checkpoints');
+  const result = await runDiffuserExperiment(config, {
+    startRun: (label, total) => startProgress(reporter, label, total),
+    finishRun: (run) => reporter.say(runLine(run)),
+    checkpointPath: (id) => {
+      mkdirSync(checkpointsDir, { recursive: true });
+      return join(checkpointsDir, `${id}.json`);
+    },
+    hasCheckpoint: (path) => {
+      const found = existsSync(path);
+      if (found) reporter.say(`resuming from ${path}`);
+      return found;
+    },
+    removeCheckpoint: (path) => rmSync(path, { force: true }),
+    store: savedRunsStore<DiffuserRunResult>(runsDir, (id) => reporter.say(`reusing ${id} from ${runsDir} (finished earlier with the same settings)`)),
+    savedOnly: Boolean(opts.savedOnly),
+    skipRun: (id) => reporter.say(`no saved run ${id} with these settings: left out (--saved-only)`),
+    dataDir: ctx.dataDir(opts.dataDir),
+  });
+  if (result.runs.length === 0) throw new UsageError(`--saved-only: ${runsDir} holds no run with these settings`);
+
+  mkdirSync(outDir, { recursive: true });
+  const resultsPath = join(outDir, 'results.json');
+  writeFileAtomic(resultsPath, `${JSON.stringify(result, null, 1)}\n`);
+  const plots = await writeDiffuserPlots(result, outDir);
+  reporter.say('');
+  reporter.say(summaryTable(result));
+  reporter.say('');
+  reporter.say(`${result.wallSeconds.toFixed(1)}s; wrote ${resultsPath}`);
+  reporter.say(`plots: ${plots.filter((p) => !p.includes('episodes')).join(', ')}; ${plots.filter((p) => p.includes('episodes')).length / 2} episode pictures under ${join(outDir, 'episodes')}`);
+  if (opts.json) {
+    reporter.result({
+      methods: result.methods.map((m) => ({ name: m.name, maze: m.maze, normalizedScore: m.normalizedScore, scoreStd: m.scoreStd, episodes: m.episodes })),
+      planSeconds: result.planSeconds,
+    });
+  }
+  return 0;
+}
+
+function runLine(run: DiffuserRunResult): string {
+  const mean = run.scores.reduce((s, v) => s + v, 0) / Math.max(1, run.scores.length);
+  const planning = run.planSeconds === null ? '' : `, ${fmtNumber(run.planSeconds, 2)} s planning`;
+  return `${run.method} ${run.maze} seed ${run.seed}: normalised score ${fmtNumber(mean, 1)} over ${run.scores.length} episodes (trained ${run.trainSeconds.toFixed(0)} s${planning})`;
+}
+
+function summaryTable(result: DiffuserExperimentResult): string {
+  const rows = result.methods.map((m) => [
+    m.maze,
+    m.name,
+    String(m.seeds),
+    `${fmtNumber(m.normalizedScore, 1)} ± ${Number.isFinite(m.scoreStandardError) ? fmtNumber(m.scoreStandardError, 1) : '-'}`,
+    fmtNumber(m.scoreStd, 1),
+    String(m.episodes),
+    Number.isFinite(m.paperScore) ? fmtNumber(m.paperScore, 1) : '-',
+  ]);
+  return formatTable(['maze', 'method', 'seeds', 'score ± s.e. (seeds)', 'std (episodes)', 'episodes', 'paper'], rows);
+}
