@@ -168,7 +168,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .argument('<name>', 'experiment name: dr3, mural, mural-cnml or diffuser')
     .option('--quick', 'small steps and one seed (about a minute), for smoke tests')
     .option('--updates <n>', 'dr3: updates of each evaluation run (sarsa, td, td+dr3; default 3000); diffuser: updates of BC, CQL and IQL')
-    .option('--saved-only', 'dr3, mural: train nothing; summarise and plot the runs saved under <out>/runs with these settings')
+    .option('--saved-only', 'dr3, mural, diffuser: train nothing; summarise and plot the runs saved under <out>/runs with these settings')
     .option('--probe-every <n>', 'dr3: probe the critic every n updates, after log-spaced early probes (default: 1% of --updates, at least 100)')
     .option('--cql-updates <n>', 'dr3: updates of each CQL run (default 3000)')
     .option('--tasks <list>', 'dr3: evaluation tasks, comma-separated (cartpole, pendulum; default both)')
