@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@bellman/core/node';
 import { seedList } from '@bellman/training';
@@ -7,9 +7,8 @@ import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { DIFFUSER_FULL, DIFFUSER_MAZES, DIFFUSER_METHODS, DIFFUSER_QUICK, runDiffuserExperiment, type DiffuserExperimentConfig, type DiffuserExperimentResult, type DiffuserMaze, type DiffuserRunResult } from '../experiments/diffuser.js';
 import { writeDiffuserPlots } from '../experiments/diffuser-plots.js';
-import { savedRunsStore } from '../experiments/saved-runs.js';
+import { cellRunHooks } from '../experiments/saved-runs.js';
 import { checkOutputDirectory } from '../paths.js';
-import { startProgress } from '../progress.js';
 import { fmtNumber, formatTable } from '../table.js';
 import type { ExperimentCliOptions } from './experiment.js';
 
@@ -42,26 +41,8 @@ export async function diffuserCommand(ctx: CommandContext, opts: ExperimentCliOp
     `  Diffuser: U-Net dim ${d.dim}, mults (${d.dimMults.join(', ')}), horizon x ${d.horizonScale}, ${d.trainSteps} steps of batch ${d.batchSize}, ` +
       `${d.sampler.kind === 'ddim' ? `DDIM in ${d.sampler.steps} steps` : 'DDPM'}; BC / CQL / IQL: ${config.baselines.updates} updates of batch ${config.baselines.batchSize}`,
   );
-  const runsDir = join(outDir, 'runs');
-  const checkpointsDir = join(outDir, 'checkpoints');
-  const result = await runDiffuserExperiment(config, {
-    startRun: (label, total) => startProgress(reporter, label, total),
-    finishRun: (run) => reporter.say(runLine(run)),
-    checkpointPath: (id) => {
-      mkdirSync(checkpointsDir, { recursive: true });
-      return join(checkpointsDir, `${id}.json`);
-    },
-    hasCheckpoint: (path) => {
-      const found = existsSync(path);
-      if (found) reporter.say(`resuming from ${path}`);
-      return found;
-    },
-    removeCheckpoint: (path) => rmSync(path, { force: true }),
-    store: savedRunsStore<DiffuserRunResult>(runsDir, (id) => reporter.say(`reusing ${id} from ${runsDir} (finished earlier with the same settings)`)),
-    savedOnly: Boolean(opts.savedOnly),
-    skipRun: (id) => reporter.say(`no saved run ${id} with these settings: left out (--saved-only)`),
-    dataDir: ctx.dataDir(opts.dataDir),
-  });
+  const { runsDir, ...hooks } = cellRunHooks<DiffuserRunResult>(reporter, outDir, { savedOnly: Boolean(opts.savedOnly), describe: runLine });
+  const result = await runDiffuserExperiment(config, { ...hooks, dataDir: ctx.dataDir(opts.dataDir) });
   if (result.runs.length === 0) throw new UsageError(`--saved-only: ${runsDir} holds no run with these settings`);
 
   mkdirSync(outDir, { recursive: true });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@bellman/core/node';
 import { seedList } from '@bellman/training';
@@ -9,9 +9,8 @@ import { MURAL_FULL, MURAL_MAZES, MURAL_METHODS, MURAL_QUICK, muralRunCount, run
 import { writeMuralPlots } from '../experiments/mural-plots.js';
 import { NML_COMPARE_FULL, NML_COMPARE_QUICK, runNmlCompare, type NmlCompareConfig } from '../experiments/nml-compare.js';
 import { svgToPng } from '../plot.js';
-import { savedRunsStore } from '../experiments/saved-runs.js';
+import { cellRunHooks } from '../experiments/saved-runs.js';
 import { checkOutputDirectory } from '../paths.js';
-import { startProgress } from '../progress.js';
 import { fmtNumber, formatTable } from '../table.js';
 import type { ExperimentCliOptions } from './experiment.js';
 
@@ -51,25 +50,8 @@ export async function muralCommand(ctx: CommandContext, opts: ExperimentCliOptio
     `  SAC [${config.sac.hiddenSizes.join(', ')}], lr ${config.sac.learningRate}, batch ${config.sac.batchSize}, ${config.sac.warmupSteps} warm-up steps; ` +
       `greedy evaluation every ${evalEvery} steps; ${config.examples} success examples`,
   );
-  const runsDir = join(outDir, 'runs');
-  const checkpointsDir = join(outDir, 'checkpoints');
-  const result = await runMuralExperiment(config, {
-    startRun: (label, total) => startProgress(reporter, label, total),
-    finishRun: (run) => reporter.say(runLine(run)),
-    checkpointPath: (id) => {
-      mkdirSync(checkpointsDir, { recursive: true });
-      return join(checkpointsDir, `${id}.json`);
-    },
-    hasCheckpoint: (path) => {
-      const found = existsSync(path);
-      if (found) reporter.say(`resuming from ${path}`);
-      return found;
-    },
-    removeCheckpoint: (path) => rmSync(path, { force: true }),
-    store: savedRunsStore<MuralRunResult>(runsDir, (id) => reporter.say(`reusing ${id} from ${runsDir} (finished earlier with the same settings)`)),
-    savedOnly: Boolean(opts.savedOnly),
-    skipRun: (id) => reporter.say(`no saved run ${id} with these settings: left out (--saved-only)`),
-  });
+  const { runsDir, ...hooks } = cellRunHooks<MuralRunResult>(reporter, outDir, { savedOnly: Boolean(opts.savedOnly), describe: runLine });
+  const result = await runMuralExperiment(config, { ...hooks });
   if (result.runs.length === 0) throw new UsageError(`--saved-only: ${runsDir} holds no run with these settings`);
 
   mkdirSync(outDir, { recursive: true });

@@ -13,7 +13,7 @@ import { Diffuser, GoalPlanner, LimitsNormalizer, MAZE2D_DIFFUSER, type Diffuser
 import { loadEnv, make } from '@bellman/envs';
 import { MAZE2D_LAYOUTS, maze2dNormalizedScore, renderMaze2d, type Maze2dSize } from '@bellman/envs-mujoco';
 import { createLearnerByName } from '@bellman/q-learning';
-import { OfflineTrainer, runGrid, windowBatches, type ExperimentStore } from '@bellman/training/node';
+import { OfflineTrainer, runGrid, transitionBatches, windowBatches, type BatchLearner, type BatchSource, type ExperimentStore } from '@bellman/training/node';
 
 export const DIFFUSER_MAZES = {
   umaze: { envId: 'maze2d-umaze-v1', horizon: 128, diffusionSteps: 64 },
@@ -300,14 +300,11 @@ class DiffuserLearner implements Learner<WindowBatch> {
 }
 
 async function trainDiffuser(config: DiffuserExperimentConfig, maze: DiffuserMaze, seed: number, dataset: OfflineDataset, hooks: DiffuserRunnerHooks): Promise<DiffuserRunResult> {
-  const started = Date.now();
-  const { envId, horizon: fullHorizon, diffusionSteps } = DIFFUSER_MAZES[maze];
+  const { horizon: fullHorizon, diffusionSteps } = DIFFUSER_MAZES[maze];
   const c = config.diffuser;
   const divisor = 2 ** (c.dimMults.length - 1);
   const horizon = Math.max(divisor, Math.round((fullHorizon * c.horizonScale) / divisor) * divisor);
   const layout = MAZE2D_LAYOUTS[maze];
-  const goal = [layout.goal[0], layout.goal[1]];
-  const segments = goalSegments(dataset, layout.goal);
   const model = new Diffuser({
     observationDim: 4,
     actionDim: 2,
@@ -324,17 +321,41 @@ async function trainDiffuser(config: DiffuserExperimentConfig, maze: DiffuserMaz
       emaStart: c.emaStart,
     },
   });
-  const learner = new DiffuserLearner(model, goal, c.sampler, seed);
-  const lossCurve = new LossCurve(c.trainSteps);
-  const id = diffuserRunId({ maze, method: 'diffuser', seed });
-  const checkpointPath = hooks.checkpointPath?.(id);
-  const progress = hooks.startRun?.(`diffuser ${maze} seed ${seed}`, c.trainSteps);
-  const trainer = new OfflineTrainer<WindowBatch>({
+  const learner = new DiffuserLearner(model, [layout.goal[0], layout.goal[1]], c.sampler, seed);
+  const run = await trainAndEvaluate(config, { maze, method: 'diffuser', seed }, learner, windowBatches(goalSegments(dataset, layout.goal), horizon, { padding: false }), c.trainSteps, c.batchSize, hooks, () => {
+    const plan = learner.planner.plan;
+    return plan ? Array.from(plan.observations.subarray(0, plan.horizon * 4)).filter((_, i) => i % 4 < 2) : null;
+  });
+  return { ...run, planSeconds: learner.planner.metrics().plan_seconds ?? null };
+}
+
+function trainBaseline(config: DiffuserExperimentConfig, maze: DiffuserMaze, method: Exclude<DiffuserMethod, 'diffuser'>, seed: number, dataset: OfflineDataset, hooks: DiffuserRunnerHooks): Promise<DiffuserRunResult> {
+  const b = config.baselines;
+  const learner = createLearnerByName(method, { observationSpace: dataset.observationSpace, actionSpace: dataset.actionSpace, seed, config: { hiddenSizes: b.hiddenSizes } });
+  return trainAndEvaluate(config, { maze, method, seed }, learner, transitionBatches(dataset), b.updates, b.batchSize, hooks, () => null);
+}
+
+/** Trains one cell's learner (resuming from its checkpoint when there is one), then evaluates it. */
+async function trainAndEvaluate<B>(
+  config: DiffuserExperimentConfig,
+  cell: { maze: DiffuserMaze; method: DiffuserMethod; seed: number },
+  learner: BatchLearner<B>,
+  batches: BatchSource<B>,
+  steps: number,
+  batchSize: number,
+  hooks: DiffuserRunnerHooks,
+  planOf: () => number[] | null,
+): Promise<DiffuserRunResult> {
+  const started = Date.now();
+  const lossCurve = new LossCurve(steps);
+  const checkpointPath = hooks.checkpointPath?.(diffuserRunId(cell));
+  const progress = hooks.startRun?.(`${cell.method} ${cell.maze} seed ${cell.seed}`, steps);
+  const trainer = new OfflineTrainer<B>({
     learner,
-    batches: windowBatches(segments, horizon, { padding: false }),
-    steps: c.trainSteps,
-    batchSize: c.batchSize,
-    seed,
+    batches,
+    steps,
+    batchSize,
+    seed: cell.seed,
     evalEvery: 0,
     ...(checkpointPath ? { checkpointPath, checkpointEvery: config.checkpointEvery } : {}),
     onProgress: (event) => {
@@ -347,54 +368,9 @@ async function trainDiffuser(config: DiffuserExperimentConfig, maze: DiffuserMaz
     if (checkpointPath && hooks.hasCheckpoint?.(checkpointPath)) await trainer.resume(checkpointPath);
     else await trainer.run();
     const trainSeconds = (Date.now() - started) / 1000;
-    const evaluation = evaluateMaze(envId, learner, config.episodes, () => {
-      const plan = learner.planner.plan;
-      return plan ? Array.from(plan.observations.subarray(0, plan.horizon * 4)).filter((_, i) => i % 4 < 2) : null;
-    });
-    const planSeconds = learner.planner.metrics().plan_seconds ?? null;
+    const evaluation = evaluateMaze(DIFFUSER_MAZES[cell.maze].envId, learner, config.episodes, planOf);
     if (checkpointPath) hooks.removeCheckpoint?.(checkpointPath);
-    return { maze, method: 'diffuser', seed, ...evaluation, planSeconds, curve: lossCurve.points, curveMetric: lossCurve.metric, trainSeconds };
-  } finally {
-    progress?.stop();
-    learner.dispose();
-  }
-}
-
-async function trainBaseline(config: DiffuserExperimentConfig, maze: DiffuserMaze, method: Exclude<DiffuserMethod, 'diffuser'>, seed: number, dataset: OfflineDataset, hooks: DiffuserRunnerHooks): Promise<DiffuserRunResult> {
-  const started = Date.now();
-  const { envId } = DIFFUSER_MAZES[maze];
-  const b = config.baselines;
-  const learner = createLearnerByName(method, {
-    observationSpace: dataset.observationSpace,
-    actionSpace: dataset.actionSpace,
-    seed,
-    config: { hiddenSizes: b.hiddenSizes },
-  });
-  const lossCurve = new LossCurve(b.updates);
-  const id = diffuserRunId({ maze, method, seed });
-  const checkpointPath = hooks.checkpointPath?.(id);
-  const progress = hooks.startRun?.(`${method} ${maze} seed ${seed}`, b.updates);
-  const trainer = new OfflineTrainer({
-    learner,
-    dataset,
-    steps: b.updates,
-    batchSize: b.batchSize,
-    seed,
-    evalEvery: 0,
-    ...(checkpointPath ? { checkpointPath, checkpointEvery: config.checkpointEvery } : {}),
-    onProgress: (event) => {
-      if (event.type !== 'update') return;
-      lossCurve.add(event.step, event.metrics);
-      if (event.step % 50 === 0) progress?.update(event.step, lossCurve.last());
-    },
-  });
-  try {
-    if (checkpointPath && hooks.hasCheckpoint?.(checkpointPath)) await trainer.resume(checkpointPath);
-    else await trainer.run();
-    const trainSeconds = (Date.now() - started) / 1000;
-    const evaluation = evaluateMaze(envId, learner, config.episodes, () => null);
-    if (checkpointPath) hooks.removeCheckpoint?.(checkpointPath);
-    return { maze, method, seed, ...evaluation, planSeconds: null, curve: lossCurve.points, curveMetric: lossCurve.metric, trainSeconds };
+    return { ...cell, ...evaluation, planSeconds: null, curve: lossCurve.points, curveMetric: lossCurve.metric, trainSeconds };
   } finally {
     progress?.stop();
     learner.dispose();
