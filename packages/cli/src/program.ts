@@ -164,14 +164,14 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
 
   program
     .command('experiment')
-    .description('run a paper-reproduction experiment and write its plots: dr3 (SARSA vs TD feature co-adaptation, CQL vs CQL+DR3), mural (SAC from success examples on the point mazes: sparse, count, VICE, meta-NML), mural-cnml (meta-NML against exact CNML rewards on one labelled set), diffuser (Diffuser against BC, CQL and IQL on maze2d)')
-    .argument('<name>', 'experiment name: dr3, mural, mural-cnml or diffuser')
+    .description('run a paper-reproduction experiment and write its plots: dr3 (SARSA vs TD feature co-adaptation, CQL vs CQL+DR3), mural (SAC from success examples on the point mazes: sparse, count, VICE, meta-NML), mural-cnml (meta-NML against exact CNML rewards on one labelled set), diffuser (Diffuser against BC, CQL and IQL on maze2d), diffuser-guided (value-guided Diffuser against IQL and CQL on Pendulum)')
+    .argument('<name>', 'experiment name: dr3, mural, mural-cnml, diffuser or diffuser-guided')
     .option('--quick', 'small steps and one seed (about a minute), for smoke tests')
     .option('--updates <n>', 'dr3: updates of each evaluation run (sarsa, td, td+dr3; default 3000); diffuser: updates of BC, CQL and IQL')
     .option('--saved-only', 'dr3, mural, diffuser: train nothing; summarise and plot the runs saved under <out>/runs with these settings')
     .option('--probe-every <n>', 'dr3: probe the critic every n updates, after log-spaced early probes (default: 1% of --updates, at least 100)')
     .option('--cql-updates <n>', 'dr3: updates of each CQL run (default 3000)')
-    .option('--tasks <list>', 'dr3: evaluation tasks, comma-separated (cartpole, pendulum; default both)')
+    .option('--tasks <list>', 'dr3: evaluation tasks, comma-separated (cartpole, pendulum; default both); diffuser-guided: pendulum, mountaincarcontinuous (default pendulum)')
     .option('--gamma <g>', 'dr3: discount (default 0.99)')
     .option('--critic-layers <n>', 'dr3: hidden layers of 256 units in the evaluation critics (default 2)')
     .option('--target-update-interval <n>', 'dr3: updates between target-network copies in the evaluation part (default 100; 1: no target network)')

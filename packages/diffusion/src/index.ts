@@ -16,3 +16,5 @@ export { ValueModel, GUIDANCE_DEFAULTS } from './value.js';
 export type { ValueLoss, ValueModelSnapshot } from './value.js';
 export { GoalPlanner, ValueGuidedPlanner } from './planner.js';
 export type { GoalPlannerOptions, ValueGuidedPlannerOptions } from './planner.js';
+export { PlanningLearner } from './learner.js';
+export type { TrainableTrajectoryModel } from './learner.js';

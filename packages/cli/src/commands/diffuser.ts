@@ -7,6 +7,7 @@ import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { DIFFUSER_FULL, DIFFUSER_MAZES, DIFFUSER_METHODS, DIFFUSER_QUICK, runDiffuserExperiment, type DiffuserExperimentConfig, type DiffuserExperimentResult, type DiffuserMaze, type DiffuserRunResult } from '../experiments/diffuser.js';
 import { writeDiffuserPlots } from '../experiments/diffuser-plots.js';
+import { GUIDED_FULL, GUIDED_METHODS, GUIDED_QUICK, GUIDED_TASKS, runGuidedExperiment, type GuidedExperimentConfig, type GuidedRunResult, type GuidedTask } from '../experiments/diffuser-guided.js';
 import { cellRunHooks } from '../experiments/saved-runs.js';
 import { checkOutputDirectory } from '../paths.js';
 import { fmtNumber, formatTable } from '../table.js';
@@ -80,4 +81,52 @@ function summaryTable(result: DiffuserExperimentResult): string {
     Number.isFinite(m.paperScore) ? fmtNumber(m.paperScore, 1) : '-',
   ]);
   return formatTable(['maze', 'method', 'seeds', 'score ± s.e. (seeds)', 'std (episodes)', 'episodes', 'paper'], rows);
+}
+
+/**
+ * `bellman experiment diffuser-guided`: Diffuser's value-guided planning against IQL and CQL on a
+ * medium dataset of a reward task (Pendulum-v1 by default), by mean return.
+ */
+export async function diffuserGuidedCommand(ctx: CommandContext, opts: ExperimentCliOptions, preset?: GuidedExperimentConfig): Promise<number> {
+  const reporter = ctx.reporter(opts.json);
+  const base = preset ?? (opts.quick ? GUIDED_QUICK : GUIDED_FULL);
+  const tasks = opts.tasks === undefined ? base.tasks : parseChoiceList('--tasks', opts.tasks, Object.keys(GUIDED_TASKS) as GuidedTask[], 'task');
+  const methods = opts.methods === undefined ? base.methods : parseChoiceList('--methods', opts.methods, GUIDED_METHODS, 'method');
+  const seeds = parseSeeds('--seeds', opts.seeds) ?? seedList(base.seeds);
+  const trainSteps = parseOptionalInteger('--steps', opts.steps, { min: 1, max: 10_000_000 }) ?? base.diffuser.trainSteps;
+  const updates = parseOptionalInteger('--updates', opts.updates, { min: 1, max: 10_000_000 }) ?? base.baselines.updates;
+  const backend = parseBackend(opts.backend);
+  const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-diffuser-guided-quick' : 'runs/experiment-diffuser-guided'));
+  checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
+  for (const flag of ['maze', 'probeEvery', 'cqlUpdates', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'] as const) {
+    if (opts[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is not an option of diffuser-guided`);
+  }
+  const config: GuidedExperimentConfig = { ...base, tasks, methods, seeds: seedsSetting(seeds), diffuser: { ...base.diffuser, trainSteps }, baselines: { ...base.baselines, updates } };
+  await ctx.backend(backend);
+  await ctx.announceBackend();
+  const d = config.diffuser;
+  reporter.say(`Value-guided Diffuser${opts.quick ? ' (quick)' : ''}: ${tasks.join(', ')}; ${methods.join(', ')}; seeds ${describeSeeds(seeds)}; ${config.episodes} episodes per seed`);
+  reporter.say(
+    `  Diffuser: H ${d.horizon}, T ${d.diffusionSteps}, dim ${d.dim}, mults (${d.dimMults.join(', ')}), ${d.trainSteps} steps of batch ${d.batchSize}; ` +
+      `${d.samples} guided plans per env step (scale ${d.scale}); IQL / CQL: ${config.baselines.updates} updates`,
+  );
+  const { runsDir, ...hooks } = cellRunHooks<GuidedRunResult>(reporter, outDir, { savedOnly: Boolean(opts.savedOnly), describe: guidedRunLine });
+  const result = await runGuidedExperiment(config, hooks);
+  if (result.runs.length === 0) throw new UsageError(`--saved-only: ${runsDir} holds no run with these settings`);
+  mkdirSync(outDir, { recursive: true });
+  const resultsPath = join(outDir, 'results.json');
+  writeFileAtomic(resultsPath, `${JSON.stringify(result, null, 1)}\n`);
+  const rows = result.methods.map((m) => [m.task, m.name, String(m.seeds), `${fmtNumber(m.returnMean, 1)} ± ${fmtNumber(m.returnStd, 1)}`, String(m.episodes)]);
+  reporter.say('');
+  reporter.say(formatTable(['task', 'method', 'seeds', 'return (mean ± std over episodes)', 'episodes'], rows));
+  reporter.say('');
+  reporter.say(`${result.wallSeconds.toFixed(1)}s; wrote ${resultsPath}`);
+  if (opts.json) reporter.result({ methods: result.methods });
+  return 0;
+}
+
+function guidedRunLine(run: GuidedRunResult): string {
+  const mean = run.returns.reduce((s, v) => s + v, 0) / Math.max(1, run.returns.length);
+  const planning = run.planSecondsPerStep === null ? '' : `, ${fmtNumber(run.planSecondsPerStep, 3)} s planning per step`;
+  return `${run.method} ${run.task} seed ${run.seed}: return ${fmtNumber(mean, 1)} over ${run.returns.length} episodes (trained ${run.trainSeconds.toFixed(0)} s${planning})`;
 }

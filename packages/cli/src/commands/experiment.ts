@@ -42,14 +42,14 @@ export interface ExperimentCliOptions {
   steps?: string;
 }
 
-export const EXPERIMENTS: readonly string[] = ['dr3', 'mural', 'mural-cnml', 'diffuser'];
+export const EXPERIMENTS: readonly string[] = ['dr3', 'mural', 'mural-cnml', 'diffuser', 'diffuser-guided'];
 
 /** `bellman experiment <name> [--quick] [--json] [--seeds N] [--out DIR]`: dr3 or mural. */
 export async function experimentCommand(ctx: CommandContext, name: string, opts: ExperimentCliOptions): Promise<number> {
   if (name === 'dr3') return dr3Command(ctx, opts);
-  if (name === 'diffuser') {
-    const { diffuserCommand } = await import('./diffuser.js');
-    return diffuserCommand(ctx, opts);
+  if (name === 'diffuser' || name === 'diffuser-guided') {
+    const { diffuserCommand, diffuserGuidedCommand } = await import('./diffuser.js');
+    return name === 'diffuser' ? diffuserCommand(ctx, opts) : diffuserGuidedCommand(ctx, opts);
   }
   if (name === 'mural' || name === 'mural-cnml') {
     const { muralCommand, muralCnmlCommand } = await import('./mural.js');

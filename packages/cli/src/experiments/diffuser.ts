@@ -6,10 +6,10 @@
  * normalised score over seeded evaluation episodes. Each cell (maze, method, seed) checkpoints as
  * it trains and is saved when done, so a stopped grid resumes.
  */
-import { Box, UsageError, type Action, type Env, type Learner, type LearnerSnapshot, type Metrics, type Policy, type WindowBatch } from '@bellman/core';
+import { UsageError, type Action, type Env, type Metrics, type Policy } from '@bellman/core';
 import { OfflineDataset } from '@bellman/datasets';
 import { loadRecipe } from '@bellman/datasets/node';
-import { Diffuser, GoalPlanner, LimitsNormalizer, MAZE2D_DIFFUSER, type DiffuserSnapshot, type Sampler } from '@bellman/diffusion';
+import { Diffuser, GoalPlanner, LimitsNormalizer, MAZE2D_DIFFUSER, PlanningLearner, type Sampler } from '@bellman/diffusion';
 import { loadEnv, make } from '@bellman/envs';
 import { MAZE2D_LAYOUTS, maze2dNormalizedScore, renderMaze2d, type Maze2dSize } from '@bellman/envs-mujoco';
 import { createLearnerByName } from '@bellman/q-learning';
@@ -236,7 +236,7 @@ export function goalSegments(dataset: OfflineDataset, goal: readonly [number, nu
 }
 
 /** Per-dimension limits of every row [action, observation] of the data, for Diffuser's normaliser. */
-function datasetNormalizer(dataset: OfflineDataset): LimitsNormalizer {
+export function datasetNormalizer(dataset: OfflineDataset): LimitsNormalizer {
   const { observations, actions } = dataset.toArrays();
   const a = dataset.actionDim;
   const o = dataset.observationDim;
@@ -246,57 +246,6 @@ function datasetNormalizer(dataset: OfflineDataset): LimitsNormalizer {
     rows.set(observations.subarray(i * o, (i + 1) * o), i * (a + o) + a);
   }
   return LimitsNormalizer.fit(rows, a + o);
-}
-
-/** Diffuser as a trainer's learner: it updates on windows and acts with a goal planner. */
-class DiffuserLearner implements Learner<WindowBatch> {
-  readonly algo = 'diffuser';
-  readonly planner: GoalPlanner;
-
-  constructor(
-    readonly model: Diffuser,
-    goal: readonly number[],
-    sampler: Sampler,
-    seed: number,
-  ) {
-    this.planner = new GoalPlanner({ diffuser: model, goal, sampler, seed });
-  }
-
-  update(batch: WindowBatch) {
-    return this.model.update(batch);
-  }
-
-  act(observation: Float32Array): Float32Array {
-    return this.planner.act(observation);
-  }
-
-  reset(): void {
-    this.planner.reset();
-  }
-
-  save(): LearnerSnapshot {
-    const { weights, optimizer, rng, step, ...rest } = this.model.snapshot();
-    return {
-      algo: this.algo,
-      // the model's config, normaliser and weight average travel as the snapshot's config
-      config: rest,
-      observationSpace: new Box(-Infinity, Infinity, [this.model.layout.observationDim]).toJSON(),
-      actionSpace: new Box(-1, 1, [this.model.layout.actionDim]).toJSON(),
-      weights,
-      optimizers: { adam: optimizer },
-      rng,
-      updates: step,
-    };
-  }
-
-  load(snapshot: LearnerSnapshot): void {
-    const rest = snapshot.config as Omit<DiffuserSnapshot, 'weights' | 'optimizer' | 'rng' | 'step'>;
-    this.model.restore({ ...rest, weights: snapshot.weights, optimizer: snapshot.optimizers.adam ?? {}, rng: snapshot.rng, step: snapshot.updates });
-  }
-
-  dispose(): void {
-    this.model.dispose();
-  }
 }
 
 async function trainDiffuser(config: DiffuserExperimentConfig, maze: DiffuserMaze, seed: number, dataset: OfflineDataset, hooks: DiffuserRunnerHooks): Promise<DiffuserRunResult> {
@@ -321,43 +270,88 @@ async function trainDiffuser(config: DiffuserExperimentConfig, maze: DiffuserMaz
       emaStart: c.emaStart,
     },
   });
-  const learner = new DiffuserLearner(model, [layout.goal[0], layout.goal[1]], c.sampler, seed);
-  const run = await trainAndEvaluate(config, { maze, method: 'diffuser', seed }, learner, windowBatches(goalSegments(dataset, layout.goal), horizon, { padding: false }), c.trainSteps, c.batchSize, hooks, () => {
-    const plan = learner.planner.plan;
+  const planner = new GoalPlanner({ diffuser: model, goal: [layout.goal[0], layout.goal[1]], sampler: c.sampler, seed });
+  const learner = new PlanningLearner({ diffuser: model }, planner);
+  const cell = { maze, method: 'diffuser' as const, seed };
+  const planOf = () => {
+    const plan = planner.plan;
     return plan ? Array.from(plan.observations.subarray(0, plan.horizon * 4)).filter((_, i) => i % 4 < 2) : null;
+  };
+  const trained = await trainCell({
+    id: diffuserRunId(cell),
+    label: `diffuser ${maze} seed ${seed}`,
+    learner,
+    batches: windowBatches(goalSegments(dataset, layout.goal), horizon, { padding: false }),
+    steps: c.trainSteps,
+    batchSize: c.batchSize,
+    seed,
+    checkpointEvery: config.checkpointEvery,
+    hooks,
+    evaluate: (policy) => evaluateMaze(DIFFUSER_MAZES[maze].envId, policy, config.episodes, planOf),
   });
-  return { ...run, planSeconds: learner.planner.metrics().plan_seconds ?? null };
+  return { ...cell, ...trained.evaluation, planSeconds: planner.metrics().plan_seconds ?? null, curve: trained.curve, curveMetric: trained.curveMetric, trainSeconds: trained.trainSeconds };
 }
 
-function trainBaseline(config: DiffuserExperimentConfig, maze: DiffuserMaze, method: Exclude<DiffuserMethod, 'diffuser'>, seed: number, dataset: OfflineDataset, hooks: DiffuserRunnerHooks): Promise<DiffuserRunResult> {
+async function trainBaseline(config: DiffuserExperimentConfig, maze: DiffuserMaze, method: Exclude<DiffuserMethod, 'diffuser'>, seed: number, dataset: OfflineDataset, hooks: DiffuserRunnerHooks): Promise<DiffuserRunResult> {
   const b = config.baselines;
   const learner = createLearnerByName(method, { observationSpace: dataset.observationSpace, actionSpace: dataset.actionSpace, seed, config: { hiddenSizes: b.hiddenSizes } });
-  return trainAndEvaluate(config, { maze, method, seed }, learner, transitionBatches(dataset), b.updates, b.batchSize, hooks, () => null);
+  const cell = { maze, method, seed };
+  const trained = await trainCell({
+    id: diffuserRunId(cell),
+    label: `${method} ${maze} seed ${seed}`,
+    learner,
+    batches: transitionBatches(dataset),
+    steps: b.updates,
+    batchSize: b.batchSize,
+    seed,
+    checkpointEvery: config.checkpointEvery,
+    hooks,
+    evaluate: (policy) => evaluateMaze(DIFFUSER_MAZES[maze].envId, policy, config.episodes, () => null),
+  });
+  return { ...cell, ...trained.evaluation, planSeconds: null, curve: trained.curve, curveMetric: trained.curveMetric, trainSeconds: trained.trainSeconds };
 }
 
-/** Trains one cell's learner (resuming from its checkpoint when there is one), then evaluates it. */
-async function trainAndEvaluate<B>(
-  config: DiffuserExperimentConfig,
-  cell: { maze: DiffuserMaze; method: DiffuserMethod; seed: number },
-  learner: BatchLearner<B>,
-  batches: BatchSource<B>,
-  steps: number,
-  batchSize: number,
-  hooks: DiffuserRunnerHooks,
-  planOf: () => number[] | null,
-): Promise<DiffuserRunResult> {
+/** The progress and checkpoint hooks a cell trains with. */
+export type CellTrainingHooks = Pick<DiffuserRunnerHooks, 'startRun' | 'checkpointPath' | 'hasCheckpoint' | 'removeCheckpoint'>;
+
+/** What `trainCell` gives back: the evaluation, the loss curve and the training time. */
+export interface TrainedCell<E> {
+  evaluation: E;
+  /** The mean training loss over stretches of updates: [last update, mean] (about 200 points). */
+  curve: Array<[number, number]>;
+  curveMetric: string | null;
+  trainSeconds: number;
+}
+
+/**
+ * Trains one cell's learner offline (resuming from its checkpoint when there is one, which is
+ * removed once the cell is done), then evaluates it; the learner is disposed after.
+ */
+export async function trainCell<B, E>(options: {
+  id: string;
+  label: string;
+  learner: BatchLearner<B>;
+  batches: BatchSource<B>;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  checkpointEvery: number;
+  hooks: CellTrainingHooks;
+  evaluate: (policy: BatchLearner<B>) => E;
+}): Promise<TrainedCell<E>> {
+  const { learner, hooks } = options;
   const started = Date.now();
-  const lossCurve = new LossCurve(steps);
-  const checkpointPath = hooks.checkpointPath?.(diffuserRunId(cell));
-  const progress = hooks.startRun?.(`${cell.method} ${cell.maze} seed ${cell.seed}`, steps);
+  const lossCurve = new LossCurve(options.steps);
+  const checkpointPath = hooks.checkpointPath?.(options.id);
+  const progress = hooks.startRun?.(options.label, options.steps);
   const trainer = new OfflineTrainer<B>({
     learner,
-    batches,
-    steps,
-    batchSize,
-    seed: cell.seed,
+    batches: options.batches,
+    steps: options.steps,
+    batchSize: options.batchSize,
+    seed: options.seed,
     evalEvery: 0,
-    ...(checkpointPath ? { checkpointPath, checkpointEvery: config.checkpointEvery } : {}),
+    ...(checkpointPath ? { checkpointPath, checkpointEvery: options.checkpointEvery } : {}),
     onProgress: (event) => {
       if (event.type !== 'update') return;
       lossCurve.add(event.step, event.metrics);
@@ -368,9 +362,9 @@ async function trainAndEvaluate<B>(
     if (checkpointPath && hooks.hasCheckpoint?.(checkpointPath)) await trainer.resume(checkpointPath);
     else await trainer.run();
     const trainSeconds = (Date.now() - started) / 1000;
-    const evaluation = evaluateMaze(DIFFUSER_MAZES[cell.maze].envId, learner, config.episodes, planOf);
+    const evaluation = options.evaluate(learner);
     if (checkpointPath) hooks.removeCheckpoint?.(checkpointPath);
-    return { ...cell, ...evaluation, planSeconds: null, curve: lossCurve.points, curveMetric: lossCurve.metric, trainSeconds };
+    return { evaluation, curve: lossCurve.points, curveMetric: lossCurve.metric, trainSeconds };
   } finally {
     progress?.stop();
     learner.dispose();
