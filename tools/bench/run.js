@@ -2,7 +2,8 @@
 // Bellman benchmark harness: the standard training workloads (defined in docs/performance.md, with
 // their PyTorch versions in torch_workloads.py beside this file), updates of the real learners (learner-*), the offline training
 // loop on a recipe dataset (train-*-cartpole), the classifier rewards of @bellman/classifier-reward
-// (reward-*, meta-nml-meta-step), replay sampling and environment stepping.
+// (reward-*, meta-nml-meta-step), Diffuser's training step and planning (unet-train-step,
+// diffuser-sample-plan), replay sampling and environment stepping.
 // Run after the root build: `npm run bench -- [--workload NAME ...] [--backend B] [--seconds S] [--torch]`.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +20,7 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_TORCH_SCRIPT = process.env.BELLMAN_TORCH_REFERENCE ?? join(BENCH_DIR, 'torch_workloads.py');
 const DEFAULT_TORCH_LEARNERS_SCRIPT = process.env.BELLMAN_TORCH_LEARNERS ?? join(BENCH_DIR, 'torch_learners.py');
 const DEFAULT_TORCH_CLASSIFIER_SCRIPT = process.env.BELLMAN_TORCH_CLASSIFIER_REWARD ?? join(BENCH_DIR, 'torch_classifier_reward.py');
+const DEFAULT_TORCH_DIFFUSION_SCRIPT = process.env.BELLMAN_TORCH_DIFFUSION ?? join(BENCH_DIR, 'torch_diffusion.py');
 const DEFAULT_PYTHON = 'python3';
 
 function usage() {
@@ -31,6 +33,7 @@ function usage() {
     '  --torch-script P    path of the training-workload reference (default $BELLMAN_TORCH_REFERENCE or ' + DEFAULT_TORCH_SCRIPT + ')',
     '  --torch-learners P  path of torch_learners.py, the learner-* reference (default $BELLMAN_TORCH_LEARNERS or ' + DEFAULT_TORCH_LEARNERS_SCRIPT + ')',
     '  --torch-classifier P  path of torch_classifier_reward.py, the reward-* / meta-nml-* reference (default $BELLMAN_TORCH_CLASSIFIER_REWARD or ' + DEFAULT_TORCH_CLASSIFIER_SCRIPT + ')',
+    '  --torch-diffusion P  path of torch_diffusion.py, the unet-train-step / diffuser-sample-plan reference (default $BELLMAN_TORCH_DIFFUSION or ' + DEFAULT_TORCH_DIFFUSION_SCRIPT + ')',
     '  --python P          python interpreter with PyTorch for the references (default ' + DEFAULT_PYTHON + ' on PATH)',
     '  --torch-plain-malloc  run PyTorch with glibc malloc as configured in the environment (default: mmap',
     '                      threshold raised to 16 MiB, 32 MiB for the classifier rewards, which makes PyTorch 2-3x faster here; see docs/performance.md)',
@@ -49,6 +52,7 @@ function parseArgs(argv) {
     torchScript: DEFAULT_TORCH_SCRIPT,
     torchLearnersScript: DEFAULT_TORCH_LEARNERS_SCRIPT,
     torchClassifierScript: DEFAULT_TORCH_CLASSIFIER_SCRIPT,
+    torchDiffusionScript: DEFAULT_TORCH_DIFFUSION_SCRIPT,
     python: DEFAULT_PYTHON,
     torchPlainMalloc: false,
     list: false,
@@ -69,6 +73,7 @@ function parseArgs(argv) {
     else if (arg === '--torch-script') opts.torchScript = value();
     else if (arg === '--torch-learners') opts.torchLearnersScript = value();
     else if (arg === '--torch-classifier') opts.torchClassifierScript = value();
+    else if (arg === '--torch-diffusion') opts.torchDiffusionScript = value();
     else if (arg === '--python') opts.python = value();
     else if (arg === '--torch-plain-malloc') opts.torchPlainMalloc = true;
     else if (arg === '--list') opts.list = true;
@@ -463,6 +468,81 @@ const CLASSIFIER_REWARDS = {
   },
 };
 
+async function loadDiffusion() {
+  try {
+    return await import('@bellman/diffusion');
+  } catch (err) {
+    throw new Skip(`@bellman/diffusion cannot be imported (${firstLine(err)}); build it first`);
+  }
+}
+
+/** maze2d's layout: a row is [action (2), observation (4)], as the umaze Diffuser trains on. */
+const MAZE2D_ACTION_DIM = 2;
+const MAZE2D_OBSERVATION_DIM = 4;
+
+/**
+ * A fixed window batch of `size` windows of the horizon: rows uniform in [-1, 1], no padding, with
+ * a normaliser fitted on it (torch_diffusion.py makes the same kind of batch, already normalised).
+ */
+function randomWindowBatch(diffusion, rng, size, horizon) {
+  const rows = size * horizon;
+  const fill = (n) => Float32Array.from({ length: n }, () => rng.uniformRange(-1, 1));
+  const batch = {
+    size,
+    horizon,
+    observationDim: MAZE2D_OBSERVATION_DIM,
+    actionDim: MAZE2D_ACTION_DIM,
+    observations: fill(rows * MAZE2D_OBSERVATION_DIM),
+    actions: fill(rows * MAZE2D_ACTION_DIM),
+    rewards: new Float32Array(rows),
+    terminals: new Float32Array(rows),
+    mask: new Float32Array(rows).fill(1),
+    returnsToGo: new Float32Array(rows),
+  };
+  return { batch, normalizer: diffusion.fitTrajectoryNormalizer(batch) };
+}
+
+/** A Diffuser of the maze2d umaze config (dim 32, mults (1, 4, 8), H 128, T 64, GroupNorm(8), Mish, x0 prediction). */
+async function mazeDiffuser() {
+  const diffusion = await loadDiffusion();
+  const config = diffusion.MAZE2D_DIFFUSER;
+  const rng = new Rng(0);
+  const { batch, normalizer } = randomWindowBatch(diffusion, rng, config.batchSize, config.horizon);
+  const diffuser = new diffusion.Diffuser({ observationDim: MAZE2D_OBSERVATION_DIM, actionDim: MAZE2D_ACTION_DIM, normalizer, seed: 0 });
+  return { diffuser, batch, config, rng };
+}
+
+/**
+ * The diffusion workloads (@bellman/diffusion, maze2d umaze config; torch_diffusion.py holds the
+ * PyTorch version): one training step, and one plan of 64 DDPM steps. One call takes seconds.
+ */
+const DIFFUSION = {
+  // one Diffuser.trainStep: steps and noise drawn, x_t with the start and goal states written in,
+  // x0-prediction MSE, one Adam step (2e-4), the moving average (a copy every 10 steps this early)
+  'unet-train-step': {
+    minWarmup: 2,
+    minTimed: 3,
+    make: async () => {
+      const { diffuser, batch } = await mazeDiffuser();
+      return { step: () => diffuser.trainStep(batch), dispose: () => diffuser.dispose() };
+    },
+  },
+  // one Diffuser.plan of one trajectory: 64 ancestral DDPM steps, start and goal inpainted after each
+  'diffuser-sample-plan': {
+    minWarmup: 1,
+    minTimed: 3,
+    make: async () => {
+      const { diffuser, config } = await mazeDiffuser();
+      const conditions = new Map([
+        [0, [-0.5, -0.5, 0, 0]],
+        [config.horizon - 1, [0.5, 0.5, 0, 0]],
+      ]);
+      const planRng = new Rng(1);
+      return { step: () => diffuser.plan(conditions, { rng: planRng, sampler: { kind: 'ddpm' } }), dispose: () => diffuser.dispose() };
+    },
+  },
+};
+
 /** The offline recipe the train-* workloads learn from (about 50k CartPole-v1 transitions). */
 const TRAIN_RECIPE = 'cartpole-mixed-v0';
 
@@ -568,7 +648,7 @@ async function allWorkloads() {
   const list = Object.entries(TRAINING).map(([name, make]) => ({ name, make, kind: 'update' }));
   for (const [name, spec] of Object.entries(LEARNERS)) list.push({ name, make: learnerUpdate(spec), kind: 'update' });
   for (const [name, spec] of Object.entries(TRAIN_LOOPS)) list.push({ name, make: trainLoop(spec), kind: 'train' });
-  for (const [name, spec] of Object.entries(CLASSIFIER_REWARDS)) list.push({ name, make: spec.make, kind: 'update', minWarmup: spec.minWarmup, minTimed: spec.minTimed });
+  for (const [name, spec] of Object.entries({ ...CLASSIFIER_REWARDS, ...DIFFUSION })) list.push({ name, make: spec.make, kind: 'update', minWarmup: spec.minWarmup, minTimed: spec.minTimed });
   list.push({ name: 'replay-sample-256', make: replaySample, kind: 'sample' });
   const ids = await builtinEnvIds();
   if (ids.length === 0) {
@@ -709,7 +789,7 @@ async function main() {
     console.log(JSON.stringify(rec));
     rows.push({ kind: w.kind, rec });
     // The PyTorch figure is taken right after Bellman's, so that both see the same load on a shared machine.
-    const script = w.name in TRAINING ? opts.torchScript : w.name in LEARNERS ? opts.torchLearnersScript : w.name in CLASSIFIER_REWARDS ? opts.torchClassifierScript : null;
+    const script = w.name in TRAINING ? opts.torchScript : w.name in LEARNERS ? opts.torchLearnersScript : w.name in CLASSIFIER_REWARDS ? opts.torchClassifierScript : w.name in DIFFUSION ? opts.torchDiffusionScript : null;
     if (opts.torch && script && !torchErrors.has(script)) {
       const res = runTorch(opts, script, [w.name]);
       if (res.error) {
