@@ -826,7 +826,7 @@ const ABLATION_STEPS = [
   ['+ narrow operand packed (XNNPACK)', { packSmallerOperand: true }],
   ["+ Bellman's SIMD GEMM, operands in place", { simdGemm: true }],
   ['+ GEMM operands packed in panels', { packGemmPanels: true }],
-  ['+ slice read from the heap', { heapSlice: true }],
+  ['+ slice, split and reverse copied on the heap', { heapSlice: true }],
 ].reduce((steps, [label, change]) => {
   const previous = steps.length > 0 ? steps[steps.length - 1].options : STOCK_KERNELS;
   steps.push({ label, options: { ...previous, ...change } });
