@@ -180,12 +180,7 @@ function dqn(dr3Weight) {
 }
 
 async function replaySample() {
-  let datasets;
-  try {
-    datasets = await import('@bellman/datasets');
-  } catch (err) {
-    throw new Skip(`@bellman/datasets cannot be imported (${firstLine(err)}); build it first`);
-  }
+  const datasets = await loadPackage('@bellman/datasets');
   if (typeof datasets.ReplayBuffer !== 'function') throw new Skip('@bellman/datasets has no ReplayBuffer export');
   const capacity = 1_000_000;
   const observationDim = 4;
@@ -222,11 +217,12 @@ async function replaySample() {
   };
 }
 
-async function loadEnvs() {
+/** Import a workspace package, or skip the workload when it is missing or not built. */
+async function loadPackage(name) {
   try {
-    return await import('@bellman/envs');
+    return await import(name);
   } catch (err) {
-    throw new Skip(`@bellman/envs cannot be imported (${firstLine(err)}); build it first`);
+    throw new Skip(`${name} cannot be imported (${firstLine(err)}); build it first`);
   }
 }
 
@@ -252,7 +248,7 @@ function envStepper(env, seed) {
 
 function envWorkload(id) {
   return async () => {
-    const envs = await loadEnvs();
+    const envs = await loadPackage('@bellman/envs');
     const env = envs.make(id);
     return { step: envStepper(env, 0), dispose: () => env.close?.(), stepsPerCall: ENV_STEPS_PER_CALL };
   };
@@ -260,7 +256,7 @@ function envWorkload(id) {
 
 function vectorCartPole(n, copy = true) {
   return async () => {
-    const envs = await loadEnvs();
+    const envs = await loadPackage('@bellman/envs');
     if (typeof envs.SyncVectorEnv !== 'function') throw new Skip('@bellman/envs has no SyncVectorEnv export');
     // copy false: step() returns the env's own batch arrays, overwritten by the next step.
     const vec = new envs.SyncVectorEnv(Array.from({ length: n }, () => () => envs.make('CartPole-v1')), { copy });
@@ -280,22 +276,6 @@ function vectorCartPole(n, copy = true) {
       stepsPerCall: callsPerStep * n,
     };
   };
-}
-
-async function loadQLearning() {
-  try {
-    return await import('@bellman/q-learning');
-  } catch (err) {
-    throw new Skip(`@bellman/q-learning cannot be imported (${firstLine(err)}); build it first`);
-  }
-}
-
-async function loadTraining() {
-  try {
-    return await import('@bellman/training');
-  } catch (err) {
-    throw new Skip(`@bellman/training cannot be imported (${firstLine(err)}); build it first`);
-  }
 }
 
 /** Throws Skip when the built @bellman/q-learning has no algorithm of this name. */
@@ -353,7 +333,7 @@ function randomTransitionBatch(rng, size, observationDim, actionSpace) {
 
 function learnerUpdate({ algo, observationDim, discreteActions, boxActions }) {
   return async () => {
-    const qLearning = await loadQLearning();
+    const qLearning = await loadPackage('@bellman/q-learning');
     requireAlgorithm(qLearning, algo);
     const observationSpace = new Box(-Infinity, Infinity, [observationDim]);
     const actionSpace = discreteActions !== undefined ? new Discrete(discreteActions) : new Box(-1, 1, [boxActions]);
@@ -366,14 +346,6 @@ function learnerUpdate({ algo, observationDim, discreteActions, boxActions }) {
       dispose: () => learner.dispose(),
     };
   };
-}
-
-async function loadClassifierReward() {
-  try {
-    return await import('@bellman/classifier-reward');
-  } catch (err) {
-    throw new Skip(`@bellman/classifier-reward cannot be imported (${firstLine(err)}); build it first`);
-  }
 }
 
 /** The labelled set of the reward workloads (torch_classifier_reward.py makes the same kind): 1024 + 1024 2-d points. */
@@ -403,7 +375,7 @@ function labelledRewardSet(rng) {
  * (2 tasks, not the default's 512): rewards() does not depend on it.
  */
 async function metaNmlModel(config) {
-  const { metaNml } = await loadClassifierReward();
+  const { metaNml } = await loadPackage('@bellman/classifier-reward');
   const rng = new Rng(0);
   const { positives, negatives } = labelledRewardSet(rng);
   const model = metaNml({ observationDim: 2, config, seed: 0 });
@@ -456,7 +428,7 @@ const CLASSIFIER_REWARDS = {
   // exact CNML of one query: 2 labels x 10 SGD steps on 31 data points + the query
   'reward-cnml-1': {
     make: async () => {
-      const { cnml } = await loadClassifierReward();
+      const { cnml } = await loadPackage('@bellman/classifier-reward');
       const rng = new Rng(0);
       const { positives, negatives } = labelledRewardSet(rng);
       const model = cnml({ observationDim: 2, seed: 0 });
@@ -467,14 +439,6 @@ const CLASSIFIER_REWARDS = {
     },
   },
 };
-
-async function loadDiffusion() {
-  try {
-    return await import('@bellman/diffusion');
-  } catch (err) {
-    throw new Skip(`@bellman/diffusion cannot be imported (${firstLine(err)}); build it first`);
-  }
-}
 
 /** maze2d's layout: a row is [action (2), observation (4)], as the umaze Diffuser trains on. */
 const MAZE2D_ACTION_DIM = 2;
@@ -504,7 +468,7 @@ function randomWindowBatch(diffusion, rng, size, horizon) {
 
 /** A Diffuser of the maze2d umaze config (dim 32, mults (1, 4, 8), H 128, T 64, GroupNorm(8), Mish, x0 prediction). */
 async function mazeDiffuser() {
-  const diffusion = await loadDiffusion();
+  const diffusion = await loadPackage('@bellman/diffusion');
   const config = diffusion.MAZE2D_DIFFUSER;
   const rng = new Rng(0);
   const { batch, normalizer } = randomWindowBatch(diffusion, rng, config.batchSize, config.horizon);
@@ -561,12 +525,7 @@ let recipeDataset = null;
 
 async function trainRecipe() {
   if (recipeDataset) return recipeDataset;
-  let datasets;
-  try {
-    datasets = await import('@bellman/datasets');
-  } catch (err) {
-    throw new Skip(`@bellman/datasets cannot be imported (${firstLine(err)}); build it first`);
-  }
+  const datasets = await loadPackage('@bellman/datasets');
   if (typeof datasets.makeRecipe !== 'function') throw new Skip('@bellman/datasets has no makeRecipe export');
   const t0 = performance.now();
   recipeDataset = datasets.makeRecipe(TRAIN_RECIPE);
@@ -585,8 +544,8 @@ class CountingLogger {
 
 function trainLoop({ algo }) {
   return async () => {
-    const qLearning = await loadQLearning();
-    const training = await loadTraining();
+    const qLearning = await loadPackage('@bellman/q-learning');
+    const training = await loadPackage('@bellman/training');
     requireAlgorithm(qLearning, algo);
     const dataset = await trainRecipe();
     const learner = qLearning.createLearner(algo, {
@@ -655,7 +614,7 @@ async function allWorkloads() {
     list.push({
       name: 'env-steps',
       make: async () => {
-        await loadEnvs();
+        await loadPackage('@bellman/envs');
         throw new Skip('@bellman/envs exposes no listEnvs() to enumerate its built-in envs');
       },
       kind: 'env',
