@@ -2,7 +2,8 @@
 // Bellman benchmark harness: the standard training workloads (defined in docs/performance.md, with
 // their PyTorch versions in torch_workloads.py beside this file), updates of the real learners (learner-*), the offline training
 // loop on a recipe dataset (train-*-cartpole), the classifier rewards of @bellman/classifier-reward
-// (reward-*, meta-nml-meta-step), replay sampling and environment stepping.
+// (reward-*, meta-nml-meta-step), Diffuser's training step and planning (unet-train-step,
+// diffuser-sample-plan), replay sampling and environment stepping.
 // Run after the root build: `npm run bench -- [--workload NAME ...] [--backend B] [--seconds S] [--torch]`.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +20,7 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_TORCH_SCRIPT = process.env.BELLMAN_TORCH_REFERENCE ?? join(BENCH_DIR, 'torch_workloads.py');
 const DEFAULT_TORCH_LEARNERS_SCRIPT = process.env.BELLMAN_TORCH_LEARNERS ?? join(BENCH_DIR, 'torch_learners.py');
 const DEFAULT_TORCH_CLASSIFIER_SCRIPT = process.env.BELLMAN_TORCH_CLASSIFIER_REWARD ?? join(BENCH_DIR, 'torch_classifier_reward.py');
+const DEFAULT_TORCH_DIFFUSION_SCRIPT = process.env.BELLMAN_TORCH_DIFFUSION ?? join(BENCH_DIR, 'torch_diffusion.py');
 const DEFAULT_PYTHON = 'python3';
 
 function usage() {
@@ -31,6 +33,7 @@ function usage() {
     '  --torch-script P    path of the training-workload reference (default $BELLMAN_TORCH_REFERENCE or ' + DEFAULT_TORCH_SCRIPT + ')',
     '  --torch-learners P  path of torch_learners.py, the learner-* reference (default $BELLMAN_TORCH_LEARNERS or ' + DEFAULT_TORCH_LEARNERS_SCRIPT + ')',
     '  --torch-classifier P  path of torch_classifier_reward.py, the reward-* / meta-nml-* reference (default $BELLMAN_TORCH_CLASSIFIER_REWARD or ' + DEFAULT_TORCH_CLASSIFIER_SCRIPT + ')',
+    '  --torch-diffusion P  path of torch_diffusion.py, the unet-train-step / diffuser-sample-plan reference (default $BELLMAN_TORCH_DIFFUSION or ' + DEFAULT_TORCH_DIFFUSION_SCRIPT + ')',
     '  --python P          python interpreter with PyTorch for the references (default ' + DEFAULT_PYTHON + ' on PATH)',
     '  --torch-plain-malloc  run PyTorch with glibc malloc as configured in the environment (default: mmap',
     '                      threshold raised to 16 MiB, 32 MiB for the classifier rewards, which makes PyTorch 2-3x faster here; see docs/performance.md)',
@@ -49,6 +52,7 @@ function parseArgs(argv) {
     torchScript: DEFAULT_TORCH_SCRIPT,
     torchLearnersScript: DEFAULT_TORCH_LEARNERS_SCRIPT,
     torchClassifierScript: DEFAULT_TORCH_CLASSIFIER_SCRIPT,
+    torchDiffusionScript: DEFAULT_TORCH_DIFFUSION_SCRIPT,
     python: DEFAULT_PYTHON,
     torchPlainMalloc: false,
     list: false,
@@ -69,6 +73,7 @@ function parseArgs(argv) {
     else if (arg === '--torch-script') opts.torchScript = value();
     else if (arg === '--torch-learners') opts.torchLearnersScript = value();
     else if (arg === '--torch-classifier') opts.torchClassifierScript = value();
+    else if (arg === '--torch-diffusion') opts.torchDiffusionScript = value();
     else if (arg === '--python') opts.python = value();
     else if (arg === '--torch-plain-malloc') opts.torchPlainMalloc = true;
     else if (arg === '--list') opts.list = true;
@@ -175,12 +180,7 @@ function dqn(dr3Weight) {
 }
 
 async function replaySample() {
-  let datasets;
-  try {
-    datasets = await import('@bellman/datasets');
-  } catch (err) {
-    throw new Skip(`@bellman/datasets cannot be imported (${firstLine(err)}); build it first`);
-  }
+  const datasets = await loadPackage('@bellman/datasets');
   if (typeof datasets.ReplayBuffer !== 'function') throw new Skip('@bellman/datasets has no ReplayBuffer export');
   const capacity = 1_000_000;
   const observationDim = 4;
@@ -217,11 +217,12 @@ async function replaySample() {
   };
 }
 
-async function loadEnvs() {
+/** Import a workspace package, or skip the workload when it is missing or not built. */
+async function loadPackage(name) {
   try {
-    return await import('@bellman/envs');
+    return await import(name);
   } catch (err) {
-    throw new Skip(`@bellman/envs cannot be imported (${firstLine(err)}); build it first`);
+    throw new Skip(`${name} cannot be imported (${firstLine(err)}); build it first`);
   }
 }
 
@@ -247,7 +248,7 @@ function envStepper(env, seed) {
 
 function envWorkload(id) {
   return async () => {
-    const envs = await loadEnvs();
+    const envs = await loadPackage('@bellman/envs');
     const env = envs.make(id);
     return { step: envStepper(env, 0), dispose: () => env.close?.(), stepsPerCall: ENV_STEPS_PER_CALL };
   };
@@ -255,7 +256,7 @@ function envWorkload(id) {
 
 function vectorCartPole(n, copy = true) {
   return async () => {
-    const envs = await loadEnvs();
+    const envs = await loadPackage('@bellman/envs');
     if (typeof envs.SyncVectorEnv !== 'function') throw new Skip('@bellman/envs has no SyncVectorEnv export');
     // copy false: step() returns the env's own batch arrays, overwritten by the next step.
     const vec = new envs.SyncVectorEnv(Array.from({ length: n }, () => () => envs.make('CartPole-v1')), { copy });
@@ -275,22 +276,6 @@ function vectorCartPole(n, copy = true) {
       stepsPerCall: callsPerStep * n,
     };
   };
-}
-
-async function loadQLearning() {
-  try {
-    return await import('@bellman/q-learning');
-  } catch (err) {
-    throw new Skip(`@bellman/q-learning cannot be imported (${firstLine(err)}); build it first`);
-  }
-}
-
-async function loadTraining() {
-  try {
-    return await import('@bellman/training');
-  } catch (err) {
-    throw new Skip(`@bellman/training cannot be imported (${firstLine(err)}); build it first`);
-  }
 }
 
 /** Throws Skip when the built @bellman/q-learning has no algorithm of this name. */
@@ -348,7 +333,7 @@ function randomTransitionBatch(rng, size, observationDim, actionSpace) {
 
 function learnerUpdate({ algo, observationDim, discreteActions, boxActions }) {
   return async () => {
-    const qLearning = await loadQLearning();
+    const qLearning = await loadPackage('@bellman/q-learning');
     requireAlgorithm(qLearning, algo);
     const observationSpace = new Box(-Infinity, Infinity, [observationDim]);
     const actionSpace = discreteActions !== undefined ? new Discrete(discreteActions) : new Box(-1, 1, [boxActions]);
@@ -361,14 +346,6 @@ function learnerUpdate({ algo, observationDim, discreteActions, boxActions }) {
       dispose: () => learner.dispose(),
     };
   };
-}
-
-async function loadClassifierReward() {
-  try {
-    return await import('@bellman/classifier-reward');
-  } catch (err) {
-    throw new Skip(`@bellman/classifier-reward cannot be imported (${firstLine(err)}); build it first`);
-  }
 }
 
 /** The labelled set of the reward workloads (torch_classifier_reward.py makes the same kind): 1024 + 1024 2-d points. */
@@ -398,7 +375,7 @@ function labelledRewardSet(rng) {
  * (2 tasks, not the default's 512): rewards() does not depend on it.
  */
 async function metaNmlModel(config) {
-  const { metaNml } = await loadClassifierReward();
+  const { metaNml } = await loadPackage('@bellman/classifier-reward');
   const rng = new Rng(0);
   const { positives, negatives } = labelledRewardSet(rng);
   const model = metaNml({ observationDim: 2, config, seed: 0 });
@@ -451,7 +428,7 @@ const CLASSIFIER_REWARDS = {
   // exact CNML of one query: 2 labels x 10 SGD steps on 31 data points + the query
   'reward-cnml-1': {
     make: async () => {
-      const { cnml } = await loadClassifierReward();
+      const { cnml } = await loadPackage('@bellman/classifier-reward');
       const rng = new Rng(0);
       const { positives, negatives } = labelledRewardSet(rng);
       const model = cnml({ observationDim: 2, seed: 0 });
@@ -459,6 +436,73 @@ const CLASSIFIER_REWARDS = {
       const queries = Array.from({ length: CNML_QUERIES }, () => uniformStates(rng, 1));
       let calls = 0;
       return { step: () => model.rewards(queries[calls++ % CNML_QUERIES]), dispose: () => model.dispose() };
+    },
+  },
+};
+
+/** maze2d's layout: a row is [action (2), observation (4)], as the umaze Diffuser trains on. */
+const MAZE2D_ACTION_DIM = 2;
+const MAZE2D_OBSERVATION_DIM = 4;
+
+/**
+ * A fixed window batch of `size` windows of the horizon: rows uniform in [-1, 1], no padding, with
+ * a normaliser fitted on it (torch_diffusion.py makes the same kind of batch, already normalised).
+ */
+function randomWindowBatch(diffusion, rng, size, horizon) {
+  const rows = size * horizon;
+  const fill = (n) => Float32Array.from({ length: n }, () => rng.uniformRange(-1, 1));
+  const batch = {
+    size,
+    horizon,
+    observationDim: MAZE2D_OBSERVATION_DIM,
+    actionDim: MAZE2D_ACTION_DIM,
+    observations: fill(rows * MAZE2D_OBSERVATION_DIM),
+    actions: fill(rows * MAZE2D_ACTION_DIM),
+    rewards: new Float32Array(rows),
+    terminals: new Float32Array(rows),
+    mask: new Float32Array(rows).fill(1),
+    returnsToGo: new Float32Array(rows),
+  };
+  return { batch, normalizer: diffusion.fitTrajectoryNormalizer(batch) };
+}
+
+/** A Diffuser of the maze2d umaze config (dim 32, mults (1, 4, 8), H 128, T 64, GroupNorm(8), Mish, x0 prediction). */
+async function mazeDiffuser() {
+  const diffusion = await loadPackage('@bellman/diffusion');
+  const config = diffusion.MAZE2D_DIFFUSER;
+  const rng = new Rng(0);
+  const { batch, normalizer } = randomWindowBatch(diffusion, rng, config.batchSize, config.horizon);
+  const diffuser = new diffusion.Diffuser({ observationDim: MAZE2D_OBSERVATION_DIM, actionDim: MAZE2D_ACTION_DIM, normalizer, seed: 0 });
+  return { diffuser, batch, config, rng };
+}
+
+/**
+ * The diffusion workloads (@bellman/diffusion, maze2d umaze config; torch_diffusion.py holds the
+ * PyTorch version): one training step, and one plan of 64 DDPM steps. One call takes seconds.
+ */
+const DIFFUSION = {
+  // one Diffuser.trainStep: steps and noise drawn, x_t with the start and goal states written in,
+  // x0-prediction MSE, one Adam step (2e-4), the moving average (a copy every 10 steps this early)
+  'unet-train-step': {
+    minWarmup: 2,
+    minTimed: 3,
+    make: async () => {
+      const { diffuser, batch } = await mazeDiffuser();
+      return { step: () => diffuser.trainStep(batch), dispose: () => diffuser.dispose() };
+    },
+  },
+  // one Diffuser.plan of one trajectory: 64 ancestral DDPM steps, start and goal inpainted after each
+  'diffuser-sample-plan': {
+    minWarmup: 1,
+    minTimed: 3,
+    make: async () => {
+      const { diffuser, config } = await mazeDiffuser();
+      const conditions = new Map([
+        [0, [-0.5, -0.5, 0, 0]],
+        [config.horizon - 1, [0.5, 0.5, 0, 0]],
+      ]);
+      const planRng = new Rng(1);
+      return { step: () => diffuser.plan(conditions, { rng: planRng, sampler: { kind: 'ddpm' } }), dispose: () => diffuser.dispose() };
     },
   },
 };
@@ -481,12 +525,7 @@ let recipeDataset = null;
 
 async function trainRecipe() {
   if (recipeDataset) return recipeDataset;
-  let datasets;
-  try {
-    datasets = await import('@bellman/datasets');
-  } catch (err) {
-    throw new Skip(`@bellman/datasets cannot be imported (${firstLine(err)}); build it first`);
-  }
+  const datasets = await loadPackage('@bellman/datasets');
   if (typeof datasets.makeRecipe !== 'function') throw new Skip('@bellman/datasets has no makeRecipe export');
   const t0 = performance.now();
   recipeDataset = datasets.makeRecipe(TRAIN_RECIPE);
@@ -505,8 +544,8 @@ class CountingLogger {
 
 function trainLoop({ algo }) {
   return async () => {
-    const qLearning = await loadQLearning();
-    const training = await loadTraining();
+    const qLearning = await loadPackage('@bellman/q-learning');
+    const training = await loadPackage('@bellman/training');
     requireAlgorithm(qLearning, algo);
     const dataset = await trainRecipe();
     const learner = qLearning.createLearner(algo, {
@@ -568,14 +607,14 @@ async function allWorkloads() {
   const list = Object.entries(TRAINING).map(([name, make]) => ({ name, make, kind: 'update' }));
   for (const [name, spec] of Object.entries(LEARNERS)) list.push({ name, make: learnerUpdate(spec), kind: 'update' });
   for (const [name, spec] of Object.entries(TRAIN_LOOPS)) list.push({ name, make: trainLoop(spec), kind: 'train' });
-  for (const [name, spec] of Object.entries(CLASSIFIER_REWARDS)) list.push({ name, make: spec.make, kind: 'update', minWarmup: spec.minWarmup, minTimed: spec.minTimed });
+  for (const [name, spec] of Object.entries({ ...CLASSIFIER_REWARDS, ...DIFFUSION })) list.push({ name, make: spec.make, kind: 'update', minWarmup: spec.minWarmup, minTimed: spec.minTimed });
   list.push({ name: 'replay-sample-256', make: replaySample, kind: 'sample' });
   const ids = await builtinEnvIds();
   if (ids.length === 0) {
     list.push({
       name: 'env-steps',
       make: async () => {
-        await loadEnvs();
+        await loadPackage('@bellman/envs');
         throw new Skip('@bellman/envs exposes no listEnvs() to enumerate its built-in envs');
       },
       kind: 'env',
@@ -709,7 +748,7 @@ async function main() {
     console.log(JSON.stringify(rec));
     rows.push({ kind: w.kind, rec });
     // The PyTorch figure is taken right after Bellman's, so that both see the same load on a shared machine.
-    const script = w.name in TRAINING ? opts.torchScript : w.name in LEARNERS ? opts.torchLearnersScript : w.name in CLASSIFIER_REWARDS ? opts.torchClassifierScript : null;
+    const script = w.name in TRAINING ? opts.torchScript : w.name in LEARNERS ? opts.torchLearnersScript : w.name in CLASSIFIER_REWARDS ? opts.torchClassifierScript : w.name in DIFFUSION ? opts.torchDiffusionScript : null;
     if (opts.torch && script && !torchErrors.has(script)) {
       const res = runTorch(opts, script, [w.name]);
       if (res.error) {
@@ -746,7 +785,7 @@ const ABLATION_STEPS = [
   ['+ narrow operand packed (XNNPACK)', { packSmallerOperand: true }],
   ["+ Bellman's SIMD GEMM, operands in place", { simdGemm: true }],
   ['+ GEMM operands packed in panels', { packGemmPanels: true }],
-  ['+ slice read from the heap', { heapSlice: true }],
+  ['+ slice, split and reverse copied on the heap', { heapSlice: true }],
 ].reduce((steps, [label, change]) => {
   const previous = steps.length > 0 ? steps[steps.length - 1].options : STOCK_KERNELS;
   steps.push({ label, options: { ...previous, ...change } });

@@ -192,9 +192,10 @@ export interface KernelOptions {
    */
   packGemmPanels: boolean;
   /**
-   * wasm Slice copies the slice out of the heap; stock tfjs-wasm first copies the whole input
-   * into a fresh array (readSync), which for phi(s) sliced out of a [2B, 256] feature matrix costs
-   * more than the products around it.
+   * wasm Slice, SplitV and Reverse copy straight on the heap in contiguous runs; stock tfjs-wasm's
+   * Slice first copies the whole input into a fresh array (readSync), which for phi(s) sliced out
+   * of a [2B, 256] feature matrix costs more than the products around it, its SplitV is one such
+   * Slice per piece, and its Reverse computes each element's source index.
    */
   heapSlice: boolean;
 }
@@ -449,6 +450,11 @@ function wrapWasmKernel(name: string, wrap: (stock: KernelFn) => KernelFn): void
   });
 }
 
+/** Tensors the heap copies (slice, split, reverse) handle: float32 and int32. */
+function heapCopyable(x: TensorInfo): boolean {
+  return x.dtype === 'float32' || x.dtype === 'int32';
+}
+
 /** Register every patch and fused kernel for the wasm backend (idempotent). */
 export function registerWasmKernelPatches(): void {
   if (patchedBackends.has('wasm')) return;
@@ -506,8 +512,32 @@ export function registerWasmKernelPatches(): void {
   wrapWasmKernel('Slice', (copyingSlice) => (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const { begin, size } = (args.attrs ?? {}) as { begin: number | number[]; size?: number | number[] };
-    if (!options.heapSlice || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length > 2) return copyingSlice(args);
+    if (!options.heapSlice || !heapCopyable(x)) return copyingSlice(args);
     return heapSlice(args.backend as WasmBackendLike, x, begin, size);
+  });
+  // Stock SplitV is one stock Slice per piece, each copying the whole input first (the gradient
+  // of a concatenation, e.g. of conv1d's im2col columns).
+  wrapWasmKernel('SplitV', (slicingSplit) => (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!options.heapSlice || !heapCopyable(x)) return slicingSplit(args);
+    const { numOrSizeSplits, axis } = (args.attrs ?? {}) as { numOrSizeSplits: number | number[]; axis: number | number[] };
+    const along = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.TensorInfo, numOrSizeSplits, along);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((piece) => {
+      const size = x.shape.slice();
+      size[along] = piece;
+      const out = heapSlice(args.backend as WasmBackendLike, x, begin.slice(), size);
+      begin[along]! += piece;
+      return out;
+    });
+  });
+  // Stock Reverse computes every element's source index in C++ (1.7 ms for a [4, 128, 128] kernel).
+  wrapWasmKernel('Reverse', (indexingReverse) => (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const axes = tf.util.parseAxisParam((args.attrs as { dims: number | number[] }).dims, x.shape);
+    if (!options.heapSlice || !heapCopyable(x) || x.shape.length === 0 || axes.length === 0) return indexingReverse(args);
+    return heapReverse(args.backend as WasmBackendLike, x, axes);
   });
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({
@@ -674,24 +704,56 @@ function registerDenseGradient(): void {
   });
 }
 
-/** Slice of a rank-1 or rank-2 tensor, copied row by row straight from the wasm heap. */
+/**
+ * Slice of a tensor of any rank, copied straight from the wasm heap: the innermost axes taken
+ * whole and the first one that is not make one contiguous run, copied once per index of the
+ * axes outside it.
+ */
 function heapSlice(backend: WasmBackendLike, x: TensorInfo, beginAttr: number | number[], sizeAttr: number | number[] | undefined): TensorInfo {
   const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, beginAttr, sizeAttr) as [number[], number[]];
   const out = backend.makeOutput(size, x.dtype);
+  copySlice(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
+  return out;
+}
+
+/** Copy the slice (begin, size) of `src` (of `shape`, row-major) into `dst`. */
+function copySlice(src: Float32Array | Int32Array, shape: number[], begin: number[], size: number[], dst: Float32Array | Int32Array): void {
+  const rank = shape.length;
+  if (rank === 0 || size.some((d) => d === 0)) return;
+  // Axes after `axis` are taken whole (so begin there is 0): one run covers them and size[axis] of `axis`.
+  let axis = rank - 1;
+  let inner = 1;
+  while (axis > 0 && size[axis] === shape[axis]) inner *= shape[axis--]!;
+  const run = size[axis]! * inner;
+  const strides = tf.util.computeStrides(shape);
+  const stride = (a: number) => (a === rank - 1 ? 1 : strides[a]!);
+  const base = begin.reduce((offset, b, a) => offset + b * stride(a), 0);
+  const index = new Array<number>(axis).fill(0);
+  for (let written = 0; written < dst.length; written += run) {
+    let from = base;
+    for (let a = 0; a < axis; a++) from += index[a]! * stride(a);
+    if (run < 16) for (let i = 0; i < run; i++) dst[written + i] = src[from + i]!;
+    else dst.set(src.subarray(from, from + run), written);
+    for (let a = axis - 1; a >= 0 && ++index[a]! === size[a]; a--) index[a] = 0;
+  }
+}
+
+/** `x` reversed along `axes`, copied on the wasm heap in runs of the axes inside the innermost reversed one. */
+function heapReverse(backend: WasmBackendLike, x: TensorInfo, axes: number[]): TensorInfo {
+  const out = backend.makeOutput(x.shape, x.dtype);
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);
-  if (x.shape.length <= 1) {
-    dst.set(src.subarray(begin[0] ?? 0, (begin[0] ?? 0) + (size[0] ?? 0)));
-    return out;
+  const last = Math.max(...axes);
+  const inner = x.shape.slice(last + 1).reduce((p, d) => p * d, 1);
+  const outer = x.shape.slice(0, last + 1);
+  const reversed = outer.map((_, a) => axes.includes(a));
+  const index = new Array<number>(outer.length).fill(0);
+  for (let written = 0; written < dst.length; written += inner) {
+    let from = 0;
+    for (let a = 0; a < outer.length; a++) from = from * outer[a]! + (reversed[a] ? outer[a]! - 1 - index[a]! : index[a]!);
+    dst.set(src.subarray(from * inner, (from + 1) * inner), written);
+    for (let a = outer.length - 1; a >= 0 && ++index[a]! === outer[a]; a--) index[a] = 0;
   }
-  const cols = x.shape[1]!;
-  const [r0, c0] = begin as [number, number];
-  const [rows, width] = size as [number, number];
-  if (width === cols) {
-    dst.set(src.subarray(r0 * cols, (r0 + rows) * cols));
-    return out;
-  }
-  for (let r = 0; r < rows; r++) dst.set(src.subarray((r0 + r) * cols + c0, (r0 + r) * cols + c0 + width), r * width);
   return out;
 }
 

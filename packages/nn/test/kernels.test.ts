@@ -86,6 +86,11 @@ describe('wasm kernel patches agree with the cpu backend', () => {
     [[37, 11], [0, 10], [-1, 1]],
     [[19], [4], [9]],
     [[5, 6], [5, 0], [0, 6]],
+    // rank 3: runs of whole trailing axes (conv1d's taps), of part of the last axis, and short runs
+    [[4, 130, 32], [0, 3, 0], [4, 120, 32]],
+    [[3, 7, 40], [1, 2, 8], [2, 4, 24]],
+    [[2, 9, 6], [0, 1, 2], [2, 7, 3]],
+    [[2, 3, 4, 5], [1, 0, 1, 0], [1, 3, 2, 5]],
   ])('slice of %j at %j size %j reads the heap and matches cpu, with its gradient', async (shape, begin, size) => {
     const rng = new Rng(31);
     const values = randomArray(rng, shape.reduce((p, d) => p * d, 1));
@@ -103,6 +108,40 @@ describe('wasm kernel patches agree with the cpu backend', () => {
     const ints = () => tf.slice(tf.tensor(Int32Array.from(values, (v) => Math.round(10 * v)), shape, 'int32'), begin, size).toFloat();
     const intResults = await onBothBackends(ints);
     expect(intResults.wasm).toEqual(intResults.cpu);
+  });
+
+  it.each([
+    [[32, 4, 1280], [256, 256, 256, 256, 256], 2],
+    [[6, 5, 30], [6, 6, 6, 6, 6], 2],
+    [[9, 4, 3], [2, 7], 0],
+    [[5, 8, 3], [3, 1, 4], 1],
+  ])('split of %j into %j along %i reads the heap and matches cpu exactly', async (shape, sizes, axis) => {
+    const values = randomArray(new Rng(41), shape.reduce((p, d) => p * d, 1));
+    const fn = () => tf.concat(tf.split(tf.tensor(values, shape), sizes, axis).map((piece) => piece.flatten()));
+    const { cpu, wasm } = await onBothBackends(fn);
+    expect(wasm).toEqual(cpu);
+    // The pieces in order, each [..., size, ...]: the first element of the second piece along axis 2.
+    if (axis === 2) expect(wasm[shape[0]! * shape[1]! * sizes[0]!]).toBe(values[sizes[0]!]);
+  });
+
+  it.each([
+    [[4, 128, 128], [0]],
+    [[4, 6, 5], [1]],
+    [[4, 6, 5], [2]],
+    [[3, 4, 5], [0, 2]],
+    [[7], [0]],
+  ])('reverse of %j along %j reads the heap and matches cpu exactly, with its gradient', async (shape, axes) => {
+    const values = randomArray(new Rng(43), shape.reduce((p, d) => p * d, 1));
+    const weights = randomArray(new Rng(44), values.length);
+    const fn = () => {
+      const x = tf.tensor(values, shape);
+      const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.reverse(t, axes), tf.tensor(weights, shape))))(x);
+      return tf.concat([tf.reverse(x, axes).flatten(), grad.flatten()]);
+    };
+    const { cpu, wasm } = await onBothBackends(fn);
+    expect(wasm).toEqual(cpu);
+    // reverse along the first axis: the first row of the result is the input's last
+    if (axes.length === 1 && axes[0] === 0) expect(wasm[0]).toBe(values[values.length - shape.slice(1).reduce((p, d) => p * d, 1)]);
   });
 
   it('gradient of gather (UnsortedSegmentSum) matches cpu', async () => {
