@@ -17,6 +17,8 @@ describe('maze2d before MuJoCo is loaded', () => {
     registerEnvs();
     expect(() => make('maze2d-umaze-v1')).toThrow(UsageError);
     expect(() => make('maze2d-umaze-v1')).toThrow(/not loaded yet.*makeAsync\("maze2d-umaze-v1"\)/);
+    // once the package's envs are registered, a misspelt maze2d id is an unknown id with suggestions
+    expect(() => make('maze2d-umaz-v1')).toThrow(/Unknown environment id "maze2d-umaz-v1"; did you mean "maze2d-umaze-v1"/);
   });
 
   it('listEnvs describes the maze2d envs without building one', () => {

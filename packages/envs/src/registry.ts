@@ -166,7 +166,8 @@ export async function loadEnv(id: string): Promise<void> {
  */
 export function make(id: string, options: MakeOptions = {}): Env<Float32Array, Action> {
   const spec = registry.get(id);
-  const provider = spec ? undefined : ENV_PROVIDERS.find((p) => p.idPattern.test(String(id)));
+  // an id of an optional package whose envs are not registered yet; once they are, an id it does not have is unknown
+  const provider = spec ? undefined : ENV_PROVIDERS.find((p) => p.idPattern.test(String(id)) && ![...registry.keys()].some((known) => p.idPattern.test(known)));
   if (provider) {
     throw new UsageError(`Environment "${String(id)}" (${provider.provides}) comes from ${provider.packageName}, which is not loaded: use \`await makeAsync("${String(id)}")\`, or call registerEnvs() from ${provider.packageName}`, { envId: String(id), packageName: provider.packageName });
   }
