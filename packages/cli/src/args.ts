@@ -123,3 +123,13 @@ export function isFile(path: string): boolean {
 export function looksLikePath(arg: string): boolean {
   return /[\\/]/.test(arg) || /\.(h5|hdf5|json|jsonl)$/i.test(arg);
 }
+
+/**
+ * Throws a `UsageError` for the first of `flags` that was given: `--<flag> <why>`, e.g. "is an
+ * option of the dr3 experiment, not of mural". Flags are commander's camel-case option names.
+ */
+export function rejectOptions<K extends string>(given: Partial<Record<K, unknown>>, flags: readonly K[], why: string): void {
+  for (const flag of flags) {
+    if (given[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${why}`);
+  }
+}

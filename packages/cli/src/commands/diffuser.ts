@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@bellman/core/node';
 import { seedList } from '@bellman/training';
-import { describeSeeds, parseBackend, parseChoiceList, parseOptionalInteger, parseSeeds, resolvePath, seedsSetting } from '../args.js';
+import { describeSeeds, parseBackend, parseChoiceList, parseOptionalInteger, parseSeeds, rejectOptions, resolvePath, seedsSetting } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { DIFFUSER_FULL, DIFFUSER_MAZES, DIFFUSER_METHODS, DIFFUSER_QUICK, runDiffuserExperiment, type DiffuserExperimentConfig, type DiffuserExperimentResult, type DiffuserMaze, type DiffuserRunResult } from '../experiments/diffuser.js';
@@ -29,9 +29,7 @@ export async function diffuserCommand(ctx: CommandContext, opts: ExperimentCliOp
   const backend = parseBackend(opts.backend);
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-diffuser-quick' : 'runs/experiment-diffuser'));
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
-  for (const flag of ['probeEvery', 'cqlUpdates', 'tasks', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'] as const) {
-    if (opts[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is an option of the dr3 experiment, not of diffuser`);
-  }
+  rejectOptions(opts, ['probeEvery', 'cqlUpdates', 'tasks', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'], 'is an option of the dr3 experiment, not of diffuser');
   const config: DiffuserExperimentConfig = { ...base, mazes, methods, seeds: seedsSetting(seeds), diffuser: { ...base.diffuser, trainSteps }, baselines: { ...base.baselines, updates } };
   await ctx.backend(backend);
   await ctx.announceBackend();
@@ -98,9 +96,7 @@ export async function diffuserGuidedCommand(ctx: CommandContext, opts: Experimen
   const backend = parseBackend(opts.backend);
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-diffuser-guided-quick' : 'runs/experiment-diffuser-guided'));
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
-  for (const flag of ['maze', 'probeEvery', 'cqlUpdates', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'] as const) {
-    if (opts[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is not an option of diffuser-guided`);
-  }
+  rejectOptions(opts, ['maze', 'probeEvery', 'cqlUpdates', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'], 'is not an option of diffuser-guided');
   const config: GuidedExperimentConfig = { ...base, tasks, methods, seeds: seedsSetting(seeds), diffuser: { ...base.diffuser, trainSteps }, baselines: { ...base.baselines, updates } };
   await ctx.backend(backend);
   await ctx.announceBackend();

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@bellman/core/node';
 import { seedList } from '@bellman/training';
-import { describeSeeds, parseBackend, parseChoiceList, parseOptionalInteger, parseSeeds, resolvePath, seedsSetting } from '../args.js';
+import { describeSeeds, parseBackend, parseChoiceList, parseOptionalInteger, parseSeeds, rejectOptions, resolvePath, seedsSetting } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { MURAL_FULL, MURAL_MAZES, MURAL_METHODS, MURAL_QUICK, muralRunCount, runMuralExperiment, type MuralExperimentConfig, type MuralExperimentResult, type MuralMaze, type MuralRunResult } from '../experiments/mural.js';
@@ -30,9 +30,7 @@ export async function muralCommand(ctx: CommandContext, opts: ExperimentCliOptio
   const backend = parseBackend(opts.backend);
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-mural-quick' : 'runs/experiment-mural'));
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
-  for (const flag of ['updates', 'probeEvery', 'cqlUpdates', 'tasks', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'] as const) {
-    if (opts[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is an option of the dr3 experiment, not of mural`);
-  }
+  rejectOptions(opts, ['updates', 'probeEvery', 'cqlUpdates', 'tasks', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'], 'is an option of the dr3 experiment, not of mural');
   const config: MuralExperimentConfig = {
     ...base,
     mazes,
@@ -104,9 +102,7 @@ export async function muralCnmlCommand(ctx: CommandContext, opts: ExperimentCliO
   const backend = parseBackend(opts.backend);
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-mural-cnml-quick' : 'runs/experiment-mural-cnml'));
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
-  for (const flag of ['seeds', 'steps', 'maze', 'methods', 'savedOnly'] as const) {
-    if (opts[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is not an option of mural-cnml (it compares the two rewards on one labelled set)`);
-  }
+  rejectOptions(opts, ['seeds', 'steps', 'maze', 'methods', 'savedOnly'], 'is not an option of mural-cnml (it compares the two rewards on one labelled set)');
   await ctx.backend(backend);
   await ctx.announceBackend();
   reporter.say(

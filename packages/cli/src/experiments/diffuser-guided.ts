@@ -10,7 +10,7 @@ import { OfflineDataset, makeRecipe } from '@bellman/datasets';
 import { Diffuser, LOCOMOTION_DIFFUSER, PlanningLearner, ValueGuidedPlanner, ValueModel } from '@bellman/diffusion';
 import { make } from '@bellman/envs';
 import { createLearnerByName } from '@bellman/q-learning';
-import { evaluatePolicy, runGrid, transitionBatches, windowBatches, type ExperimentStore } from '@bellman/training/node';
+import { evaluatePolicy, meanStd, runGrid, transitionBatches, windowBatches, type ExperimentStore } from '@bellman/training/node';
 import { datasetNormalizer, trainCell, type CellTrainingHooks } from './diffuser.js';
 
 export const GUIDED_TASKS = {
@@ -192,8 +192,7 @@ function summarise(runs: readonly GuidedRunResult[], config: GuidedExperimentCon
       const group = runs.filter((r) => r.task === task && r.method === method);
       if (group.length === 0) continue;
       const all = group.flatMap((r) => r.returns);
-      const mean = all.reduce((s, v) => s + v, 0) / all.length;
-      const std = Math.sqrt(all.reduce((s, v) => s + (v - mean) ** 2, 0) / all.length);
+      const { mean, std } = meanStd(all);
       out.push({ name: method, task, seeds: group.length, returnMean: mean, returnStd: std, episodes: all.length });
     }
   }

@@ -13,7 +13,7 @@ import { Diffuser, GoalPlanner, LimitsNormalizer, MAZE2D_DIFFUSER, PlanningLearn
 import { loadEnv, make } from '@bellman/envs';
 import { MAZE2D_LAYOUTS, maze2dNormalizedScore, renderMaze2d, type Maze2dSize } from '@bellman/envs-mujoco';
 import { createLearnerByName } from '@bellman/q-learning';
-import { OfflineTrainer, runGrid, transitionBatches, windowBatches, type BatchLearner, type BatchSource, type ExperimentStore } from '@bellman/training/node';
+import { OfflineTrainer, evaluatePolicy, meanStd, runGrid, transitionBatches, windowBatches, type BatchLearner, type BatchSource, type ExperimentStore } from '@bellman/training/node';
 
 export const DIFFUSER_MAZES = {
   umaze: { envId: 'maze2d-umaze-v1', horizon: 128, diffusionSteps: 64 },
@@ -373,38 +373,33 @@ export async function trainCell<B, E>(options: {
 
 /**
  * Greedy episodes from seeded resets (episode i resets with seed 10_000 + i, the same for every
- * method), each return scored by D4RL's normalisation; the first episode's path (and plan) kept.
+ * method; `evaluatePolicy`), each return scored by D4RL's normalisation; the first episode's path
+ * (and plan) kept.
  */
 function evaluateMaze(envId: string, policy: Policy<Float32Array, Action>, episodes: number, planOf: () => number[] | null): Pick<DiffuserRunResult, 'scores' | 'returns' | 'firstEpisode'> {
   const env = make(envId) as Env<Float32Array, Action>;
-  const returns: number[] = [];
   const path: number[] = [];
   let plan: number[] | null = null;
-  try {
-    for (let episode = 0; episode < episodes; episode++) {
+  let episode = -1;
+  // records the first episode as it is played: evaluatePolicy resets the policy before each one
+  const recorder: Policy<Float32Array, Action> = {
+    act: (observation, options) => {
+      if (episode === 0) path.push(observation[0]!, observation[1]!);
+      const action = policy.act(observation, options);
+      if (episode === 0) plan ??= planOf();
+      return action;
+    },
+    reset: () => {
+      episode += 1;
       policy.reset?.();
-      let observation = env.reset({ seed: EVAL_SEED + episode }).observation;
-      let total = 0;
-      for (let done = false; !done; ) {
-        if (episode === 0) path.push(observation[0]!, observation[1]!);
-        const step = env.step(policy.act(observation, { deterministic: true }));
-        if (episode === 0) plan ??= planOf();
-        total += step.reward;
-        observation = step.observation;
-        done = step.terminated || step.truncated;
-      }
-      returns.push(total);
-    }
+    },
+  };
+  try {
+    const { returns } = evaluatePolicy(env, recorder, { episodes, seed: EVAL_SEED });
+    return { returns, scores: returns.map((r) => maze2dNormalizedScore(envId, r)), firstEpisode: { path, plan } };
   } finally {
     env.close();
   }
-  return { returns, scores: returns.map((r) => maze2dNormalizedScore(envId, r)), firstEpisode: { path, plan } };
-}
-
-function meanStd(values: readonly number[]): { mean: number; std: number } {
-  const mean = values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
-  const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, values.length));
-  return { mean, std };
 }
 
 function summarise(runs: readonly DiffuserRunResult[], config: DiffuserExperimentConfig): DiffuserMethodSummary[] {
