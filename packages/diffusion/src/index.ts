@@ -6,7 +6,7 @@ export { GaussianDiffusion, ddimSteps, normalTensor } from './diffusion.js';
 export type { Conditions, Denoiser, TrajectoryValue, TrajectoryLayout, GaussianDiffusionOptions, Guidance, SampleOptions, DdimOptions, DiffusionLoss } from './diffusion.js';
 export { LimitsNormalizer } from './normalizer.js';
 export type { LimitsNormalizerState } from './normalizer.js';
-export { windowRows, fitTrajectoryNormalizer } from './trajectories.js';
+export { windowRows, trajectoryRows, fitTrajectoryNormalizer } from './trajectories.js';
 export { DIFFUSER_SCHEMA, MAZE2D_DIFFUSER, LOCOMOTION_DIFFUSER, VALUE_MODEL_SCHEMA, VALUE_MODEL_DEFAULTS } from './config.js';
 export type { DiffuserConfig, ValueModelConfig, TrajectoryNetConfig } from './config.js';
 export type { TrajectoryModelInit, TrajectoryModelSnapshot } from './model-base.js';

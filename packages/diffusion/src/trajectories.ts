@@ -4,16 +4,23 @@ import { UsageError, type Rng, type WindowBatch } from '@bellman/core';
 import { normalTensor, type TrajectoryLayout } from './diffusion.js';
 import { LimitsNormalizer } from './normalizer.js';
 
-/** The rows [action, observation] of every step of every window, row-major [size * horizon, actionDim + observationDim]. */
-export function windowRows(batch: WindowBatch): Float32Array {
-  const { size, horizon, actionDim: a, observationDim: o } = batch;
+/** Diffuser's rows [action, observation] from row-major actions [n, a] and observations [n, o]: [n, a + o]. */
+export function trajectoryRows(actions: Float32Array, observations: Float32Array, actionDim: number, observationDim: number): Float32Array {
+  const a = actionDim;
+  const o = observationDim;
+  const n = observations.length / o;
   const d = a + o;
-  const rows = new Float32Array(size * horizon * d);
-  for (let r = 0; r < size * horizon; r++) {
-    rows.set(batch.actions.subarray(r * a, (r + 1) * a), r * d);
-    rows.set(batch.observations.subarray(r * o, (r + 1) * o), r * d + a);
+  const rows = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) {
+    rows.set(actions.subarray(r * a, (r + 1) * a), r * d);
+    rows.set(observations.subarray(r * o, (r + 1) * o), r * d + a);
   }
   return rows;
+}
+
+/** The rows [action, observation] of every step of every window, row-major [size * horizon, actionDim + observationDim]. */
+export function windowRows(batch: WindowBatch): Float32Array {
+  return trajectoryRows(batch.actions, batch.observations, batch.actionDim, batch.observationDim);
 }
 
 /** A LimitsNormalizer of the rows [action, observation] of `batch`, padding left out. */

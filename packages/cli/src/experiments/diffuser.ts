@@ -9,7 +9,7 @@
 import { UsageError, type Action, type Env, type Metrics, type Policy } from '@bellman/core';
 import { OfflineDataset } from '@bellman/datasets';
 import { loadRecipe } from '@bellman/datasets/node';
-import { Diffuser, GoalPlanner, LimitsNormalizer, MAZE2D_DIFFUSER, PlanningLearner, type Sampler } from '@bellman/diffusion';
+import { Diffuser, GoalPlanner, LimitsNormalizer, MAZE2D_DIFFUSER, PlanningLearner, trajectoryRows, type Sampler } from '@bellman/diffusion';
 import { loadEnv, make } from '@bellman/envs';
 import { MAZE2D_LAYOUTS, maze2dNormalizedScore, renderMaze2d, type Maze2dSize } from '@bellman/envs-mujoco';
 import { createLearnerByName } from '@bellman/q-learning';
@@ -238,14 +238,7 @@ export function goalSegments(dataset: OfflineDataset, goal: readonly [number, nu
 /** Per-dimension limits of every row [action, observation] of the data, for Diffuser's normaliser. */
 export function datasetNormalizer(dataset: OfflineDataset): LimitsNormalizer {
   const { observations, actions } = dataset.toArrays();
-  const a = dataset.actionDim;
-  const o = dataset.observationDim;
-  const rows = new Float32Array(dataset.size * (a + o));
-  for (let i = 0; i < dataset.size; i++) {
-    rows.set(actions.subarray(i * a, (i + 1) * a), i * (a + o));
-    rows.set(observations.subarray(i * o, (i + 1) * o), i * (a + o) + a);
-  }
-  return LimitsNormalizer.fit(rows, a + o);
+  return LimitsNormalizer.fit(trajectoryRows(actions, observations, dataset.actionDim, dataset.observationDim), dataset.actionDim + dataset.observationDim);
 }
 
 async function trainDiffuser(config: DiffuserExperimentConfig, maze: DiffuserMaze, seed: number, dataset: OfflineDataset, hooks: DiffuserRunnerHooks): Promise<DiffuserRunResult> {
