@@ -1,7 +1,7 @@
 import { UsageError } from '@bellman/core';
 import type { Box } from '@bellman/core';
 import { make, controllerPolicy, importOptionalPackage } from '@bellman/envs';
-import { RECIPE_VERSION, generateRecipe, recipeInfo, type MakeRecipeOptions, type RecipeInfo } from './recipe-generation.js';
+import { RECIPE_VERSION, generateRecipe, recipeInfo, recipeSettings, type MakeRecipeOptions, type RecipeInfo } from './recipe-generation.js';
 import { OfflineDataset, type FlatArrays } from './offline.js';
 
 /** Generate a recipe's dataset deterministically from its seed (a few seconds at most). */
@@ -31,10 +31,7 @@ export async function makeRecipeAsync(name: string, options: MakeRecipeOptions =
 }
 
 async function generateProvidedRecipe(info: RecipeInfo & { provider: string }, options: MakeRecipeOptions): Promise<OfflineDataset> {
-  const seed = options.seed ?? info.defaultSeed;
-  if (!Number.isInteger(seed)) throw new RangeError(`makeRecipe(${info.name}): seed must be an integer, got ${seed}`);
-  const target = options.minTransitions ?? info.minTransitions;
-  if (!Number.isInteger(target) || target < 1) throw new RangeError(`makeRecipe(${info.name}): minTransitions must be a positive integer, got ${target}`);
+  const { seed, minTransitions } = recipeSettings(info, options);
   const module = await importOptionalPackage<{ generateDatasetRecipe?: (name: string, options: { seed: number; minTransitions: number }) => Promise<ProvidedDataset> }>(
     info.provider,
     `Dataset recipe "${info.name}"`,
@@ -43,7 +40,7 @@ async function generateProvidedRecipe(info: RecipeInfo & { provider: string }, o
   if (typeof module.generateDatasetRecipe !== 'function') {
     throw new UsageError(`${info.provider} does not export generateDatasetRecipe(); is it a Bellman package of the same version?`, { recipe: info.name, packageName: info.provider });
   }
-  const provided = await module.generateDatasetRecipe(info.name, { seed, minTransitions: target });
+  const provided = await module.generateDatasetRecipe(info.name, { seed, minTransitions });
   return OfflineDataset.fromArrays(provided.arrays, { observationSpace: provided.observationSpace, actionSpace: provided.actionSpace }, {
     metadata: { datasetId: info.name, envId: info.envId, recipe: info.name, recipeVersion: RECIPE_VERSION, seed },
     errorContext: { source: info.provider },
