@@ -1,4 +1,4 @@
-export { make, makeAsync, loadEnv, register, isRegistered, listEnvs, importOptionalPackage, ENV_PROVIDERS } from './registry.js';
+export { make, makeAsync, loadEnv, register, isRegistered, listEnvs, registeredSpaces, importOptionalPackage, ENV_PROVIDERS } from './registry.js';
 export type { EnvOptions, EnvRegistration, EnvRegistrationSpec, EnvRegistryTarget, MakeOptions } from './registry.js';
 export { ClassicControlEnv, EMPTY_INFO, fmt as svgNumber } from './base.js';
 export type { InPlaceStepper } from './base.js';

@@ -80,8 +80,7 @@ export function register(spec: EnvRegistrationSpec): void {
 /** Every registered env with its limits and spaces. */
 export function listEnvs(): EnvRegistration[] {
   return [...registry.values()].map((spec) => {
-    const env = spec.spaces ? undefined : spec.entryPoint({});
-    const spaces = spec.spaces ?? { observation: env!.observationSpace, action: env!.actionSpace };
+    const spaces = spacesOf(spec);
     const row: EnvRegistration = {
       id: spec.id,
       observationSpace: describeSpace(spaces.observation),
@@ -90,9 +89,25 @@ export function listEnvs(): EnvRegistration[] {
     };
     if (spec.maxEpisodeSteps !== undefined) row.maxEpisodeSteps = spec.maxEpisodeSteps;
     if (spec.rewardThreshold !== undefined) row.rewardThreshold = spec.rewardThreshold;
-    env?.close();
     return row;
   });
+}
+
+/** A registration's spaces: the ones it declares, else those of an env built (and closed) for the purpose. */
+function spacesOf(spec: EnvRegistrationSpec): { observation: Space<unknown>; action: Space<unknown> } {
+  if (spec.spaces) return spec.spaces;
+  const env = spec.entryPoint({});
+  const spaces = { observation: env.observationSpace, action: env.actionSpace };
+  env.close();
+  return spaces;
+}
+
+/**
+ * The observation and action spaces of a registered id, without loading what its env needs (an
+ * engine): what `listEnvs()` describes, as Space objects. An unknown id throws as `make` does.
+ */
+export function registeredSpaces(id: string): { observation: Space<unknown>; action: Space<unknown> } {
+  return spacesOf(registeredSpec(id));
 }
 
 /** Whether an id is in the registry. */
@@ -160,23 +175,30 @@ export async function loadEnv(id: string): Promise<void> {
 }
 
 /**
+ * The registration of `id`. A `UsageError` otherwise: for an id of an optional package whose envs
+ * are not registered yet, how to load them; for any other id (a misspelt one of a loaded package
+ * included), the closest known ids.
+ */
+function registeredSpec(id: string): EnvRegistrationSpec {
+  const spec = registry.get(id);
+  if (spec) return spec;
+  const provider = ENV_PROVIDERS.find((p) => p.idPattern.test(String(id)) && ![...registry.keys()].some((known) => p.idPattern.test(known)));
+  if (provider) {
+    throw new UsageError(`Environment "${String(id)}" (${provider.provides}) comes from ${provider.packageName}, which is not loaded: use \`await makeAsync("${String(id)}")\`, or call registerEnvs() from ${provider.packageName}`, { envId: String(id), packageName: provider.packageName });
+  }
+  const known = [...registry.keys()];
+  const hints = closestMatches(String(id), known);
+  const hint = hints.length > 0 ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '.';
+  throw new UsageError(`Unknown environment id "${String(id)}"${hint} Known ids: ${known.join(', ')}`, { envId: String(id), suggestions: hints, known });
+}
+
+/**
  * A fresh env by id, wrapped in TimeLimit when the registration (or `options.maxEpisodeSteps`)
  * gives a limit. Its `spec` carries the id, limit and reward threshold. An unknown id throws a
  * `UsageError` whose context holds `envId`, the closest `suggestions` and the `known` ids.
  */
 export function make(id: string, options: MakeOptions = {}): Env<Float32Array, Action> {
-  const spec = registry.get(id);
-  // an id of an optional package whose envs are not registered yet; once they are, an id it does not have is unknown
-  const provider = spec ? undefined : ENV_PROVIDERS.find((p) => p.idPattern.test(String(id)) && ![...registry.keys()].some((known) => p.idPattern.test(known)));
-  if (provider) {
-    throw new UsageError(`Environment "${String(id)}" (${provider.provides}) comes from ${provider.packageName}, which is not loaded: use \`await makeAsync("${String(id)}")\`, or call registerEnvs() from ${provider.packageName}`, { envId: String(id), packageName: provider.packageName });
-  }
-  if (!spec) {
-    const known = [...registry.keys()];
-    const hints = closestMatches(String(id), known);
-    const hint = hints.length > 0 ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '.';
-    throw new UsageError(`Unknown environment id "${String(id)}"${hint} Known ids: ${known.join(', ')}`, { envId: String(id), suggestions: hints, known });
-  }
+  const spec = registeredSpec(id);
   if (options === null || typeof options !== 'object') throw new TypeError(`make("${id}"): options must be an object, got ${String(options)}`);
   const accepted: readonly string[] = spec.options ?? [];
   const envOptions: Record<string, unknown> = {};
