@@ -1,7 +1,7 @@
 export { loadMujoco, isMujocoLoaded } from './engine.js';
 export type { MujocoModule } from './engine.js';
 export { registerEnvs, maze2dEnvId, MUJOCO_ENV_SPECS, MAZE2D_TIME_LIMITS } from './registry.js';
-export { Maze2dEnv, MAZE2D_GOAL_RADIUS, MAZE2D_REWARD_TYPES, MAZE2D_VELOCITY_LIMIT } from './maze2d/env.js';
+export { Maze2dEnv, MAZE2D_ACTION_SPACE, MAZE2D_OBSERVATION_SPACE, MAZE2D_GOAL_RADIUS, MAZE2D_REWARD_TYPES, MAZE2D_VELOCITY_LIMIT } from './maze2d/env.js';
 export type { Maze2dInfo, Maze2dOptions, Maze2dRewardType } from './maze2d/env.js';
 export { MAZE2D_LAYOUTS, MAZE2D_LAYOUT_ROWS, MAZE2D_SIZES, parseMaze2dLayout, isWallCell } from './maze2d/layouts.js';
 export type { Maze2dCell, Maze2dLayout, Maze2dSize } from './maze2d/layouts.js';

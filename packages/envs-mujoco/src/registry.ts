@@ -1,8 +1,7 @@
-import { Box } from '@bellman/core';
 import { isRegistered, register } from '@bellman/envs';
 import type { EnvRegistrationSpec, EnvRegistryTarget } from '@bellman/envs';
 import { loadMujoco } from './engine.js';
-import { Maze2dEnv } from './maze2d/env.js';
+import { MAZE2D_ACTION_SPACE, MAZE2D_OBSERVATION_SPACE, Maze2dEnv } from './maze2d/env.js';
 import type { Maze2dRewardType } from './maze2d/env.js';
 import { MAZE2D_LAYOUTS, MAZE2D_SIZES } from './maze2d/layouts.js';
 import type { Maze2dSize } from './maze2d/layouts.js';
@@ -24,7 +23,7 @@ export const MUJOCO_ENV_SPECS: readonly EnvRegistrationSpec[] = MAZE2D_SIZES.fla
       entryPoint: () => new Maze2dEnv(id, MAZE2D_LAYOUTS[size], { reward }),
       maxEpisodeSteps: MAZE2D_TIME_LIMITS[size],
       load: loadMujoco,
-      spaces: { observation: new Box(-Infinity, Infinity, [4]), action: new Box(-1, 1, [2]) },
+      spaces: { observation: MAZE2D_OBSERVATION_SPACE, action: MAZE2D_ACTION_SPACE },
       description: `D4RL's maze2d ${size} on MuJoCo: push a ball to the goal cell; reward ${reward === 'sparse' ? '1 within 0.5 of the goal' : 'exp(-distance to the goal)'}.`,
     };
   }),

@@ -6,6 +6,7 @@ import type { Maze2dLayout, Maze2dSize } from './layouts.js';
 import type { Maze2dRewardType } from './env.js';
 import { MAZE2D_GOAL_RADIUS } from './env.js';
 import { WaypointController } from './waypoint-controller.js';
+import { maze2dEnvId } from '../registry.js';
 
 /** D4RL's maze2d dataset sizes: 1M, 2M and 4M steps. */
 export const MAZE2D_DATASET_STEPS: Readonly<Record<Maze2dSize, number>> = { umaze: 1_000_000, medium: 2_000_000, large: 4_000_000 };
@@ -71,7 +72,7 @@ export function collectMaze2dData(size: Maze2dSize, options: Maze2dCollectOption
   const targetRng = master.split();
   const jitterRng = master.split();
   const noiseRng = master.split();
-  const env = new Maze2dEnv(`maze2d-${size}${reward === 'dense' ? '-dense' : ''}-v1`, layout, options.engine ? { engine: options.engine } : {});
+  const env = new Maze2dEnv(maze2dEnvId(size, reward), layout, options.engine ? { engine: options.engine } : {});
   const data: Maze2dData = {
     observations: new Float32Array(steps * 4),
     actions: new Float32Array(steps * 2),

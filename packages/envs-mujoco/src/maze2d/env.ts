@@ -11,6 +11,10 @@ import type { RenderMaze2dOptions } from './render.js';
 export type Maze2dRewardType = 'sparse' | 'dense';
 export const MAZE2D_REWARD_TYPES: readonly Maze2dRewardType[] = ['sparse', 'dense'];
 
+/** maze2d's spaces: observation (x, y, vx, vy), unbounded; action a force in [-1, 1]^2. */
+export const MAZE2D_OBSERVATION_SPACE = new Box(-Infinity, Infinity, [4]);
+export const MAZE2D_ACTION_SPACE = new Box(-1, 1, [2]);
+
 /** The sparse reward is 1 within this distance of the target (and `isSuccess` is true). */
 export const MAZE2D_GOAL_RADIUS = 0.5;
 /** Each step clips qvel to [-5, 5] before it is taken. */
@@ -47,8 +51,8 @@ function clip(v: number, limit: number): number {
  * time limit truncates.
  */
 export class Maze2dEnv implements Env<Float32Array, Action> {
-  readonly observationSpace = new Box(-Infinity, Infinity, [4]);
-  readonly actionSpace = new Box(-1, 1, [2]);
+  readonly observationSpace = MAZE2D_OBSERVATION_SPACE;
+  readonly actionSpace = MAZE2D_ACTION_SPACE;
   readonly stateLayout = ['x', 'y', 'vx', 'vy'] as const;
   readonly rewardType: Maze2dRewardType;
   spec: EnvSpec;

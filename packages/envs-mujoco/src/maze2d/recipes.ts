@@ -1,10 +1,10 @@
-import { Box, UsageError } from '@bellman/core';
+import { UsageError, type Box } from '@bellman/core';
 import { loadMujoco } from '../engine.js';
 import { collectMaze2dData } from './collect.js';
 import type { Maze2dData } from './collect.js';
 import { MAZE2D_SIZES } from './layouts.js';
 import type { Maze2dSize } from './layouts.js';
-import type { Maze2dRewardType } from './env.js';
+import { MAZE2D_ACTION_SPACE, MAZE2D_OBSERVATION_SPACE, type Maze2dRewardType } from './env.js';
 
 const RECIPE_NAME = /^maze2d-(umaze|medium|large)(-dense)?-v1$/;
 
@@ -30,5 +30,5 @@ export async function generateDatasetRecipe(name: string, options: { seed?: numb
   const { size, reward } = parseMaze2dDatasetName(name);
   await loadMujoco();
   const arrays = collectMaze2dData(size, { reward, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.minTransitions !== undefined ? { steps: options.minTransitions } : {}) });
-  return { arrays, observationSpace: new Box(-Infinity, Infinity, [4]), actionSpace: new Box(-1, 1, [2]) };
+  return { arrays, observationSpace: MAZE2D_OBSERVATION_SPACE, actionSpace: MAZE2D_ACTION_SPACE };
 }
