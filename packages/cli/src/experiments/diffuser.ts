@@ -6,7 +6,7 @@
  * normalised score over seeded evaluation episodes. Each cell (maze, method, seed) checkpoints as
  * it trains and is saved when done, so a stopped grid resumes.
  */
-import { UsageError, type Action, type Env, type Metrics, type Policy } from '@bellman/core';
+import { UsageError, type Action, type Env, type Logger, type Metrics, type Policy } from '@bellman/core';
 import { OfflineDataset } from '@bellman/datasets';
 import { loadRecipe } from '@bellman/datasets/node';
 import { Diffuser, GoalPlanner, LimitsNormalizer, MAZE2D_DIFFUSER, PlanningLearner, trajectoryRows, type Sampler } from '@bellman/diffusion';
@@ -152,32 +152,21 @@ function runKey(config: DiffuserExperimentConfig, cell: { maze: DiffuserMaze; me
 const EVAL_SEED = 10_000;
 
 /**
- * The mean of a learner's training loss over each `every` updates: [last update, mean]. The loss is
- * the first metric whose name says loss (Diffuser's `loss`, the critic or value loss of CQL and IQL).
+ * A trainer logger that keeps one training loss: the first logged metric whose name says loss
+ * (Diffuser's `loss`, the critic or value loss of CQL and IQL), as the trainer's mean over each
+ * logging window: [step, mean].
  */
-class LossCurve {
+class LossCurve implements Logger {
   readonly points: Array<[number, number]> = [];
   metric: string | null = null;
-  private sum = 0;
-  private count = 0;
-  private readonly every: number;
 
-  constructor(totalUpdates: number) {
-    this.every = Math.max(1, Math.floor(totalUpdates / 200));
-  }
-
-  add(step: number, metrics: Metrics): void {
+  log(step: number, metrics: Metrics): void {
     this.metric ??= Object.keys(metrics).find((k) => /loss/i.test(k)) ?? null;
     const loss = this.metric === null ? undefined : metrics[this.metric];
-    if (loss === undefined) return;
-    this.sum += loss;
-    this.count += 1;
-    if (step % this.every === 0) {
-      this.points.push([step, this.sum / this.count]);
-      this.sum = 0;
-      this.count = 0;
-    }
+    if (loss !== undefined) this.points.push([step, loss]);
   }
+
+  close(): void {}
 
   last(): string {
     const point = this.points[this.points.length - 1];
@@ -334,7 +323,7 @@ export async function trainCell<B, E>(options: {
 }): Promise<TrainedCell<E>> {
   const { learner, hooks } = options;
   const started = Date.now();
-  const lossCurve = new LossCurve(options.steps);
+  const lossCurve = new LossCurve();
   const checkpointPath = hooks.checkpointPath?.(options.id);
   const progress = hooks.startRun?.(options.label, options.steps);
   const trainer = new OfflineTrainer<B>({
@@ -344,11 +333,12 @@ export async function trainCell<B, E>(options: {
     batchSize: options.batchSize,
     seed: options.seed,
     evalEvery: 0,
+    // about 200 points of the loss curve
+    logEvery: Math.max(1, Math.floor(options.steps / 200)),
+    logger: lossCurve,
     ...(checkpointPath ? { checkpointPath, checkpointEvery: options.checkpointEvery } : {}),
     onProgress: (event) => {
-      if (event.type !== 'update') return;
-      lossCurve.add(event.step, event.metrics);
-      if (event.step % 10 === 0) progress?.update(event.step, lossCurve.last());
+      if (event.type === 'update' && event.step % 10 === 0) progress?.update(event.step, lossCurve.last());
     },
   });
   try {
