@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'runs/**', '.nx/**', 'docs/**/*.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'runs/**', '.nx/**', 'docs/**/*.js', 'docs/.vitepress/cache/**', 'docs/.vitepress/dist/**', 'docs/api/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -31,7 +31,7 @@ export interface GroupNormConfig {
 
 /**
  * Group normalisation (Wu and He 2018), as PyTorch's nn.GroupNorm, on channels-last inputs
- * [batch, ..., channels]: the channels are split into `groups` consecutive groups, and each
+ * (batch, ..., channels): the channels are split into `groups` consecutive groups, and each
  * sample's group is normalised over its channels and all positions.
  */
 export class GroupNorm extends Layer {

@@ -1,0 +1,159 @@
+// The built docs site in a real Chromium (playwright-core driving Debian's /usr/bin/chromium, or
+// $CHROMIUM_PATH), served from docs/.vitepress/dist on 127.0.0.1: every page loads without a
+// console error, and each live example trains for a bounded number of steps while its counters
+// and curve advance. Screenshots go to test-artifacts/docs-e2e/.
+//
+//   npm run docs:build && npm run test:e2e
+
+/* global process, window, document, console */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium as playwrightChromium } from 'playwright-core';
+import { serveSite } from './serve.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const dist = join(root, 'docs', '.vitepress', 'dist');
+const artifacts = join(root, 'test-artifacts', 'docs-e2e');
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+if (!existsSync(join(dist, 'index.html'))) {
+  throw new Error(`${dist} has no built site: run \`npm run docs:build\` first`);
+}
+if (!existsSync(executablePath)) {
+  throw new Error(`no Chromium at ${executablePath}: apt-get install -y chromium, or set CHROMIUM_PATH`);
+}
+
+let server;
+let browser;
+let origin;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  server = await serveSite(dist);
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await playwrightChromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** Every page of the site, as its clean URL path. */
+function sitePages(dir = dist) {
+  const pages = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      if (name !== 'assets' && name !== 'wasm') pages.push(...sitePages(path));
+    } else if (name.endsWith('.html') && !(dir === dist && name === '404.html')) {
+      const url = `/${relative(dist, path).split(sep).join('/')}`.replace(/(^|\/)index\.html$/, '$1').replace(/\.html$/, '');
+      pages.push(url);
+    }
+  }
+  return pages.sort();
+}
+
+/** A tab that records console errors, page errors and failed requests. */
+async function openTab() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  return { page, problems };
+}
+
+/** An example's published state (window.bellmanExamples[name]()). */
+function exampleState(page, name) {
+  return page.evaluate((example) => window.bellmanExamples?.[example]?.() ?? null, name);
+}
+
+/** Polls an example's state until `done(state)` holds; fails after `timeoutMs` with the last state. */
+async function waitForState(page, name, done, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  let state = null;
+  while (Date.now() < deadline) {
+    state = await exampleState(page, name);
+    if (state && done(state)) return state;
+    if (state && typeof state.message === 'string' && state.message.startsWith('error')) break;
+    await page.waitForTimeout(250);
+  }
+  assert.fail(`${name}: ${what} within ${timeoutMs / 1000} s; last state ${JSON.stringify(state)}`);
+}
+
+/**
+ * Opens `path` the way a reader's click does once the site is loaded: VitePress's router catches
+ * the click, fetches the page's chunk and renders it. Resolves when the page's content is shown.
+ */
+async function navigate(page, path) {
+  await page.evaluate((target) => {
+    const link = document.createElement('a');
+    link.href = target;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }, path);
+  await page.waitForFunction((target) => decodeURI(window.location.pathname) === target && document.querySelector('.vp-doc, .VPHome') !== null, path, { timeout: 30_000 });
+}
+
+test('every page loads without a console error', async () => {
+  const pages = sitePages();
+  assert.ok(pages.length > 50, `the site has ${pages.length} pages: the API reference is missing`);
+  const failures = [];
+  const { page, problems } = await openTab();
+  // The guide pages load from scratch, as from a search engine; the API reference (hundreds of
+  // pages) through the router, as a reader browsing it, which fetches and renders each one.
+  const check = (path) => {
+    if (problems.length > 0) failures.push(`${path}: ${problems.join('; ')}`);
+    problems.length = 0;
+  };
+  for (const path of pages.filter((p) => !p.startsWith('/api/'))) {
+    const response = await page.goto(origin + path, { waitUntil: 'load' });
+    if (!response || response.status() !== 200) problems.push(`status ${response?.status()}`);
+    check(path);
+  }
+  await page.goto(`${origin}/api/`, { waitUntil: 'load' });
+  for (const path of pages.filter((p) => p.startsWith('/api/'))) {
+    await navigate(page, path).catch((error) => problems.push(`not shown: ${error.message.split('\n')[0]}`));
+    check(path);
+  }
+  await page.goto(`${origin}/`);
+  await page.screenshot({ path: join(artifacts, 'home.png') });
+  await page.close();
+  console.log(`${pages.length} pages loaded`);
+  assert.deepEqual(failures, []);
+});
+
+test('CartPole: DQN trains in the page, its return improves, and Pause / Start resume the run', async () => {
+  const { page, problems } = await openTab();
+  const started = Date.now();
+  await page.goto(`${origin}/examples/cartpole-dqn?autostart&steps=8000&seed=0`);
+  const first = await waitForState(page, 'cartpole-dqn', (s) => s.envStep >= 2000 && s.episodeReturns.length >= 10, 60_000, 'no 10 episodes');
+  assert.equal(first.status.backend, 'wasm', `backend: ${JSON.stringify(first.status)}`);
+  assert.equal(first.status.fusedKernels.active, true, first.status.fusedKernels.reason);
+  await page.click('[data-test=pause]');
+  const paused = await waitForState(page, 'cartpole-dqn', (s) => !s.running && s.message.startsWith('paused'), 30_000, 'no pause');
+  await page.click('[data-test=start]');
+  const done = await waitForState(page, 'cartpole-dqn', (s) => !s.running && s.message.startsWith('done'), 120_000, 'not done');
+  await page.screenshot({ path: join(artifacts, 'cartpole-dqn.png'), fullPage: true });
+  await page.close();
+  const returns = done.episodeReturns;
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const early = mean(returns.slice(0, 10));
+  const late = mean(returns.slice(-10));
+  console.log(`cartpole-dqn: ${done.envStep} env steps, ${returns.length} episodes in ${((Date.now() - started) / 1000).toFixed(1)} s; first 10 episodes ${early.toFixed(1)}, last 10 ${late.toFixed(1)}; ${done.msPerUpdate.toFixed(2)} ms per update; paused at ${paused.envStep}`);
+  assert.equal(done.envStep, 8000);
+  assert.ok(paused.envStep > first.envStep - 1 && paused.envStep < 8000, `paused at ${paused.envStep}`);
+  assert.ok(late > 2 * early, `the last 10 training episodes (${late}) should return more than twice the first 10 (${early})`);
+  assert.ok(done.evaluations.length >= 3, `greedy evaluations: ${done.evaluations}`);
+  assert.deepEqual(problems, []);
+});
