@@ -157,3 +157,22 @@ test('CartPole: DQN trains in the page, its return improves, and Pause / Start r
   assert.ok(done.evaluations.length >= 3, `greedy evaluations: ${done.evaluations}`);
   assert.deepEqual(problems, []);
 });
+
+test('MURAL: SAC explores the zigzag maze on the meta-NML reward, and both reward maps are redrawn', async () => {
+  const { page, problems } = await openTab();
+  const started = Date.now();
+  await page.goto(`${origin}/examples/mural?autostart&steps=1500&seed=0`);
+  const early = await waitForState(page, 'mural', (s) => s.hasPictures && s.pictureStep >= 250, 60_000, 'no reward pictures');
+  const done = await waitForState(page, 'mural', (s) => !s.running && s.message.startsWith('done'), 120_000, 'not done');
+  await page.screenshot({ path: join(artifacts, 'mural.png'), fullPage: true });
+  await page.close();
+  console.log(`mural: ${done.envStep} env steps in ${((Date.now() - started) / 1000).toFixed(1)} s; greedy maze distances ${done.evaluations.map((d) => d.toFixed(2)).join(', ')}; ${done.msPerUpdate.toFixed(2)} ms per SAC update`);
+  assert.equal(done.status.backend, 'wasm');
+  assert.equal(done.status.fusedKernels.active, true, done.status.fusedKernels.reason);
+  assert.equal(done.envStep, 1500);
+  assert.equal(done.pictureStep, 1500, 'the pictures are redrawn at the end');
+  assert.ok(done.pictureStep > early.pictureStep, 'the pictures advance while it trains');
+  assert.equal(done.evaluations.length, 3, `a greedy episode every 500 env steps: ${done.evaluations}`);
+  for (const distance of done.evaluations) assert.ok(distance >= 0 && distance < 25, `maze distance ${distance}`);
+  assert.deepEqual(problems, []);
+});
