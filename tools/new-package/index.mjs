@@ -85,7 +85,10 @@ function checkName(root, name, packages) {
   }
 }
 
-/** `--deps` as full names, @bellman/core first (every package may import core and each needs its types). */
+/**
+ * `--deps` as full names with @bellman/core added (every package may import core, and the starter
+ * module uses its types), sorted as npm sorts the dependencies it writes.
+ */
 function resolveDependencies(list, name, packages) {
   const given = (list ?? '').split(',').map((d) => d.trim()).filter(Boolean);
   const known = [...packages.keys()].sort();
@@ -98,7 +101,7 @@ function resolveDependencies(list, name, packages) {
     if (short === name) throw new NewPackageError(`${SCOPE}${name} cannot depend on itself`, { dependency: dep });
     if (!deps.includes(SCOPE + short)) deps.push(SCOPE + short);
   }
-  return deps;
+  return deps.sort((a, b) => a.localeCompare(b, 'en'));
 }
 
 function checkDescription(description) {

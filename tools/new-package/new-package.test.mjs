@@ -3,9 +3,9 @@
 // bad request exits with code 2 and writes nothing.
 //
 //   node --test tools/new-package/    (part of `npm test`: tools/new-package/project.json; needs
-//                                      the dist/ of @bellman/core and @bellman/nn, which nx builds first)
+//                                      the dist/ of core, datasets and nn, which nx builds first)
 //
-// The copy holds the tracked files, the built dist/ of the packages the new one depends on (its
+// The copy holds the repository's files, the built dist/ of the packages the new one depends on (its
 // declarations build against their types) and a node_modules of links into the repository's own,
 // but for a fresh @bellman/ folder of links into the copy, so nothing is written to the repository.
 
@@ -21,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NAME = 'policy-gradient';
 const DESCRIPTION = 'Policy-gradient learners | for the table test';
-const DEPENDENCIES = ['core', 'nn'];
+// given out of order: the package lists them sorted, as npm would
+const DEPENDENCIES = ['nn', 'datasets'];
+const SORTED_DEPENDENCIES = ['core', 'datasets', 'nn'];
 
 let copy;
 
@@ -35,7 +37,7 @@ function copyRepository() {
     mkdirSync(dirname(join(root, file)), { recursive: true });
     cpSync(from, join(root, file), { verbatimSymlinks: true });
   }
-  for (const dep of DEPENDENCIES) {
+  for (const dep of SORTED_DEPENDENCIES) {
     const dist = join(repoRoot, 'packages', dep, 'dist');
     assert.ok(existsSync(join(dist, 'index.d.ts')), `packages/${dep}/dist is not built: run npm run build first`);
     cpSync(dist, join(root, 'packages', dep, 'dist'), { recursive: true });
@@ -121,7 +123,7 @@ test('a bad request exits with code 2, says why and writes nothing', () => {
 
 test('npm run new-package makes a package that builds, passes its tests, type-checks and lints', () => {
   const made = run('npm', ['run', '--silent', 'new-package', '--', NAME, '--description', DESCRIPTION, '--deps', DEPENDENCIES.map((d) => `@bellman/${d}`).join(',')]);
-  assert.match(made.stdout, new RegExp(`created @bellman/${NAME} in packages/${NAME} \\(depends on @bellman/core, @bellman/nn\\)`));
+  assert.match(made.stdout, new RegExp(`created @bellman/${NAME} in packages/${NAME} \\(depends on @bellman/core, @bellman/datasets, @bellman/nn\\)`));
   const dir = join(copy, 'packages', NAME);
   assert.equal(realpathSync(join(copy, 'node_modules', '@bellman', NAME)), realpathSync(dir));
 
@@ -155,7 +157,7 @@ test('the package is listed in the README table, the docs, the workspace paths, 
 
   const lock = JSON.parse(readFileSync(join(copy, 'package-lock.json'), 'utf8')).packages;
   assert.deepEqual(lock[`node_modules/@bellman/${NAME}`], { resolved: `packages/${NAME}`, link: true });
-  assert.deepEqual(lock[`packages/${NAME}`].dependencies, { '@bellman/core': '0.1.0', '@bellman/nn': '0.1.0' });
+  assert.deepEqual(Object.entries(lock[`packages/${NAME}`].dependencies), SORTED_DEPENDENCIES.map((d) => [`@bellman/${d}`, '0.1.0']));
   // npm, given the workspaces' package.json files, writes the very same lockfile (so `npm ci` accepts it)
   const manifests = mkdtempSync(join(tmpdir(), 'bellman-new-package-lock-'));
   try {
@@ -175,7 +177,7 @@ test('the package is listed in the README table, the docs, the workspace paths, 
   const { ALLOWED_IMPORTS } = JSON.parse(
     run(process.execPath, ['--input-type=module', '-e', "import { ALLOWED_IMPORTS } from './tools/import-graph/index.mjs'; console.log(JSON.stringify({ ALLOWED_IMPORTS }));"]).stdout,
   );
-  assert.deepEqual(ALLOWED_IMPORTS[NAME], DEPENDENCIES);
+  assert.deepEqual(ALLOWED_IMPORTS[NAME], SORTED_DEPENDENCIES);
 
   // nx finds the project (nx release takes its projects from packages/*)
   const projects = run(process.execPath, [join(copy, 'node_modules', 'nx', 'bin', 'nx.js'), 'show', 'projects', '--json']);
