@@ -1,13 +1,18 @@
 // Shared jest settings: tests run on the TypeScript sources (no build needed) as native ESM.
+// `@bellman/<name>[/<entry>]` maps to packages/<name>/src/<entry>.ts for every package folder, so a
+// new package resolves without an edit here.
+const { existsSync, readdirSync } = require('node:fs');
 const path = require('node:path');
-const root = __dirname;
-const packages = ['core', 'nn', 'envs', 'envs-mujoco', 'datasets', 'training', 'q-learning', 'regularizers', 'classifier-reward', 'diffusion', 'cli'];
+const packagesDir = path.join(__dirname, 'packages');
 const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
-for (const name of ['core', 'datasets', 'training', 'q-learning']) {
-  moduleNameMapper[`^@bellman/${name}/node$`] = path.join(root, 'packages', name, 'src', 'node.ts');
-}
-for (const name of packages) {
-  moduleNameMapper[`^@bellman/${name}$`] = path.join(root, 'packages', name, 'src', 'index.ts');
+for (const name of readdirSync(packagesDir).sort()) {
+  const src = path.join(packagesDir, name, 'src');
+  for (const entry of existsSync(src) ? readdirSync(src) : []) {
+    const match = /^(index|node)\.ts$/.exec(entry);
+    if (!match) continue;
+    const subpath = match[1] === 'index' ? '' : `/${match[1]}`;
+    moduleNameMapper[`^@bellman/${name}${subpath}$`] = path.join(src, entry);
+  }
 }
 module.exports = {
   testEnvironment: 'node',
