@@ -3,11 +3,13 @@
  * windows [H, action + observation] with Diffuser's temporal U-Net; planning is sampling with the
  * known states inpainted (and, optionally, the gradient of a learned value added).
  */
-import { UsageError, type Metrics, type Rng, type SerializedTensor, type WindowBatch } from '@bellman/core';
-import { ModuleEma } from '@bellman/nn';
+import { CheckpointError, UsageError, type Metrics, type Rng, type SerializedTensor, type WindowBatch } from '@bellman/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { ModuleEma, loadVariables } from '@bellman/nn';
 import { DIFFUSER_SCHEMA, MAZE2D_DIFFUSER, type DiffuserConfig } from './config.js';
 import type { Conditions, Denoiser, Guidance } from './diffusion.js';
 import { TrajectoryModel, type TrajectoryModelInit, type TrajectoryModelSnapshot } from './model-base.js';
+import { LimitsNormalizer, type LimitsNormalizerState } from './normalizer.js';
 import { TemporalUnet } from './unet.js';
 
 /** What one training step reports. */
@@ -38,6 +40,34 @@ export interface PlanOptions {
   guidance?: Guidance;
   /** Sample with the moving average of the weights (true by default), as Diffuser plans. */
   useEma?: boolean;
+  /** Sees the sample after every denoising step, in the data's units (to draw the denoising). */
+  onDenoisingStep?: (step: DenoisingStep) => void;
+}
+
+/** The sample after one denoising step. */
+export interface DenoisingStep {
+  /** 0 for the first step. */
+  index: number;
+  /** Steps the sampler takes in all. */
+  steps: number;
+  /** [batch, H, observationDim] row-major, in the data's units (known states as inpainted). */
+  observations: Float32Array;
+}
+
+/**
+ * What planning needs of a trained Diffuser, as JSON: its settings, normaliser and the moving
+ * average of its weights (no optimiser state: `Diffuser.fromModel` plans, it does not resume
+ * training). `meta` carries what the maker wants known (the data, the training steps, the command).
+ */
+export interface DiffuserModelFile {
+  format: 'bellman-diffuser-model';
+  version: 1;
+  config: DiffuserConfig;
+  observationDim: number;
+  actionDim: number;
+  normalizer: LimitsNormalizerState;
+  weights: Record<string, SerializedTensor>;
+  meta: Record<string, unknown>;
 }
 
 /** Sampled trajectories in the data's units, row-major. */
@@ -55,6 +85,23 @@ export interface Plans {
 export class Diffuser extends TrajectoryModel<DiffuserConfig, TemporalUnet> {
   readonly kind = 'diffuser';
   private ema: ModuleEma;
+
+  /** A Diffuser that plans with a model file's weights (as its weights and their moving average). */
+  static fromModel(file: DiffuserModelFile): Diffuser {
+    if (file?.format !== 'bellman-diffuser-model' || file.version !== 1) {
+      throw new CheckpointError(`Diffuser.fromModel: expected a bellman-diffuser-model file of version 1, got format ${JSON.stringify(file?.format)} version ${JSON.stringify(file?.version)}`, {});
+    }
+    const diffuser = new Diffuser({
+      observationDim: file.observationDim,
+      actionDim: file.actionDim,
+      normalizer: new LimitsNormalizer(file.normalizer.mins, file.normalizer.maxs),
+      config: file.config,
+    });
+    loadVariables(diffuser.net.namedVariables(), file.weights, 'diffuser model');
+    diffuser.ema.dispose();
+    diffuser.ema = new ModuleEma(diffuser.net, diffuser.config.emaDecay);
+    return diffuser;
+  }
 
   constructor(init: TrajectoryModelInit<DiffuserConfig>) {
     super(
@@ -130,13 +177,28 @@ export class Diffuser extends TrajectoryModel<DiffuserConfig, TemporalUnet> {
     const normalizedConditions: Conditions = new Map([...conditions].map(([t, state]) => [t, observationNormalizer.normalize(state)]));
     const denoise = this.denoiser(options.useEma ?? true);
     const sampler = options.sampler ?? { kind: 'ddpm' };
+    const steps = sampler.kind === 'ddim' ? sampler.steps : this.config.nDiffusionSteps;
+    const watch = options.onDenoisingStep;
+    const onStep = watch ? (index: number, x: tf.Tensor3D) => watch({ index, steps, observations: this.observationsOf(x.dataSync() as Float32Array, batch).observations }) : undefined;
     if (sampler.kind === 'ddim' && options.guidance) throw new UsageError('diffuser.plan: value guidance runs with the DDPM sampler only');
     const x =
       sampler.kind === 'ddim'
-        ? this.diffusion.sampleDdim(denoise, { batch, conditions: normalizedConditions, rng: options.rng, steps: sampler.steps })
-        : this.diffusion.sample(denoise, { batch, conditions: normalizedConditions, rng: options.rng, guidance: options.guidance });
+        ? this.diffusion.sampleDdim(denoise, { batch, conditions: normalizedConditions, rng: options.rng, steps: sampler.steps, ...(onStep ? { onStep } : {}) })
+        : this.diffusion.sample(denoise, { batch, conditions: normalizedConditions, rng: options.rng, guidance: options.guidance, ...(onStep ? { onStep } : {}) });
     const normalized = x.dataSync() as Float32Array;
     x.dispose();
+    const { actions, observations } = this.observationsOf(normalized, batch);
+    // The known states are the conditions themselves, not their normalised round trip.
+    for (const [t, state] of conditions) {
+      const shared = state.length === o;
+      for (let b = 0; b < batch; b++) for (let j = 0; j < o; j++) observations[(b * horizon + t) * o + j] = state[(shared ? 0 : b * o) + j]!;
+    }
+    return { batch, horizon, actions, observations, normalized };
+  }
+
+  /** Normalised [batch, H, action + observation] samples as actions and observations in the data's units. */
+  private observationsOf(normalized: Float32Array, batch: number): { actions: Float32Array; observations: Float32Array } {
+    const { horizon, actionDim: a, observationDim: o } = this.layout;
     const rows = this.normalizer.unnormalize(normalized);
     const d = a + o;
     const actions = new Float32Array(batch * horizon * a);
@@ -145,12 +207,22 @@ export class Diffuser extends TrajectoryModel<DiffuserConfig, TemporalUnet> {
       actions.set(rows.subarray(r * d, r * d + a), r * a);
       observations.set(rows.subarray(r * d + a, (r + 1) * d), r * o);
     }
-    // The known states are the conditions themselves, not their normalised round trip.
-    for (const [t, state] of conditions) {
-      const shared = state.length === o;
-      for (let b = 0; b < batch; b++) for (let j = 0; j < o; j++) observations[(b * horizon + t) * o + j] = state[(shared ? 0 : b * o) + j]!;
-    }
-    return { batch, horizon, actions, observations, normalized };
+    return { actions, observations };
+  }
+
+  /** The planning model as JSON (settings, normaliser, the moving average of the weights); `Diffuser.fromModel` reads it. */
+  exportModel(meta: Record<string, unknown> = {}): DiffuserModelFile {
+    const snapshot = this.snapshot();
+    return {
+      format: 'bellman-diffuser-model',
+      version: 1,
+      config: snapshot.config,
+      observationDim: snapshot.observationDim,
+      actionDim: snapshot.actionDim,
+      normalizer: snapshot.normalizer,
+      weights: snapshot.ema.weights,
+      meta,
+    };
   }
 
   /** Weights, moving average, Adam's moments, randomness and step count. */

@@ -51,6 +51,8 @@ export interface SampleOptions {
   conditions: Conditions;
   rng: Rng;
   guidance?: Guidance;
+  /** Sees x after each denoising step (index 0 first), conditions written in; it must not dispose x. */
+  onStep?: (index: number, x: tf.Tensor3D) => void;
 }
 
 export interface DdimOptions {
@@ -59,6 +61,8 @@ export interface DdimOptions {
   rng: Rng;
   /** Denoising steps, at most the schedule's: evenly spaced steps from T - 1 down to 0. */
   steps: number;
+  /** As SampleOptions.onStep. */
+  onStep?: (index: number, x: tf.Tensor3D) => void;
 }
 
 /** The pieces of the loss, as tensors: `loss` is what training minimises. */
@@ -268,6 +272,7 @@ export class GaussianDiffusion {
       if (guided !== x) guided.dispose();
       x.dispose();
       x = next;
+      options.onStep?.(this.schedule.steps - 1 - t, x);
     }
     tf.dispose([inpainting.keep, inpainting.values]);
     return x;
@@ -296,6 +301,7 @@ export class GaussianDiffusion {
       });
       x.dispose();
       x = y;
+      options.onStep?.(i, x);
     });
     tf.dispose([inpainting.keep, inpainting.values]);
     return x;

@@ -11,7 +11,7 @@ export { DIFFUSER_SCHEMA, MAZE2D_DIFFUSER, LOCOMOTION_DIFFUSER, VALUE_MODEL_SCHE
 export type { DiffuserConfig, ValueModelConfig, TrajectoryNetConfig } from './config.js';
 export type { TrajectoryModelInit, TrajectoryModelSnapshot } from './model-base.js';
 export { Diffuser } from './diffuser.js';
-export type { DiffuserLoss, DiffuserSnapshot, Sampler, PlanOptions, Plans } from './diffuser.js';
+export type { DiffuserLoss, DiffuserSnapshot, DiffuserModelFile, DenoisingStep, Sampler, PlanOptions, Plans } from './diffuser.js';
 export { ValueModel, GUIDANCE_DEFAULTS } from './value.js';
 export type { ValueLoss, ValueModelSnapshot } from './value.js';
 export { GoalPlanner, ValueGuidedPlanner } from './planner.js';

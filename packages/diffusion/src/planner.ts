@@ -1,6 +1,6 @@
 /** Diffuser as core `Planner`s: goal-conditioned planning with a controller (maze2d), and value-guided planning. */
 import { Rng, UsageError, type PlanningMetrics, type Planner } from '@bellman/core';
-import type { Diffuser, Plans, Sampler } from './diffuser.js';
+import type { DenoisingStep, Diffuser, Plans, Sampler } from './diffuser.js';
 import type { Guidance } from './diffusion.js';
 import type { ValueModel } from './value.js';
 
@@ -40,6 +40,8 @@ export interface GoalPlannerOptions {
   replanEvery?: number;
   sampler?: Sampler;
   seed?: number;
+  /** Sees every plan's sample after each denoising step (to draw the denoising). */
+  onDenoisingStep?: (step: DenoisingStep) => void;
 }
 
 /**
@@ -54,6 +56,7 @@ export class GoalPlanner implements Planner {
   private readonly replanEvery: number;
   private readonly sampler: Sampler;
   private readonly rng: Rng;
+  private readonly onDenoisingStep: GoalPlannerOptions['onDenoisingStep'];
   private readonly clock = new PlanClock();
   private goalState: Float32Array | null = null;
   private current: Plans | null = null;
@@ -67,6 +70,7 @@ export class GoalPlanner implements Planner {
     if (!Number.isInteger(this.replanEvery) || this.replanEvery < 0) throw new UsageError(`GoalPlanner: replanEvery must be a non-negative integer, got ${this.replanEvery}`);
     this.sampler = options.sampler ?? { kind: 'ddpm' };
     this.rng = new Rng(options.seed ?? 0);
+    this.onDenoisingStep = options.onDenoisingStep;
     if (options.goal) this.setGoal(options.goal);
   }
 
@@ -102,7 +106,7 @@ export class GoalPlanner implements Planner {
         [0, observation],
         [horizon - 1, this.goalState],
       ]);
-      this.current = this.clock.time(() => this.diffuser.plan(conditions, { rng: this.rng, sampler: this.sampler }));
+      this.current = this.clock.time(() => this.diffuser.plan(conditions, { rng: this.rng, sampler: this.sampler, ...(this.onDenoisingStep ? { onDenoisingStep: this.onDenoisingStep } : {}) }));
       this.sincePlan = 0;
     }
     const plan = this.current.observations;
