@@ -188,6 +188,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--cql-alpha <a>', "dr3: CQL's conservative weight in the CQL part (default: the learner's own, 1 discrete, 5 continuous)")
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
     .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
+    .option('--site-model <file>', "diffuser: train the docs site's small umaze model (H 128, T 64, dim 8) instead of the comparison, and write its model file (Diffuser.fromModel reads it)")
     .action(async (name: string, opts: ExperimentCliOptions) => {
       const { experimentCommand } = await import('./commands/experiment.js');
       done(await experimentCommand(ctx, name, opts));

@@ -4,6 +4,7 @@ import { Box, Rng } from '@bellman/core';
 import { OfflineDataset } from '@bellman/datasets';
 import { CommandContext } from '../src/context.js';
 import { diffuserCommand } from '../src/commands/diffuser.js';
+import { Diffuser, type DiffuserModelFile } from '@bellman/diffusion';
 import { DIFFUSER_QUICK, goalSegments, type DiffuserExperimentConfig, type DiffuserRunResult } from '../src/experiments/diffuser.js';
 import { captureIo, lines, tempDir } from './helpers.js';
 
@@ -62,6 +63,35 @@ describe('bellman experiment diffuser', () => {
     await expect(diffuserCommand(new CommandContext(io.io), { maze: 'huge', out: 'x' }, TINY)).rejects.toThrow(/--maze/);
     await expect(diffuserCommand(new CommandContext(io.io), { methods: 'sac', out: 'x' }, TINY)).rejects.toThrow(/--methods/);
     await expect(diffuserCommand(new CommandContext(io.io), { cqlAlpha: '1', out: 'x' }, TINY)).rejects.toThrow(/--cql-alpha is an option of the dr3 experiment/);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+  });
+});
+
+describe('bellman experiment diffuser --site-model', () => {
+  it('writes the trained Diffuser as a model file that Diffuser.fromModel plans with; refuses to write it from a saved run', async () => {
+    const dir = tempDir();
+    const io = captureIo(dir);
+    expect(await diffuserCommand(new CommandContext(io.io), { backend: 'cpu', out: 'site', dataDir: 'data', siteModel: 'models/umaze.json' }, { ...TINY, methods: ['diffuser'] })).toBe(0);
+    expect(io.stderr() + io.stdout()).toContain('wrote the model file');
+    const file = JSON.parse(readFileSync(join(dir, 'models', 'umaze.json'), 'utf8')) as DiffuserModelFile;
+    expect(file.format).toBe('bellman-diffuser-model');
+    expect(file.meta).toMatchObject({ envId: 'maze2d-umaze-v1', goal: [1, 1], sampler: { kind: 'ddim', steps: 4 }, trainSteps: 20, command: expect.stringContaining('--site-model') });
+    const diffuser = Diffuser.fromModel(file);
+    const plan = diffuser.plan(new Map([[0, [3, 1, 0, 0]], [15, [1, 1, 0, 0]]]), { rng: new Rng(0), sampler: { kind: 'ddim', steps: 4 } });
+    expect(plan.horizon).toBe(16);
+    expect(Array.from(plan.observations.subarray(60, 64))).toEqual([1, 1, 0, 0]);
+    diffuser.dispose();
+    // the run is saved now: a second call trains nothing and so has no model to write
+    await expect(diffuserCommand(new CommandContext(captureIo(dir).io), { backend: 'cpu', out: 'site', dataDir: 'data', siteModel: 'models/again.json' }, { ...TINY, methods: ['diffuser'] })).rejects.toThrow(/already saved .* use a fresh --out/);
+    expect(existsSync(join(dir, 'models', 'again.json'))).toBe(false);
+  });
+
+  it('checks its file and cell before anything is trained', async () => {
+    const dir = tempDir();
+    const io = captureIo(dir);
+    await expect(diffuserCommand(new CommandContext(io.io), { siteModel: 'm.json', quick: true, out: 'x' })).rejects.toThrow(/leave out --quick/);
+    await expect(diffuserCommand(new CommandContext(io.io), { siteModel: 'm.json', seeds: '0-1', out: 'x' }, TINY)).rejects.toThrow(/one maze and one seed/);
+    await expect(diffuserCommand(new CommandContext(io.io), { siteModel: '.', out: 'x' }, { ...TINY, methods: ['diffuser'] })).rejects.toThrow(/is a folder/);
     expect(existsSync(join(dir, 'x'))).toBe(false);
   });
 });

@@ -1,11 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '@bellman/core/node';
+import type { DiffuserModelFile } from '@bellman/diffusion';
 import { seedList } from '@bellman/training';
 import { describeSeeds, parseBackend, parseChoiceList, parseOptionalInteger, parseSeeds, rejectOptions, resolvePath, seedsSetting } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { DIFFUSER_FULL, DIFFUSER_MAZES, DIFFUSER_METHODS, DIFFUSER_QUICK, runDiffuserExperiment, type DiffuserExperimentConfig, type DiffuserExperimentResult, type DiffuserMaze, type DiffuserRunResult } from '../experiments/diffuser.js';
+import { DIFFUSER_FULL, DIFFUSER_MAZES, DIFFUSER_METHODS, DIFFUSER_QUICK, DIFFUSER_SITE, runDiffuserExperiment, type DiffuserExperimentConfig, type DiffuserExperimentResult, type DiffuserMaze, type DiffuserRunResult } from '../experiments/diffuser.js';
 import { writeDiffuserPlots } from '../experiments/diffuser-plots.js';
 import { GUIDED_FULL, GUIDED_METHODS, GUIDED_QUICK, GUIDED_TASKS, runGuidedExperiment, type GuidedExperimentConfig, type GuidedRunResult, type GuidedTask } from '../experiments/diffuser-guided.js';
 import { cellRunHooks } from '../experiments/saved-runs.js';
@@ -20,16 +21,18 @@ import type { ExperimentCliOptions } from './experiment.js';
  */
 export async function diffuserCommand(ctx: CommandContext, opts: ExperimentCliOptions, preset?: DiffuserExperimentConfig): Promise<number> {
   const reporter = ctx.reporter(opts.json);
-  const base = preset ?? (opts.quick ? DIFFUSER_QUICK : DIFFUSER_FULL);
+  if (opts.siteModel !== undefined && opts.quick) throw new UsageError('--site-model trains its own small model; leave out --quick');
+  const base = preset ?? (opts.siteModel !== undefined ? DIFFUSER_SITE : opts.quick ? DIFFUSER_QUICK : DIFFUSER_FULL);
   const mazes = opts.maze === undefined ? base.mazes : parseChoiceList('--maze', opts.maze, Object.keys(DIFFUSER_MAZES) as DiffuserMaze[], 'maze');
   const methods = opts.methods === undefined ? base.methods : parseChoiceList('--methods', opts.methods, DIFFUSER_METHODS, 'method');
   const seeds = parseSeeds('--seeds', opts.seeds) ?? seedList(base.seeds);
   const trainSteps = parseOptionalInteger('--steps', opts.steps, { min: 1, max: 10_000_000 }) ?? base.diffuser.trainSteps;
   const updates = parseOptionalInteger('--updates', opts.updates, { min: 1, max: 10_000_000 }) ?? base.baselines.updates;
   const backend = parseBackend(opts.backend);
-  const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-diffuser-quick' : 'runs/experiment-diffuser'));
+  const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.siteModel !== undefined ? 'runs/experiment-diffuser-site' : opts.quick ? 'runs/experiment-diffuser-quick' : 'runs/experiment-diffuser'));
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
   rejectOptions(opts, ['probeEvery', 'cqlUpdates', 'tasks', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'], 'is an option of the dr3 experiment, not of diffuser');
+  const modelPath = opts.siteModel === undefined ? null : siteModelPath(ctx.io.cwd, opts.siteModel, mazes, methods, seeds);
   const config: DiffuserExperimentConfig = { ...base, mazes, methods, seeds: seedsSetting(seeds), diffuser: { ...base.diffuser, trainSteps }, baselines: { ...base.baselines, updates } };
   await ctx.backend(backend);
   await ctx.announceBackend();
@@ -41,8 +44,16 @@ export async function diffuserCommand(ctx: CommandContext, opts: ExperimentCliOp
       `${d.sampler.kind === 'ddim' ? `DDIM in ${d.sampler.steps} steps` : 'DDPM'}; BC / CQL / IQL: ${config.baselines.updates} updates of batch ${config.baselines.batchSize}`,
   );
   const { runsDir, ...hooks } = cellRunHooks<DiffuserRunResult>(reporter, outDir, { savedOnly: Boolean(opts.savedOnly), describe: runLine });
-  const result = await runDiffuserExperiment(config, { ...hooks, dataDir: ctx.dataDir(opts.dataDir) });
+  let modelWritten = false;
+  const trainedModel = (_cell: unknown, model: DiffuserModelFile) => {
+    if (!modelPath) return;
+    mkdirSync(dirname(modelPath), { recursive: true });
+    writeFileAtomic(modelPath, `${JSON.stringify({ ...model, meta: { ...model.meta, command: SITE_MODEL_COMMAND } })}\n`);
+    modelWritten = true;
+  };
+  const result = await runDiffuserExperiment(config, { ...hooks, dataDir: ctx.dataDir(opts.dataDir), trainedModel });
   if (result.runs.length === 0) throw new UsageError(`--saved-only: ${runsDir} holds no run with these settings`);
+  if (modelPath && !modelWritten) throw new UsageError(`--site-model: the Diffuser run is already saved under ${runsDir}, so nothing was trained and ${modelPath} was not written; use a fresh --out`);
 
   mkdirSync(outDir, { recursive: true });
   const resultsPath = join(outDir, 'results.json');
@@ -53,6 +64,7 @@ export async function diffuserCommand(ctx: CommandContext, opts: ExperimentCliOp
   reporter.say('');
   reporter.say(`${result.wallSeconds.toFixed(1)}s; wrote ${resultsPath}`);
   reporter.say(`plots: ${plots.filter((p) => !p.includes('episodes')).join(', ')}; ${plots.filter((p) => p.includes('episodes')).length / 2} episode pictures under ${join(outDir, 'episodes')}`);
+  if (modelPath) reporter.say(`wrote the model file ${modelPath}`);
   if (opts.json) {
     reporter.result({
       methods: result.methods.map((m) => ({ name: m.name, maze: m.maze, normalizedScore: m.normalizedScore, scoreStd: m.scoreStd, episodes: m.episodes })),
@@ -60,6 +72,20 @@ export async function diffuserCommand(ctx: CommandContext, opts: ExperimentCliOp
     });
   }
   return 0;
+}
+
+/** The command that makes the docs site's model, recorded in the file. */
+const SITE_MODEL_COMMAND = 'bellman experiment diffuser --site-model docs/public/models/diffuser-umaze.json --backend wasm';
+
+/** The model file's path, checked before anything trains: one Diffuser cell, and a file path (not a folder). */
+function siteModelPath(cwd: string, file: string, mazes: readonly string[], methods: readonly string[], seeds: readonly number[]): string {
+  if (file.trim() === '') throw new UsageError('--site-model needs a file path, e.g. docs/public/models/diffuser-umaze.json');
+  if (!methods.includes('diffuser') || mazes.length !== 1 || seeds.length !== 1) {
+    throw new UsageError(`--site-model writes one Diffuser's model: give one maze and one seed with the diffuser method (got mazes ${mazes.join(', ')}, methods ${methods.join(', ')}, seeds ${seeds.join(', ')})`);
+  }
+  const path = resolvePath(cwd, file);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--site-model: ${file} is a folder; give the model file's path`);
+  return path;
 }
 
 function runLine(run: DiffuserRunResult): string {

@@ -40,6 +40,7 @@ export interface ExperimentCliOptions {
   dataDir?: string;
   maze?: string;
   steps?: string;
+  siteModel?: string;
 }
 
 export const EXPERIMENTS: readonly string[] = ['dr3', 'mural', 'mural-cnml', 'diffuser', 'diffuser-guided'];

@@ -9,7 +9,7 @@
 import { UsageError, type Action, type Env, type Logger, type Metrics, type Policy } from '@bellman/core';
 import { OfflineDataset } from '@bellman/datasets';
 import { loadRecipe } from '@bellman/datasets/node';
-import { Diffuser, GoalPlanner, LimitsNormalizer, MAZE2D_DIFFUSER, PlanningLearner, trajectoryRows, type Sampler } from '@bellman/diffusion';
+import { Diffuser, GoalPlanner, LimitsNormalizer, MAZE2D_DIFFUSER, PlanningLearner, trajectoryRows, type DiffuserModelFile, type Sampler } from '@bellman/diffusion';
 import { loadEnv, make } from '@bellman/envs';
 import { MAZE2D_LAYOUTS, maze2dNormalizedScore, renderMaze2d, type Maze2dSize } from '@bellman/envs-mujoco';
 import { createLearnerByName } from '@bellman/q-learning';
@@ -84,6 +84,22 @@ export const DIFFUSER_QUICK: Readonly<DiffuserExperimentConfig> = Object.freeze<
   checkpointEvery: 100,
 });
 
+/**
+ * The small umaze model the docs site ships (its Diffuser page plans with it in the browser):
+ * Diffuser's horizon and schedule (H 128, T 64) on a U-Net of dim 8, 3000 steps of batch 32 on
+ * 200,000 transitions, planning by DDIM in 16 steps.
+ */
+export const DIFFUSER_SITE: Readonly<DiffuserExperimentConfig> = Object.freeze<DiffuserExperimentConfig>({
+  mazes: ['umaze'],
+  methods: ['diffuser'],
+  seeds: 1,
+  episodes: 5,
+  datasetTransitions: 200_000,
+  diffuser: { trainSteps: 3000, batchSize: 32, dim: 8, dimMults: [1, 2, 4], horizonScale: 1, sampler: { kind: 'ddim', steps: 16 }, learningRate: 1e-3, emaStart: 1000 },
+  baselines: { updates: 1, batchSize: 32, hiddenSizes: [64, 64] },
+  checkpointEvery: 500,
+});
+
 /** One evaluated cell. */
 export interface DiffuserRunResult {
   maze: DiffuserMaze;
@@ -137,6 +153,8 @@ export interface DiffuserRunnerHooks {
   skipRun?(id: string): void;
   /** Where the recipes are cached. */
   dataDir?: string;
+  /** Receives each trained Diffuser's planning model (its model file) before it is evaluated. */
+  trainedModel?(cell: { maze: DiffuserMaze; seed: number }, model: DiffuserModelFile): void;
 }
 
 export function diffuserRunId(cell: { maze: DiffuserMaze; method: DiffuserMethod; seed: number }): string {
@@ -269,7 +287,10 @@ async function trainDiffuser(config: DiffuserExperimentConfig, maze: DiffuserMaz
     seed,
     checkpointEvery: config.checkpointEvery,
     hooks,
-    evaluate: (policy) => evaluateMaze(DIFFUSER_MAZES[maze].envId, policy, config.episodes, planOf),
+    evaluate: (policy) => {
+      hooks.trainedModel?.(cell, model.exportModel({ maze, envId: DIFFUSER_MAZES[maze].envId, goal: layout.goal, sampler: c.sampler, seed, trainSteps: c.trainSteps, batchSize: c.batchSize, datasetTransitions: dataset.size }));
+      return evaluateMaze(DIFFUSER_MAZES[maze].envId, policy, config.episodes, planOf);
+    },
   });
   return { ...cell, ...trained.evaluation, planSeconds: planner.metrics().plan_seconds ?? null, curve: trained.curve, curveMetric: trained.curveMetric, trainSeconds: trained.trainSeconds };
 }
