@@ -176,3 +176,24 @@ test('MURAL: SAC explores the zigzag maze on the meta-NML reward, and both rewar
   for (const distance of done.evaluations) assert.ok(distance >= 0 && distance < 25, `maze distance ${distance}`);
   assert.deepEqual(problems, []);
 });
+
+test('Diffuser: the shipped model plans in maze2d-umaze, the denoising is drawn, and the ball follows the plan in MuJoCo', async () => {
+  const { page, problems } = await openTab();
+  const started = Date.now();
+  await page.goto(`${origin}/examples/diffuser?autostart&seed=1`);
+  const planned = await waitForState(page, 'diffuser', (s) => s.planMs !== null, 60_000, 'no plan');
+  await page.screenshot({ path: join(artifacts, 'diffuser-denoising.png'), fullPage: true });
+  const done = await waitForState(page, 'diffuser', (s) => !s.running && s.episodes.length === 1, 60_000, 'the episode did not end');
+  await page.screenshot({ path: join(artifacts, 'diffuser.png'), fullPage: true });
+  await page.close();
+  const [episode] = done.episodes;
+  console.log(`diffuser: plan ${planned.planMs.toFixed(0)} ms in ${planned.denoisingSteps} denoising steps; episode of ${episode.envSteps} env steps, return ${episode.episodeReturn}, normalised score ${episode.normalizedScore.toFixed(1)}; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  assert.equal(done.status.backend, 'wasm');
+  assert.equal(done.status.fusedKernels.active, true, done.status.fusedKernels.reason);
+  assert.equal(planned.denoisingSteps, 16);
+  assert.equal(episode.envSteps, 300, 'maze2d-umaze-v1 episodes last 300 steps');
+  assert.equal(done.envStep, 300);
+  assert.ok(episode.episodeReturn >= 0 && episode.episodeReturn <= 300, `return ${episode.episodeReturn}`);
+  assert.ok(Number.isFinite(episode.normalizedScore));
+  assert.deepEqual(problems, []);
+});
