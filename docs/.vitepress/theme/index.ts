@@ -1,11 +1,15 @@
 import DefaultTheme from 'vitepress/theme';
 import type { Theme } from 'vitepress';
 import CartPoleDqn from './components/CartPoleDqn.vue';
+import Dr3Features from './components/Dr3Features.vue';
+import OfflineRl from './components/OfflineRl.vue';
 import './style.css';
 
 export default {
   extends: DefaultTheme,
   enhanceApp({ app }) {
     app.component('CartPoleDqn', CartPoleDqn);
+    app.component('Dr3Features', Dr3Features);
+    app.component('OfflineRl', OfflineRl);
   },
 } satisfies Theme;
