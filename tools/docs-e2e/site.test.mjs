@@ -158,27 +158,34 @@ test('CartPole: DQN trains in the page, its return improves, and Pause / Start r
   assert.deepEqual(problems, []);
 });
 
-test('Offline RL: BC, CQL and IQL train in turns on a recipe made in the page, and their evaluation curves grow', async () => {
+test('Offline RL: BC, CQL and IQL train in turns on a recipe made in the page, their evaluation curves grow, and Pause / Start resume them', async () => {
   const { page, problems } = await openTab();
   const started = Date.now();
-  await page.goto(`${origin}/examples/offline-rl?autostart&recipe=medium&transitions=5000&seed=0&updates=200&evalEvery=100`);
+  await page.goto(`${origin}/examples/offline-rl?autostart&recipe=random&transitions=5000&seed=0&updates=300&evalEvery=100`);
+  await waitForState(page, 'offline-rl', (s) => Object.values(s.algorithms).some((a) => a.evaluations.length > 0), 40_000, 'no evaluation');
+  await page.click('[data-example=offline-rl] [data-test=pause]');
+  const paused = await waitForState(page, 'offline-rl', (s) => !s.running && s.message.startsWith('paused'), 20_000, 'no pause');
+  await page.click('[data-example=offline-rl] [data-test=start]');
   await waitForState(page, 'offline-rl', (s) => !s.running && s.message.startsWith('done'), 50_000, 'not done');
-  // The chart draws its last rows asynchronously: two points per algorithm.
-  const done = await waitForState(page, 'offline-rl', (s) => s.chartMarks === 6, 5_000, 'no 6 points on the chart');
+  // The chart draws its last rows asynchronously: three points per algorithm.
+  const done = await waitForState(page, 'offline-rl', (s) => s.chartMarks === 9, 5_000, 'no 9 points on the chart');
   await page.screenshot({ path: join(artifacts, 'offline-rl.png'), fullPage: true });
   const statusLine = await page.textContent('[data-example=offline-rl] [data-test=status]');
   await page.close();
   const algorithms = Object.entries(done.algorithms);
   const summary = algorithms.map(([name, a]) => `${name} ${a.displayedSteps} updates, ${a.msPerUpdate.toFixed(2)} ms per update, returns ${a.evaluations.map((e) => e.return).join(' / ')}`);
-  console.log(`offline-rl: ${done.dataset.name}, ${done.dataset.transitions} transitions, data mean return ${done.dataset.returnMean.toFixed(1)}; ${summary.join('; ')}; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const pausedAt = Object.values(paused.algorithms).map((a) => a.step);
+  console.log(`offline-rl: ${done.dataset.name}, ${done.dataset.transitions} transitions, data mean return ${done.dataset.returnMean.toFixed(1)}; ${summary.join('; ')}; paused at ${pausedAt.join(' / ')}; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  assert.ok(pausedAt.some((step) => step < 300), `paused at ${pausedAt}`);
   assert.equal(done.status.backend, 'wasm', `backend: ${JSON.stringify(done.status)}`);
   assert.equal(done.status.fusedKernels.active, true, done.status.fusedKernels.reason);
-  assert.equal(done.dataset.name, 'cartpole-medium-v0');
+  assert.equal(done.dataset.name, 'cartpole-random-v0');
   assert.ok(done.dataset.transitions >= 5000 && done.dataset.transitions < 6000, `transitions ${done.dataset.transitions}`);
   assert.deepEqual(algorithms.map(([name]) => name), ['bc', 'cql-discrete', 'iql']);
   for (const [name, a] of algorithms) {
-    assert.equal(a.displayedSteps, 200, `${name}: the table shows ${a.displayedSteps} updates`);
-    assert.deepEqual(a.evaluations.map((e) => e.update), [100, 200], `${name}: evaluations ${JSON.stringify(a.evaluations)}`);
+    assert.equal(a.displayedSteps, 300, `${name}: the table shows ${a.displayedSteps} updates`);
+    // Resumed runs evaluate exactly where an uninterrupted one does, once each.
+    assert.deepEqual(a.evaluations.map((e) => e.update), [100, 200, 300], `${name}: evaluations ${JSON.stringify(a.evaluations)}`);
     assert.ok(a.evaluations.every((e) => e.return >= 8 && e.return <= 500), `${name}: returns ${JSON.stringify(a.evaluations)}`);
     assert.ok(a.msPerUpdate > 0 && Number.isFinite(a.msPerUpdate), `${name}: ${a.msPerUpdate} ms per update`);
   }
