@@ -197,3 +197,78 @@ test('Diffuser: the shipped model plans in maze2d-umaze, the denoising is drawn,
   assert.ok(Number.isFinite(episode.normalizedScore));
   assert.deepEqual(problems, []);
 });
+
+test('Offline RL: BC, CQL and IQL train in turns on a recipe made in the page, their evaluation curves grow, and Pause / Start resume them', async () => {
+  const { page, problems } = await openTab();
+  const started = Date.now();
+  await page.goto(`${origin}/examples/offline-rl?autostart&recipe=random&transitions=5000&seed=0&updates=300&evalEvery=100`);
+  await waitForState(page, 'offline-rl', (s) => Object.values(s.algorithms).some((a) => a.evaluations.length > 0), 40_000, 'no evaluation');
+  await page.click('[data-example=offline-rl] [data-test=pause]');
+  const paused = await waitForState(page, 'offline-rl', (s) => !s.running && s.message.startsWith('paused'), 20_000, 'no pause');
+  await page.click('[data-example=offline-rl] [data-test=start]');
+  await waitForState(page, 'offline-rl', (s) => !s.running && s.message.startsWith('done'), 50_000, 'not done');
+  // The chart draws its last rows asynchronously: three points per algorithm.
+  const done = await waitForState(page, 'offline-rl', (s) => s.chartMarks === 9, 5_000, 'no 9 points on the chart');
+  await page.screenshot({ path: join(artifacts, 'offline-rl.png'), fullPage: true });
+  const statusLine = await page.textContent('[data-example=offline-rl] [data-test=status]');
+  await page.close();
+  const algorithms = Object.entries(done.algorithms);
+  const summary = algorithms.map(([name, a]) => `${name} ${a.displayedSteps} updates, ${a.msPerUpdate.toFixed(2)} ms per update, returns ${a.evaluations.map((e) => e.return).join(' / ')}`);
+  const pausedAt = Object.values(paused.algorithms).map((a) => a.step);
+  console.log(`offline-rl: ${done.dataset.name}, ${done.dataset.transitions} transitions, data mean return ${done.dataset.returnMean.toFixed(1)}; ${summary.join('; ')}; paused at ${pausedAt.join(' / ')}; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  assert.ok(pausedAt.some((step) => step < 300), `paused at ${pausedAt}`);
+  assert.equal(done.status.backend, 'wasm', `backend: ${JSON.stringify(done.status)}`);
+  assert.equal(done.status.fusedKernels.active, true, done.status.fusedKernels.reason);
+  assert.equal(done.dataset.name, 'cartpole-random-v0');
+  assert.ok(done.dataset.transitions >= 5000 && done.dataset.transitions < 6000, `transitions ${done.dataset.transitions}`);
+  assert.deepEqual(algorithms.map(([name]) => name), ['bc', 'cql-discrete', 'iql']);
+  for (const [name, a] of algorithms) {
+    assert.equal(a.displayedSteps, 300, `${name}: the table shows ${a.displayedSteps} updates`);
+    // Resumed runs evaluate exactly where an uninterrupted one does, once each.
+    assert.deepEqual(a.evaluations.map((e) => e.update), [100, 200, 300], `${name}: evaluations ${JSON.stringify(a.evaluations)}`);
+    assert.ok(a.evaluations.every((e) => e.return >= 8 && e.return <= 500), `${name}: returns ${JSON.stringify(a.evaluations)}`);
+    assert.ok(a.msPerUpdate > 0 && Number.isFinite(a.msPerUpdate), `${name}: ${a.msPerUpdate} ms per update`);
+  }
+  // The status line names each algorithm's time per update.
+  for (const label of ['BC', 'CQL', 'IQL']) assert.match(statusLine, new RegExp(`${label} \\d+\\.\\d\\d`));
+  assert.deepEqual(problems, []);
+});
+
+test('Offline RL: a setting out of range is named in the status line', async () => {
+  const { page, problems } = await openTab();
+  await page.goto(`${origin}/examples/offline-rl?updates=100&evalEvery=500`);
+  const state = await waitForState(page, 'offline-rl', (s) => s.message.startsWith('error'), 30_000, 'no error message');
+  await page.close();
+  assert.equal(state.message, 'error: evaluate every must be a whole number from 50 to the updates (100), got 500');
+  assert.deepEqual(problems, []);
+});
+
+test('DR3: plain CQL and CQL + DR3 train side by side and their feature curves grow', async () => {
+  const { page, problems } = await openTab();
+  const started = Date.now();
+  await page.goto(`${origin}/examples/dr3?autostart&recipe=medium&transitions=5000&seed=0&updates=300&probeEvery=25`);
+  await waitForState(page, 'dr3', (s) => !s.running && s.message.startsWith('done'), 50_000, 'not done');
+  // Each chart draws its last rows asynchronously: 12 probes of each run.
+  const done = await waitForState(page, 'dr3', (s) => s.chartMarks[0] === 24 && s.chartMarks[1] === 24, 5_000, 'no 24 points on each chart');
+  await page.screenshot({ path: join(artifacts, 'dr3.png'), fullPage: true });
+  await page.close();
+  const { cql, 'cql+dr3': withDr3 } = done.runs;
+  const last = (run) => run.probes[run.probes.length - 1];
+  console.log(
+    `dr3: ${done.dataset.name}; cql ${cql.displayedSteps} updates, ${cql.msPerUpdate.toFixed(2)} ms per update, phi.phi' ${cql.probes[0].featureDot.toFixed(2)} -> ${last(cql).featureDot.toFixed(2)}, srank ${cql.probes[0].srank} -> ${last(cql).srank}; ` +
+      `cql+dr3 ${withDr3.displayedSteps} updates, ${withDr3.msPerUpdate.toFixed(2)} ms per update, phi.phi' ${withDr3.probes[0].featureDot.toFixed(2)} -> ${last(withDr3).featureDot.toFixed(2)}, srank ${withDr3.probes[0].srank} -> ${last(withDr3).srank}; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  assert.equal(done.status.backend, 'wasm', `backend: ${JSON.stringify(done.status)}`);
+  assert.equal(done.status.fusedKernels.active, true, done.status.fusedKernels.reason);
+  const probeSteps = Array.from({ length: 12 }, (_, i) => 25 * i);
+  for (const [name, run] of Object.entries(done.runs)) {
+    assert.equal(run.displayedSteps, 300, `${name}: the table shows ${run.displayedSteps} updates`);
+    assert.deepEqual(run.probes.map((p) => p.update), probeSteps, `${name}: probes at ${run.probes.map((p) => p.update)}`);
+    assert.ok(run.probes.every((p) => Number.isFinite(p.featureDot) && p.srank >= 1 && p.srank <= 256), `${name}: ${JSON.stringify(run.probes)}`);
+  }
+  // The same seed: the same weights and batch at update 0; DR3's penalty alone separates them after.
+  assert.equal(withDr3.probes[0].featureDot, cql.probes[0].featureDot);
+  assert.equal(withDr3.probes[0].srank, cql.probes[0].srank);
+  assert.notEqual(last(withDr3).featureDot, last(cql).featureDot);
+  assert.deepEqual(problems, []);
+});
