@@ -45,8 +45,9 @@ export class Wrapper<O = Float32Array, A = Action, InnerO = O, InnerA = A> imple
     return this.env.getState();
   }
 
-  render(): string {
-    return this.env.render();
+  /** The wrapped env's picture; options (a maze's heat map, a plan) are passed through to it. */
+  render(...options: unknown[]): string {
+    return (this.env.render as (...args: unknown[]) => string).apply(this.env, options);
   }
 
   close(): void {

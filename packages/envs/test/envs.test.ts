@@ -210,6 +210,16 @@ describe('render', () => {
     }
   });
 
+  it('passes render options through the wrappers make() adds', () => {
+    const env = make('ZigzagMaze-v0');
+    env.reset({ seed: 0 });
+    const plain = env.render();
+    const titled = (env.render as (options: { title: string; size: number }) => string)({ title: 'through the wrappers', size: 123 });
+    expect(plain).not.toContain('through the wrappers');
+    expect(titled).toContain('through the wrappers');
+    expect(titled).toContain('width="123"');
+  });
+
   it('draws the pole where the state puts it', () => {
     const env = make('CartPole-v1');
     env.reset({ options: { state: [0, 0, 0, 0] } });
