@@ -180,7 +180,7 @@ test('MURAL: SAC explores the zigzag maze on the meta-NML reward, and both rewar
 test('Diffuser: the shipped model plans in maze2d-umaze, the denoising is drawn, and the ball follows the plan in MuJoCo', async () => {
   const { page, problems } = await openTab();
   const started = Date.now();
-  await page.goto(`${origin}/examples/diffuser?autostart&seed=1`);
+  await page.goto(`${origin}/examples/diffuser?autostart&seed=4`);
   const planned = await waitForState(page, 'diffuser', (s) => s.planMs !== null, 60_000, 'no plan');
   await page.screenshot({ path: join(artifacts, 'diffuser-denoising.png'), fullPage: true });
   const done = await waitForState(page, 'diffuser', (s) => !s.running && s.episodes.length === 1, 60_000, 'the episode did not end');
