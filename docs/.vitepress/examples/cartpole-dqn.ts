@@ -4,9 +4,9 @@
 // continues exactly where it was.
 import { make } from '@bellman/envs';
 import { createLearner, type LearnerOf } from '@bellman/q-learning';
-import { MemoryCheckpointStore, OnlineTrainer, type TrainerHooks } from '@bellman/training';
+import { OnlineTrainer, type TrainerHooks } from '@bellman/training';
 import type { Env, TransitionBatch } from '@bellman/core';
-import { StepTimer } from './runtime';
+import { PausableTraining, StepTimer } from './runtime';
 
 export interface CartPoleDqnSettings {
   seed: number;
@@ -32,7 +32,6 @@ export interface CartPoleDqnView {
   ended(reason: 'done' | 'paused', envStep: number): void;
 }
 
-const CHECKPOINT = 'cartpole-dqn.json';
 /** Env steps between greedy evaluations (5 episodes each). */
 const EVAL_EVERY = 2500;
 
@@ -48,15 +47,13 @@ export function checkCartPoleDqnSettings(settings: CartPoleDqnSettings): void {
 }
 
 export class CartPoleDqnSession {
-  private readonly store = new MemoryCheckpointStore();
+  private readonly training = new PausableTraining('cartpole-dqn.json');
   private readonly display: Env = make('CartPole-v1');
   private readonly timer = new StepTimer();
-  private trainer: OnlineTrainer | null = null;
   private learner: LearnerOf<'dqn'> | null = null;
   private episodes = 0;
   private latest: Float32Array | null = null;
   private latestStep = 0;
-  private started = false;
 
   constructor(
     private readonly settings: CartPoleDqnSettings,
@@ -65,18 +62,14 @@ export class CartPoleDqnSession {
     checkCartPoleDqnSettings(settings);
   }
 
-  get running(): boolean {
-    return this.trainer !== null;
-  }
-
   /** Whether Start has run once (the settings are then those of the run). */
   get hasStarted(): boolean {
-    return this.started;
+    return this.training.hasStarted;
   }
 
   /** Starts the run, or resumes it from the checkpoint Pause left. */
   async start(): Promise<void> {
-    if (this.trainer) return;
+    if (this.training.running) return;
     const { seed, steps, learningRate, targetUpdateInterval } = this.settings;
     this.learner?.dispose();
     this.learner = createLearner('dqn', {
@@ -85,12 +78,7 @@ export class CartPoleDqnSession {
       seed,
       config: { learningRate, targetUpdateInterval, epsilonEnd: 0.04, epsilonDecaySteps: 8000 },
     });
-    const timing: TrainerHooks<TransitionBatch> = {
-      transformBatch: (batch) => {
-        this.timer.begin();
-        return batch;
-      },
-      afterUpdate: () => this.timer.end(),
+    const latestState: TrainerHooks<TransitionBatch> = {
       afterEnvStep: (transition, context) => {
         this.latest = transition.nextObservation;
         this.latestStep = context.step;
@@ -108,27 +96,23 @@ export class CartPoleDqnSession {
       bufferCapacity: 100_000,
       evalEvery: EVAL_EVERY,
       evalEpisodes: 5,
-      checkpointPath: CHECKPOINT,
+      checkpointPath: this.training.checkpointPath,
       checkpointEvery: steps,
-      checkpointStore: this.store,
-      hooks: [timing],
+      checkpointStore: this.training.checkpointStore,
+      hooks: [this.timer.hooks(), latestState],
       onProgress: (event) => {
         if (event.type === 'episode') this.view.episode(this.episodes++, event.step, event.episodeReturn);
         if (event.type === 'evaluation') this.view.evaluation(event.step, event.evaluation.returnMean);
         if (event.type === 'update' && this.timer.steps > 0) this.view.updates(this.timer.steps, this.timer.msPerStep);
       },
     });
-    this.trainer = trainer;
-    const resuming = this.started;
-    this.started = true;
-    const summary = resuming ? await trainer.resume(CHECKPOINT) : await trainer.run();
-    this.trainer = null;
+    const summary = await this.training.train(trainer);
     this.view.ended(summary.stopped ? 'paused' : 'done', summary.steps);
   }
 
   /** Stops after the current step; the run's checkpoint stays in memory for Start. */
   pause(): void {
-    this.trainer?.stop();
+    this.training.pause();
   }
 
   /** Draws the latest collected state; the page calls it once per animation frame. */
@@ -141,7 +125,7 @@ export class CartPoleDqnSession {
   }
 
   dispose(): void {
-    this.trainer?.stop();
+    this.training.pause();
     this.learner?.dispose();
     this.display.close();
   }

@@ -8,8 +8,8 @@ import { ReplayBuffer } from '@bellman/datasets';
 import { SPIRAL_MAZE, ZIGZAG_MAZE, heatMapCentres, insideAnyWall, make, mazeSuccessExamples, renderMaze, type MazeLayout, type PointMazeInfo } from '@bellman/envs';
 import { createLearner, type LearnerOf } from '@bellman/q-learning';
 import { RewardRelabelling, metaNml, vice } from '@bellman/classifier-reward';
-import { MemoryCheckpointStore, OnlineTrainer, type TrainerHooks } from '@bellman/training';
-import { StepTimer } from './runtime';
+import { OnlineTrainer, type TrainerHooks } from '@bellman/training';
+import { PausableTraining, StepTimer } from './runtime';
 
 export type MuralMazeName = 'zigzag' | 'spiral';
 export type MuralRewardName = 'meta-nml' | 'vice';
@@ -69,10 +69,8 @@ export class MuralSession {
   private readonly models: Record<MuralRewardName, RewardModel>;
   private readonly relabel: Record<MuralRewardName, RewardRelabelling>;
   private readonly timer = new StepTimer();
-  private readonly store = new MemoryCheckpointStore();
-  private trainer: OnlineTrainer | null = null;
+  private readonly training = new PausableTraining('mural.json');
   private lastRound = -1;
-  private started = false;
 
   constructor(
     private readonly settings: MuralSettings,
@@ -105,16 +103,12 @@ export class MuralSession {
     };
   }
 
-  get running(): boolean {
-    return this.trainer !== null;
-  }
-
   get hasStarted(): boolean {
-    return this.started;
+    return this.training.hasStarted;
   }
 
   async start(): Promise<void> {
-    if (this.trainer) return;
+    if (this.training.running) return;
     const driver = this.relabel[this.settings.driver];
     const watcher = this.relabel[this.settings.driver === 'meta-nml' ? 'vice' : 'meta-nml'];
     // The other model trains at the same rounds on the same data; its rewards are only drawn.
@@ -126,10 +120,8 @@ export class MuralSession {
           this.lastRound = round;
           this.draw(context.step);
         }
-        this.timer.begin();
         return batch;
       },
-      afterUpdate: () => this.timer.end(),
     };
     const trainer = new OnlineTrainer({
       learner: this.learner,
@@ -141,30 +133,26 @@ export class MuralSession {
       evalEvery: 0,
       evalEpisodes: 1,
       seed: this.settings.seed,
-      hooks: [driver, sideModel],
+      hooks: [driver, sideModel, this.timer.hooks()],
       // Pause stops the run with a checkpoint in memory (SAC, the replay buffer, both reward
       // models); Start resumes it from there.
       extras: { [this.settings.driver]: driver, watcher },
-      checkpointPath: 'mural.json',
+      checkpointPath: this.training.checkpointPath,
       checkpointEvery: this.settings.steps,
-      checkpointStore: this.store,
+      checkpointStore: this.training.checkpointStore,
       onProgress: (event) => {
         if (event.type !== 'update') return;
         if (event.step % 500 === 0) this.evaluate(event.step);
         if (event.step % 50 === 0) this.view.progress(event.step, this.timer.msPerStep);
       },
     });
-    this.trainer = trainer;
-    const resuming = this.started;
-    this.started = true;
-    const summary = resuming ? await trainer.resume('mural.json') : await trainer.run();
-    this.trainer = null;
+    const summary = await this.training.train(trainer);
     if (!summary.stopped) this.draw(summary.steps);
     this.view.ended(summary.stopped ? 'paused' : 'done', summary.steps);
   }
 
   pause(): void {
-    this.trainer?.stop();
+    this.training.pause();
   }
 
   private draw(envStep: number): void {
@@ -194,7 +182,7 @@ export class MuralSession {
   }
 
   dispose(): void {
-    this.trainer?.stop();
+    this.training.pause();
     this.learner.dispose();
     this.models['meta-nml'].dispose();
     this.models.vice.dispose();

@@ -6,9 +6,9 @@
 // `new OfflineTrainer({ steps: updates, evalEvery: roundUpdates, ... }).run()` would make.
 import type { Env, Learner, Metrics, TransitionBatch } from '@bellman/core';
 import { makeRecipe, type OfflineDataset } from '@bellman/datasets';
-import { MemoryCheckpointStore, OfflineTrainer, type TrainerHooks, type TransitionSource } from '@bellman/training';
+import { OfflineTrainer, type TransitionSource } from '@bellman/training';
 import { CARTPOLE_RECIPE_LEVELS, type CartPoleRecipeLevel } from './cartpole-recipes';
-import { StepTimer } from './runtime';
+import { PausableTraining, StepTimer } from './runtime';
 
 export interface GeneratedDataset {
   /** The recipe's name, e.g. cartpole-medium-v0. */
@@ -62,19 +62,18 @@ export interface OfflineRunsOptions<N extends string> {
 interface RunState<N extends string> {
   spec: OfflineRunSpec<N>;
   step: number;
-  started: boolean;
+  /** Its trainers, each round resuming from the last one's checkpoint in memory. */
+  training: PausableTraining;
   timer: StepTimer;
 }
 
 export class InterleavedOfflineRuns<N extends string> {
-  private readonly store = new MemoryCheckpointStore();
   private readonly states: RunState<N>[];
-  private current: OfflineTrainer | null = null;
   private pausing = false;
   private active = false;
 
   constructor(private readonly options: OfflineRunsOptions<N>) {
-    this.states = options.runs.map((spec) => ({ spec, step: 0, started: false, timer: new StepTimer() }));
+    this.states = options.runs.map((spec) => ({ spec, step: 0, training: new PausableTraining(`${spec.name}.json`), timer: new StepTimer() }));
   }
 
   get running(): boolean {
@@ -105,14 +104,13 @@ export class InterleavedOfflineRuns<N extends string> {
       return this.done ? 'done' : 'paused';
     } finally {
       this.active = false;
-      this.current = null;
     }
   }
 
   /** Stops the running trainer after its current update; `run` then resumes where it stopped. */
   pause(): void {
     this.pausing = true;
-    this.current?.stop();
+    for (const state of this.states) state.training.pause();
   }
 
   /** Stops, and disposes of the runs' learners. */
@@ -135,14 +133,6 @@ export class InterleavedOfflineRuns<N extends string> {
   private async turn(state: RunState<N>): Promise<void> {
     const { updates, roundUpdates, dataset, batchSize, seed, envFactory, evalEpisodes, onUpdate, onEvaluation } = this.options;
     const name = state.spec.name;
-    const checkpointPath = `${name}.json`;
-    const timing: TrainerHooks<TransitionBatch> = {
-      transformBatch: (batch) => {
-        state.timer.begin();
-        return batch;
-      },
-      afterUpdate: () => state.timer.end(),
-    };
     const trainer = new OfflineTrainer({
       learner: state.spec.learner,
       dataset,
@@ -150,9 +140,9 @@ export class InterleavedOfflineRuns<N extends string> {
       batchSize,
       seed,
       ...(envFactory ? { envFactory, evalEvery: roundUpdates, evalEpisodes } : { evalEvery: 0 }),
-      checkpointPath,
-      checkpointStore: this.store,
-      hooks: [timing],
+      checkpointPath: state.training.checkpointPath,
+      checkpointStore: state.training.checkpointStore,
+      hooks: [state.timer.hooks<TransitionBatch>()],
       onProgress: (event) => {
         if (event.type === 'update') {
           state.step = event.step;
@@ -161,10 +151,7 @@ export class InterleavedOfflineRuns<N extends string> {
         if (event.type === 'evaluation') onEvaluation?.(name, event.step, event.evaluation.returnMean);
       },
     });
-    this.current = trainer;
-    const resuming = state.started;
-    state.started = true;
-    const summary = resuming ? await trainer.resume(checkpointPath) : await trainer.run();
+    const summary = await state.training.train(trainer);
     state.step = summary.steps;
   }
 }

@@ -1,6 +1,7 @@
 // What every live example starts with: a tfjs backend (wasm with the binaries served beside the
 // site, cpu when wasm cannot start) and one status line saying what runs.
 import { initBackend, type BackendInfo } from '@bellman/nn';
+import { MemoryCheckpointStore, type TrainerHooks, type TrainerSummary } from '@bellman/training';
 
 export type ExampleBackend = 'wasm' | 'cpu' | 'webgl';
 
@@ -65,6 +66,63 @@ export class StepTimer {
   reset(): void {
     this.total = 0;
     this.count = 0;
+  }
+
+  /** Trainer hooks that time each update: from the batch it trains on to its metrics. */
+  hooks<B>(): TrainerHooks<B> {
+    return {
+      transformBatch: (batch) => {
+        this.begin();
+        return batch;
+      },
+      afterUpdate: () => this.end(),
+    };
+  }
+}
+
+/** The trainer calls a PausableTraining makes: @bellman/training's Online and Offline trainers. */
+export interface ResumableTrainer {
+  run(): Promise<TrainerSummary>;
+  resume(checkpointPath: string): Promise<TrainerSummary>;
+  stop(): void;
+}
+
+/**
+ * One training run that Pause stops with a checkpoint in memory and the next `train` resumes:
+ * give its trainers `checkpointPath` and `checkpointStore`. A resumed trainer continues exactly
+ * where the stopped one was.
+ */
+export class PausableTraining {
+  readonly checkpointStore = new MemoryCheckpointStore();
+  private current: ResumableTrainer | null = null;
+  private started = false;
+
+  constructor(readonly checkpointPath: string) {}
+
+  /** Whether `train` has run once. */
+  get hasStarted(): boolean {
+    return this.started;
+  }
+
+  get running(): boolean {
+    return this.current !== null;
+  }
+
+  /** Runs `trainer` the first time, and resumes from the checkpoint after that. */
+  async train(trainer: ResumableTrainer): Promise<TrainerSummary> {
+    this.current = trainer;
+    const resuming = this.started;
+    this.started = true;
+    try {
+      return resuming ? await trainer.resume(this.checkpointPath) : await trainer.run();
+    } finally {
+      this.current = null;
+    }
+  }
+
+  /** Stops the running trainer after its current step (it saves its checkpoint). */
+  pause(): void {
+    this.current?.stop();
   }
 }
 
