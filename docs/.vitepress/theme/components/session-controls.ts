@@ -79,12 +79,14 @@ function numberSettingsFromAddress<S extends object>(settings: S, search: string
   }
 }
 
-export interface RecipeExampleMount<S extends { recipe: string }> {
+export interface LiveExampleMount<S extends object> {
   /** The name its state is published under (window.bellmanExamples[name]). */
   name: string;
   settings: S;
-  /** The numeric settings the address may set; ?recipe= sets the recipe. */
+  /** The numeric settings the address may set (?seed=1&steps=500). */
   numberKeys: readonly (keyof S & string)[];
+  /** Any other settings the address sets (?recipe=random, ?maze=spiral). */
+  fromAddress?(query: URLSearchParams): void;
   status: Ref<BackendStatus | null>;
   controls: SessionControls;
   /** The example's own state; running, message and status are added. */
@@ -92,22 +94,33 @@ export interface RecipeExampleMount<S extends { recipe: string }> {
 }
 
 /**
- * Called in a recipe example's setup. Once mounted: settings from the address, the backend
+ * Called in a live example's setup. Once mounted: settings from the address, the backend
  * started, the state published, a first session made, and with ?autostart in the address (the
  * browser tests use it) the run started. Unmounting disposes of the session.
  */
-export function useRecipeExample<S extends { recipe: string }>(mount: RecipeExampleMount<S>): void {
+export function useLiveExample<S extends object>(mount: LiveExampleMount<S>): void {
   const { controls, status } = mount;
   onMounted(async () => {
     const { startBackend, requestedBackend, publishExampleState } = await import('../../examples/runtime');
     const search = window.location.search;
+    const query = new URLSearchParams(search);
     numberSettingsFromAddress(mount.settings, search, mount.numberKeys);
-    const recipe = new URLSearchParams(search).get('recipe');
-    if (recipe !== null) mount.settings.recipe = recipe;
+    mount.fromAddress?.(query);
     status.value = await startBackend(requestedBackend(search), withBase('/wasm/'));
     publishExampleState(mount.name, () => ({ ...mount.state(), running: controls.running.value, message: controls.message.value, status: status.value }));
     await controls.reset();
-    if (new URLSearchParams(search).has('autostart')) void controls.start();
+    if (query.has('autostart')) void controls.start();
   });
   onBeforeUnmount(() => controls.dispose());
+}
+
+/** useLiveExample for an example on a CartPole recipe: ?recipe= sets the recipe. */
+export function useRecipeExample<S extends { recipe: string }>(mount: Omit<LiveExampleMount<S>, 'fromAddress'>): void {
+  useLiveExample({
+    ...mount,
+    fromAddress: (query) => {
+      const recipe = query.get('recipe');
+      if (recipe !== null) mount.settings.recipe = recipe;
+    },
+  });
 }
