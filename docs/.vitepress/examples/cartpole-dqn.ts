@@ -107,6 +107,7 @@ export class CartPoleDqnSession {
       },
     });
     const summary = await this.training.train(trainer);
+    this.draw();
     this.view.ended(summary.stopped ? 'paused' : 'done', summary.steps);
   }
 
