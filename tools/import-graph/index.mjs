@@ -25,7 +25,8 @@ const SCOPE = '@bellman/';
  * they sit on core alone (datasets uses envs for its recipes; envs-mujoco adds MuJoCo envs to envs'
  * registry); training runs learners on datasets
  * and envs; the algorithm packages build on training and nn and get replay buffers from datasets;
- * regularizers reach the algorithms through core's interfaces, so no algorithm imports them. The
+ * regularizers reach the algorithms through core's interfaces, so no algorithm imports them; sweep
+ * runs bellman commands as processes and needs only core's error types. The
  * CLI may import everything ('*').
  */
 export const ALLOWED_IMPORTS = {
@@ -39,6 +40,7 @@ export const ALLOWED_IMPORTS = {
   'q-learning': ['core', 'nn', 'training', 'datasets'],
   'classifier-reward': ['core', 'nn', 'training', 'datasets'],
   diffusion: ['core', 'nn', 'training', 'datasets'],
+  sweep: ['core'],
   cli: '*',
 };
 

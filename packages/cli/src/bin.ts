@@ -6,6 +6,13 @@ import { run } from './program.js';
 exitOnClosedPipe(process.stdout, 'stdout');
 exitOnClosedPipe(process.stderr, 'stderr');
 
+// A cell of `bellman sweep` (forked with an IPC channel): when the sweep's process dies, the
+// channel closes; stop as on SIGTERM, so that a training run writes its checkpoint.
+if (process.channel) {
+  process.channel.unref();
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -5,6 +5,7 @@ import { processIo } from './io.js';
 import { DEFAULT_CHECKPOINT_EVERY } from './defaults.js';
 import type { CliIo } from './io.js';
 import type { ExperimentCliOptions } from './commands/experiment.js';
+import type { SweepReportCliOptions, SweepRunCliOptions, SweepWorkerCliOptions } from './commands/sweep.js';
 
 export const VERSION = '0.1.0';
 
@@ -194,6 +195,47 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
       done(await experimentCommand(ctx, name, opts));
     });
 
+  const sweep = program.command('sweep').description('grids of `bellman train` or `bellman experiment` runs from a spec file: on a pool of local processes, or on BullMQ workers over Redis; and their report');
+  sweep
+    .command('run')
+    .description('run every unfinished cell of a sweep spec (JSON or YAML); a stopped sweep continues where it was')
+    .argument('<spec>', 'sweep spec file: {"command": "train", "args": {...}, "grid": {"algo": [...], "seed": [0, 1, 2]}}')
+    .option('--out <dir>', "results folder (default: the spec's out, else runs/sweep-<spec name>)")
+    .option('--workers <n>', 'cells at a time, each in its own process (default 1)')
+    .option('--in-process', 'run the cells in this process, one after the other')
+    .option('--queue <url>', 'queue the cells on Redis (redis://host:port) for `bellman sweep worker` processes, and collect their results')
+    .option('--queue-name <name>', 'BullMQ queue name (default bellman-sweep)')
+    .option('--json', 'end stdout with one JSON line: cells ran, reused, failed')
+    .action(async (spec: string, opts: SweepRunCliOptions) => {
+      const { sweepRunCommand } = await import('./commands/sweep.js');
+      done(await sweepRunCommand(ctx, spec, opts));
+    });
+  sweep
+    .command('worker')
+    .description("take sweep cells from a Redis queue and run them until stopped (Ctrl-C: the running cells checkpoint and go back to the queue)")
+    .requiredOption('--queue <url>', 'Redis URL, redis://host:port')
+    .option('--concurrency <n>', 'cells at a time (default 1)')
+    .option('--lock-seconds <s>', "how long a dead worker's cell stays locked before another worker takes it (default 30)")
+    .option('--queue-name <name>', 'BullMQ queue name (default bellman-sweep)')
+    .action(async (opts: SweepWorkerCliOptions) => {
+      const { sweepWorkerCommand } = await import('./commands/sweep.js');
+      done(await sweepWorkerCommand(ctx, opts));
+    });
+  sweep
+    .command('report')
+    .description('the table of a sweep (mean ± std over seeds of each group of cells) and its plots (<out>/report.svg/.png, report-curves.svg/.png)')
+    .argument('<spec|dir>', 'the sweep spec, or its results folder')
+    .option('--out <dir>', 'results folder of the spec, when run with --out')
+    .option('--metric <path>', "the number to table, a path into each cell's JSON result (default evalReturnMean for train)")
+    .option('--rows <keys>', 'grid keys of the rows, comma-separated (default: every grid key but the seed and --columns)')
+    .option('--columns <key>', 'a grid key whose values become columns')
+    .option('--markdown', 'print the table as Markdown')
+    .option('--json', "print one JSON line: each group's mean, std, n and values")
+    .action(async (target: string, opts: SweepReportCliOptions) => {
+      const { sweepReportCommand } = await import('./commands/sweep.js');
+      done(await sweepReportCommand(ctx, target, opts));
+    });
+
   program
     .command('plot')
     .description('plot learning and loss curves of one or more run directories')
@@ -206,6 +248,17 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     });
 
   return program;
+}
+
+/**
+ * The long option names (without `--`) of a `bellman` command given by its words (`['train']`,
+ * `['experiment']`), or undefined when there is no such command. Sweep specs are checked against them.
+ */
+export function commandOptionNames(words: readonly string[]): string[] | undefined {
+  let command: Command | undefined = buildProgram(new CommandContext(processIo()), () => undefined);
+  for (const word of words) command = command?.commands.find((c) => c.name() === word);
+  if (!command || command.commands.length > 0) return undefined;
+  return command.options.map((option) => option.long?.replace(/^--/, '')).filter((name): name is string => name !== undefined);
 }
 
 /**

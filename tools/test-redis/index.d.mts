@@ -1,0 +1,2 @@
+export interface TestRedisServer { url: string; port: number; stop(): Promise<void> }
+export function startRedisServer(): Promise<TestRedisServer>;
