@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readJsonlMetrics, type MetricRow } from '@bellman/core/node';
 import type { SweepCell, SweepFolder, SweepReport } from '@bellman/sweep';
 import type { TopLevelSpec } from 'vega-lite';
-import { evalReturnMetric, learningCurveSpec, type MetricSeries } from './plot.js';
+import { evalReturnMetric } from './plot.js';
 
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 
@@ -39,36 +39,54 @@ export function sweepMetricSpec(report: SweepReport, rows: readonly string[], co
 
 /**
  * Evaluation return against step, mean ± std over the seeds of each group, from the cells'
- * metrics.jsonl (train cells); undefined when no cell has evaluations.
+ * metrics.jsonl (train cells): one line per group, or with `columns` one panel per `rows` label
+ * and one line per column value. Undefined when no cell has evaluations.
  */
-export function sweepCurvesSpec(report: SweepReport, cells: readonly SweepCell[], folder: SweepFolder, seedKey: string): TopLevelSpec | undefined {
-  const keys = Object.keys(report.groups[0]?.params ?? {});
-  const byGroup = new Map<string, MetricRow[][]>();
+export function sweepCurvesSpec(report: SweepReport, cells: readonly SweepCell[], folder: SweepFolder, rows: readonly string[], columns?: string): TopLevelSpec | undefined {
+  const seedKey = report.seedKey;
+  const byGroup = new Map<string, { panel: string; series: string; runs: { step: number; value: number }[][] }>();
   for (const cell of cells) {
     const path = join(folder.cellDir(cell), 'metrics.jsonl');
     if (!folder.result(cell) || !existsSync(path)) continue;
-    const rows = readJsonlMetrics(path);
-    const metric = evalReturnMetric(rows);
+    const metricRows: MetricRow[] = readJsonlMetrics(path);
+    const metric = evalReturnMetric(metricRows);
     if (!metric) continue;
     const params = Object.fromEntries(Object.entries(cell.params).filter(([key]) => key !== seedKey));
-    const label = groupLabel(params, keys) || 'all';
-    const evals = rows.filter((row) => Number.isFinite(row[metric.mean])).map((row) => ({ step: row.step, evalReturnMean: row[metric.mean]! }));
-    byGroup.set(label, [...(byGroup.get(label) ?? []), evals]);
+    const panel = columns === undefined ? 'all' : groupLabel(params, rows) || 'all';
+    const series = columns === undefined ? groupLabel(params, rows) || 'all' : String(params[columns]);
+    const key = `${panel}\n${series}`;
+    const group = byGroup.get(key) ?? { panel, series, runs: [] };
+    group.runs.push(metricRows.filter((row) => Number.isFinite(row[metric.mean])).map((row) => ({ step: row.step, value: row[metric.mean]! })));
+    byGroup.set(key, group);
   }
-  const series: MetricSeries[] = [];
-  for (const [label, runs] of byGroup) {
+  const values: { step: number; panel: string; series: string; mean: number; lo: number; hi: number }[] = [];
+  for (const { panel, series, runs } of byGroup.values()) {
     // the steps every seed evaluated at
     const steps = runs.map((run) => new Set(run.map((row) => row.step))).reduce((a, b) => new Set([...a].filter((step) => b.has(step))));
-    const rows = [...steps]
-      .sort((a, b) => a - b)
-      .map((step) => {
-        const values = runs.map((run) => run.find((row) => row.step === step)!.evalReturnMean!);
-        const mean = values.reduce((a, b) => a + b, 0) / values.length;
-        const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-        return { step, evalReturnMean: mean, evalReturnStd: std };
-      });
-    if (rows.length > 0) series.push({ label, rows });
+    for (const step of [...steps].sort((a, b) => a - b)) {
+      const at = runs.map((run) => run.find((row) => row.step === step)!.value);
+      const mean = at.reduce((a, b) => a + b, 0) / at.length;
+      const std = at.length > 1 ? Math.sqrt(at.reduce((a, v) => a + (v - mean) ** 2, 0) / (at.length - 1)) : 0;
+      values.push({ step, panel, series, mean, lo: mean - std, hi: mean + std });
+    }
   }
-  if (series.length === 0) return undefined;
-  return learningCurveSpec(series, { title: `Evaluation return, mean ± std over ${seedKey}s` });
+  if (values.length === 0) return undefined;
+  const x = { field: 'step', type: 'quantitative' as const, title: 'training step' };
+  const color = { field: 'series', type: 'nominal' as const, title: columns ?? (rows.join(' · ') || 'group') };
+  const layer = [
+    { mark: { type: 'area' as const, fillOpacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative' as const }, y2: { field: 'hi' }, color } },
+    { mark: { type: 'line' as const, point: true, strokeWidth: 2 }, encoding: { x, y: { field: 'mean', type: 'quantitative' as const, title: 'evaluation return (mean ± std)' }, color } },
+  ];
+  const title = `Evaluation return, mean ± std over ${seedKey}s`;
+  const config = { font: FONT, view: { stroke: '#ddd' }, axis: { gridColor: '#eee' }, legend: { orient: 'bottom' as const, columns: 5 } };
+  if (columns === undefined) return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 480, height: 260, data: { values }, layer, config };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    facet: { field: 'panel', type: 'nominal', title: rows.join(' · ') || null, sort: null },
+    columns: 2,
+    spec: { width: 300, height: 180, layer },
+    config,
+  };
 }

@@ -23,7 +23,7 @@ describe('runSweepPool', () => {
   });
 
   it('skips finished cells, so that a stopped sweep continues where it was', async () => {
-    const { cells, schema } = plan({ algo: ['bc', 'cql'], seed: [0, 1, 2] });
+    const { cells } = plan({ algo: ['bc', 'cql'], seed: [0, 1, 2] });
     const out = folder();
     const stop = new AbortController();
     let started = 0;

@@ -25,8 +25,10 @@ describe('runSweepOnQueue', () => {
     const stop = new AbortController();
     const ranBy: string[][] = [[], []];
     const workers = [0, 1].map((i) =>
-      runQueueWorker({ url: redis.url, queueName: 'pool-vs-queue', runnerFor: () => arithmeticRunner({ delayMs: 40, onRun: (cell) => ranBy[i]!.push(cell.id) }), signal: stop.signal }),
+      runQueueWorker({ url: redis.url, queueName: 'pool-vs-queue', runnerFor: () => arithmeticRunner({ delayMs: 150, onRun: (cell) => ranBy[i]!.push(cell.id) }), signal: stop.signal }),
     );
+    // both workers listening before the cells are queued, so that each takes some
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const queued = folder();
     const summary = await runSweepOnQueue(queued, cells, { url: redis.url, queueName: 'pool-vs-queue', sweepId: 'test1', cwd: process.cwd(), volatileResultKeys: schema.volatileResultKeys, pollMs: 50 });
     stop.abort();

@@ -345,7 +345,7 @@ export async function sweepReportCommand(ctx: CommandContext, target: string, op
   if (report.withoutMetric.length > 0) reporter.say(`${report.withoutMetric.length} finished cells have no number at "${metric}": ${report.withoutMetric.slice(0, 5).join('; ')}`);
   if (report.groups.length > 0) {
     const written = await writePlot(sweepMetricSpec(report, rows, columns), join(folder.dir, 'report'));
-    const curves = sweepCurvesSpec(report, cells, folder, schema.seedKey);
+    const curves = sweepCurvesSpec(report, cells, folder, rows, columns);
     if (curves) written.push(...(await writePlot(curves, join(folder.dir, 'report-curves'))));
     reporter.say(`wrote ${written.join(', ')}`);
   }
