@@ -27,7 +27,8 @@ export function sweepMetricSpec(report: SweepReport, rows: readonly string[], co
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `${report.metric}: mean ± std over ${report.seedKey}s`,
     width: 480,
-    height: { step: columns === undefined ? 22 : 14 * new Set(values.map((v) => v.series)).size + 8 },
+    // with a yOffset the step is that of one column's band inside a row
+    height: { step: columns === undefined ? 22 : 14 },
     data: { values },
     layer: [
       { mark: { type: 'rule', strokeWidth: 2 }, encoding: { y, x: { field: 'lo', type: 'quantitative', title: report.metric }, x2: { field: 'hi' }, color, ...yOffset } },

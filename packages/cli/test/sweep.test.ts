@@ -174,4 +174,17 @@ describe('bellman sweep', () => {
     const report = await runCli(['sweep', 'report', out]);
     expect(report.stdout).toContain('1 of 2 cells have not finished: algo=bc,dataset=cartpole-nope-v0,seed=0');
   }, 120_000);
+
+  it('passes a grid over config.<field> to each cell as one --config, which the learner reads and checks', async () => {
+    const spec = { command: 'train', args: { algo: 'bc', env: 'CartPole-v1', dataset: 'cartpole-mixed-v0', steps: 50, 'eval-episodes': 1, 'data-dir': dataDir, config: '{"hiddenSizes":[32]}' }, grid: { 'config.learningRate': [0.0005, -1], seed: [0] } };
+    const out = join(root, 'config-grid');
+    const run = await runCli(['sweep', 'run', writeSpec('config-grid.json', spec), '--workers', '2', '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/failed config\.learningRate=-1,seed=0: bellman: error: .*learningRate.* \(exit code 2\)/);
+    const cell = join(out, 'cells', 'config.learningRate=0.0005,seed=0');
+    expect(JSON.parse(readFileSync(join(cell, 'result.json'), 'utf8')).args).toContain('{"hiddenSizes":[32],"learningRate":0.0005}');
+    const config = JSON.parse(readFileSync(join(cell, 'config.json'), 'utf8'));
+    expect(JSON.stringify(config)).toContain('"learningRate":0.0005');
+    expect(JSON.stringify(config)).toContain('"hiddenSizes":[32]');
+  }, 120_000);
 });

@@ -32,19 +32,54 @@ export function sweepCells(spec: SweepSpec, schema: CommandSchema): SweepCell[] 
   });
 }
 
-/** `<command words> <positionals> --flag value ...`: args first, then the grid's flags, each in spec order. */
+/**
+ * `<command words> <positionals> --flag value ...`: args first, then the grid's flags, each in spec
+ * order. Dotted keys (`config.cqlAlpha`) are set into their JSON flag's object, which is passed once,
+ * where its first key stood.
+ */
 export function commandLine(spec: SweepSpec, schema: CommandSchema, params: Record<string, SweepValue>): string[] {
   const values: Record<string, SweepValue> = { ...spec.args, ...params };
+  const keys = [...Object.keys(spec.args), ...Object.keys(params)];
+  // flags with dotted keys: their text (if any) parsed, then each field set, in spec order
+  const jsonObjects = new Map<string, Record<string, unknown>>();
+  for (const key of keys) {
+    const flag = jsonFlagOf(key, schema);
+    if (flag === undefined || key === flag) continue;
+    if (!jsonObjects.has(flag)) jsonObjects.set(flag, typeof values[flag] === 'string' ? (JSON.parse(values[flag] as string) as Record<string, unknown>) : {});
+    setField(jsonObjects.get(flag)!, key.slice(flag.length + 1).split('.'), values[key]!);
+  }
   const line = spec.command.split(' ');
   for (const key of schema.positional) line.push(String(values[key]));
-  for (const key of [...Object.keys(spec.args), ...Object.keys(params)]) {
+  const passed = new Set<string>();
+  for (const key of keys) {
     if (schema.positional.includes(key)) continue;
+    const flag = jsonFlagOf(key, schema);
+    if (flag !== undefined && jsonObjects.has(flag)) {
+      if (!passed.has(flag)) line.push(`--${flag}`, JSON.stringify(jsonObjects.get(flag)));
+      passed.add(flag);
+      continue;
+    }
     const value = values[key]!;
     if (value === false) continue;
     line.push(`--${key}`);
     if (value !== true) line.push(String(value));
   }
   return line;
+}
+
+/** The JSON flag a key belongs to: `config` for `config` and `config.actor.lr`, if `config` is one. */
+function jsonFlagOf(key: string, schema: CommandSchema): string | undefined {
+  const flag = key.split('.')[0]!;
+  return schema.jsonFlags?.includes(flag) ? flag : undefined;
+}
+
+function setField(target: Record<string, unknown>, path: string[], value: SweepValue): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    const next = node[part];
+    node = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (node[part] = {})) as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
 }
 
 /** The first 12 hex digits of a string's SHA-1 (ids, not security). */

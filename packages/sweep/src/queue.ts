@@ -245,12 +245,17 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
   }
 }
 
+/** Waits ms, or less if signal aborts; the abort listener goes with the wait (one per poll would pile up on the signal). */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(timer);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -38,6 +38,11 @@ export interface CommandSchema {
   positional: readonly string[];
   /** The flags a spec may set (without `--`). */
   flags: readonly string[];
+  /**
+   * Flags whose value is a JSON object (`config` for `train`). A spec sets one field of it with a
+   * dotted key (`config.cqlAlpha: [1, 5]`) or the whole object as JSON text (`config: '{...}'`).
+   */
+  jsonFlags?: readonly string[];
   /** Flags the sweep sets itself, with why (`out`: each cell's run folder is the sweep's). */
   reserved: Readonly<Record<string, string>>;
   /** The grid key that holds the seed: cells differing only in it are one group of the report. */
@@ -72,6 +77,14 @@ function describe(x: Json): string {
   if (Array.isArray(x)) return 'a list';
   if (typeof x === 'object') return 'an object';
   return `${typeof x} ${JSON.stringify(x)}`;
+}
+
+function parseJsonOrUndefined(text: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads a spec's text: JSON, or YAML for `.yaml` / `.yml` files. */
@@ -110,13 +123,30 @@ export function validateSweepSpec(
   const schema = schemaFor(command) ?? fail('command', `unknown command "${command}" (one of: ${commands.join(', ')})`);
   const known = new Set([...schema.positional, ...schema.flags]);
 
+  const jsonFlags = schema.jsonFlags ?? [];
   const checkKey = (field: string, key: string): void => {
     if (key.startsWith('-')) fail(field, `write flag names without dashes ("${key.replace(/^-+/, '')}")`);
+    const dot = key.indexOf('.');
+    if (dot >= 0) {
+      const flag = key.slice(0, dot);
+      if (!jsonFlags.includes(flag)) {
+        fail(field, `a dotted key sets one field of a JSON flag (${jsonFlags.map((f) => `${f}.<field>`).join(', ') || `\`bellman ${schema.command}\` has none`}); "${flag}" is not one`);
+      }
+      if (key.slice(dot + 1).split('.').some((part) => part === '')) fail(field, `"${key}" has an empty field name`);
+      return;
+    }
     const why = schema.reserved[key];
     if (why !== undefined) fail(field, `the sweep sets --${key} itself: ${why}`);
     if (!known.has(key)) fail(field, `"${key}" is not a flag of \`bellman ${schema.command}\` (flags: ${[...known].join(', ')})`);
   };
-  const checkValue = (field: string, value: Json): SweepValue => {
+  const checkValue = (field: string, value: Json, key: string): SweepValue => {
+    if (jsonFlags.includes(key)) {
+      // `@file.json` is the command's own business; the sweep only checks JSON text it merges into
+      if (typeof value !== 'string' || (!value.startsWith('@') && !isObject(parseJsonOrUndefined(value)))) {
+        fail(field, `--${key} takes a JSON object as text, e.g. '{"learningRate": 0.001}' (or set one field with "${key}.<field>"); got ${describe(value)}`);
+      }
+      return value as string;
+    }
     if (typeof value === 'string' || typeof value === 'boolean') return value;
     if (typeof value === 'number' && Number.isFinite(value)) return value;
     return fail(field, `a value is a string, a finite number or a boolean; got ${describe(value)}`);
@@ -127,7 +157,7 @@ export function validateSweepSpec(
     if (!isObject(spec.args)) fail('args', `an object of flag: value; got ${describe(spec.args)}`);
     for (const [key, value] of Object.entries(spec.args as Record<string, Json>)) {
       checkKey(`args.${key}`, key);
-      args[key] = checkValue(`args.${key}`, value);
+      args[key] = checkValue(`args.${key}`, value, key);
     }
   }
 
@@ -140,7 +170,7 @@ export function validateSweepSpec(
     checkKey(field, key);
     if (key in args) fail(field, `"${key}" is in args too: a flag is either shared (args) or varied (grid)`);
     if (!Array.isArray(values) || values.length === 0) fail(field, `a non-empty list of values; got ${describe(values)}`);
-    const list = (values as Json[]).map((value, i) => checkValue(`${field}[${i}]`, value));
+    const list = (values as Json[]).map((value, i) => checkValue(`${field}[${i}]`, value, key));
     const seen = new Set<string>();
     list.forEach((value, i) => {
       const text = String(value);
@@ -148,6 +178,11 @@ export function validateSweepSpec(
       seen.add(text);
     });
     grid[key] = list;
+  }
+  for (const flag of jsonFlags) {
+    const dotted = [...Object.keys(args), ...Object.keys(grid)].find((key) => key.startsWith(`${flag}.`));
+    const file = [args[flag], ...(grid[flag] ?? [])].find((value) => typeof value === 'string' && value.startsWith('@'));
+    if (dotted !== undefined && file !== undefined) fail(dotted, `a field of --${flag} cannot be merged into a file (${String(file)}); give the file's JSON as text instead`);
   }
   for (const key of schema.positional) {
     if (!(key in args) && !(key in grid)) fail(key, `\`bellman ${schema.command}\` needs "${key}", in args or in grid`);

@@ -5,6 +5,7 @@ export const TRAIN_SCHEMA: CommandSchema = {
   command: 'train',
   positional: ['algo'],
   flags: ['env', 'dataset', 'steps', 'seed', 'eval-episodes', 'online', 'config'],
+  jsonFlags: ['config'],
   reserved: { out: 'each cell has its own run folder' },
   seedKey: 'seed',
   defaultMetric: 'evalReturnMean',

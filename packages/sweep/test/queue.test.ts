@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,9 +31,16 @@ describe('runSweepOnQueue', () => {
     // both workers listening before the cells are queued, so that each takes some
     await new Promise((resolve) => setTimeout(resolve, 500));
     const queued = folder();
-    const summary = await runSweepOnQueue(queued, cells, { url: redis.url, queueName: 'pool-vs-queue', sweepId: 'test1', cwd: process.cwd(), volatileResultKeys: schema.volatileResultKeys, pollMs: 50 });
-    stop.abort();
-    await Promise.all(workers);
+    const waiting = new AbortController();
+    let summary;
+    try {
+      summary = await runSweepOnQueue(queued, cells, { url: redis.url, queueName: 'pool-vs-queue', sweepId: 'test1', cwd: process.cwd(), volatileResultKeys: schema.volatileResultKeys, pollMs: 10, signal: waiting.signal });
+    } finally {
+      stop.abort();
+      await Promise.all(workers);
+    }
+    // dozens of polls, and none left a listener on the run's signal
+    expect(getEventListeners(waiting.signal, 'abort')).toHaveLength(0);
     expect(summary.ran).toHaveLength(6);
     expect(ranBy[0]!.length + ranBy[1]!.length).toBe(6);
     expect(ranBy[0]!.length).toBeGreaterThan(0);

@@ -24,6 +24,28 @@ describe('validateSweepSpec', () => {
     expect(cells[4]!.args).toEqual(['train', 'cql-discrete', '--env', 'CartPole-v1', '--dataset', 'cartpole-mixed-v0', '--steps', '300', '--eval-episodes', '2', '--seed', '1']);
   });
 
+  it('sets dotted config fields into one --config object, over the JSON given in args', () => {
+    const { spec, schema } = check({
+      command: 'train',
+      args: { algo: 'cql', config: '{"hiddenSizes":[64,64],"cqlAlpha":10}', 'config.actor.learningRate': 0.001 },
+      grid: { 'config.cqlAlpha': [1, 5], seed: [0] },
+    });
+    const cells = sweepCells(spec, schema);
+    expect(cells.map((cell) => cell.id)).toEqual(['config.cqlAlpha=1,seed=0', 'config.cqlAlpha=5,seed=0']);
+    expect(cells[1]!.args).toEqual(['train', 'cql', '--config', '{"hiddenSizes":[64,64],"cqlAlpha":5,"actor":{"learningRate":0.001}}', '--seed', '0']);
+  });
+
+  it('refuses a dotted key of a flag that takes no JSON, and config text that is not a JSON object', () => {
+    expect(errorOf({ command: 'train', grid: { algo: ['bc'], 'steps.x': [1] } }).message).toBe(
+      'grid.json: grid.steps.x: a dotted key sets one field of a JSON flag (config.<field>); "steps" is not one',
+    );
+    expect(errorOf({ command: 'train', args: { config: '[1]' }, grid: { algo: ['bc'] } }).message).toMatch(/^grid\.json: args\.config: --config takes a JSON object as text/);
+    expect(errorOf({ command: 'train', grid: { algo: ['bc'], 'config..a': [1] } }).field).toBe('grid.config..a');
+    expect(errorOf({ command: 'train', args: { config: '@base.json' }, grid: { algo: ['bc'], 'config.a': [1] } }).field).toBe('config.a');
+    const withFile = check({ command: 'train', args: { config: '@base.json' }, grid: { algo: ['bc'] } });
+    expect(sweepCells(withFile.spec, withFile.schema)[0]!.args).toEqual(['train', 'bc', '--config', '@base.json']);
+  });
+
   it('reads YAML files', () => {
     const raw = parseSweepText('command: train\nargs: {env: CartPole-v1, online: true}\ngrid:\n  algo: [bc]\n  seed: [0, 1]\n', 'grid.yaml');
     const { spec, schema } = check(raw);

@@ -83,7 +83,7 @@ function schemaFor(command: string): CommandSchema | undefined {
   const words = command.split(' ');
   if (command === 'train') {
     const flags = commandOptionNames(['train'])!;
-    return { command, positional: ['algo'], flags, reserved: RESERVED, seedKey: 'seed', defaultMetric: 'evalReturnMean', volatileResultKeys: VOLATILE_RESULT_KEYS };
+    return { command, positional: ['algo'], flags, jsonFlags: ['config'], reserved: RESERVED, seedKey: 'seed', defaultMetric: 'evalReturnMean', volatileResultKeys: VOLATILE_RESULT_KEYS };
   }
   if (words.length === 2 && words[0] === 'experiment' && EXPERIMENTS.includes(words[1]!)) {
     const flags = commandOptionNames(['experiment'])!;
