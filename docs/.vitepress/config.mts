@@ -49,6 +49,7 @@ function githubSlug(heading: string): string {
 
 const guide: DefaultTheme.SidebarItem[] = [
   { text: 'Getting started', link: '/getting-started' },
+  { text: 'Sweeps', link: '/sweeps' },
   { text: 'Architecture', link: '/architecture' },
   ...(existsSync(join(docsDir, 'contributing.md')) ? [{ text: 'Adding a package', link: '/contributing' }] : []),
 ];

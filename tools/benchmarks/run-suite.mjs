@@ -10,8 +10,11 @@
 //
 // A run already in the JSON with the same steps, batch size and evaluation episodes is skipped, so an
 // interrupted suite continues where it stopped. `--render` only re-renders the markdown.
+// The discrete suite is a `bellman sweep` (docs/benchmarks/discrete.sweep.json, results in
+// docs/benchmarks/discrete-sweep/): `--suite discrete` runs it on 2 worker processes.
 /* global console, process, performance */ // Node globals: eslint.config.js lists them for tools/**/*.js only
-import { mkdirSync, readFileSync, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -25,14 +28,14 @@ import { OfflineTrainer, OnlineTrainer } from '@bellman/training';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RESULTS_DIR = join(ROOT, 'docs', 'benchmarks');
 const DOC_PATH = join(ROOT, 'docs', 'benchmarks.md');
+const BELLMAN_BIN = join(ROOT, 'packages', 'cli', 'bin', 'bellman.js');
+const DISCRETE_SPEC = join(RESULTS_DIR, 'discrete.sweep.json');
+const DISCRETE_SWEEP = join(RESULTS_DIR, 'discrete-sweep');
 
 /** What each suite runs; the defaults were sized to the machine (see docs/benchmarks.md). */
 const SUITES = {
-  discrete: {
-    algos: ['bc', 'dqn', 'cql-discrete', 'iql', 'sarsa'],
-    datasets: ['cartpole-random-v0', 'cartpole-medium-v0', 'cartpole-mixed-v0', 'cartpole-expert-v0'],
-    steps: 2000,
-  },
+  // The discrete learners, for the timing suite; their benchmark grid is DISCRETE_SPEC.
+  discrete: { algos: ['bc', 'dqn', 'cql-discrete', 'iql', 'sarsa'] },
   continuous: {
     algos: ['bc', 'cql', 'td3bc', 'iql', 'crr'],
     datasets: [
@@ -421,6 +424,67 @@ function renderOfflineTable(suiteName) {
   return sections.join('\n\n');
 }
 
+/** The discrete sweep's table, from `bellman sweep report --json` and each cell's result and timing. */
+function renderDiscreteSweep() {
+  if (!existsSync(join(DISCRETE_SWEEP, 'sweep.json'))) return 'No sweep results yet in docs/benchmarks/discrete-sweep (`--suite discrete`).';
+  const { spec, cells } = JSON.parse(readFileSync(join(DISCRETE_SWEEP, 'sweep.json'), 'utf8'));
+  const report = JSON.parse(execFileSync(process.execPath, [BELLMAN_BIN, 'sweep', 'report', DISCRETE_SWEEP, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  const cellFile = (id, name) => {
+    const path = join(DISCRETE_SWEEP, 'cells', id, name);
+    return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
+  };
+  const finished = cells.map((c) => ({ cell: c, result: cellFile(c.id, 'result.json'), timing: cellFile(c.id, 'timing.json') })).filter((c) => c.result);
+  const { dataset: datasets, algo: algos } = spec.grid;
+  const header = ['dataset', 'dataset return', ...algos.map((a) => ALGO_LABEL[a] ?? a)];
+  const lines = [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
+  for (const dataset of datasets) {
+    const datasetReturn = finished.find((c) => c.cell.params.dataset === dataset)?.result.result.datasetReturnMean;
+    const entries = algos.map((algo) => {
+      const group = report.groups.find((g) => g.params.dataset === dataset && g.params.algo === algo);
+      return group ? `${fmt(group.mean)} ± ${fmt(group.std)} (${group.n})` : 'not run';
+    });
+    lines.push(`| ${dataset} | ${fmt(datasetReturn)} | ${entries.join(' | ')} |`);
+  }
+  const steps = spec.args.steps;
+  const wallSeconds = finished.reduce((a, c) => a + (c.timing?.wallSeconds ?? 0), 0);
+  const msPerUpdate = algos
+    .map((algo) => {
+      const timed = finished.filter((c) => c.cell.params.algo === algo && c.timing);
+      return timed.length === 0 ? null : `${ALGO_LABEL[algo] ?? algo} ${fmt((timed.reduce((a, c) => a + c.timing.wallSeconds, 0) / timed.length / steps) * 1000)}`;
+    })
+    .filter(Boolean)
+    .join(', ');
+  const dates = finished.map((c) => c.timing?.finishedAt).filter(Boolean).sort();
+  lines.push('');
+  lines.push(
+    `Cells: ${finished.length} of ${cells.length} (\`bellman ${spec.command} <algo> --dataset <dataset> --seed <seed> ${Object.entries(spec.args).map(([k, v]) => `--${k} ${v}`).join(' ')}\`); ` +
+      `seeds ${spec.grid.seed.join(' / ')}; cell wall time ${fmt(wallSeconds / 60)} min in all (each cell's process: start-up, dataset, training and evaluation), ` +
+      `mean ms per update including all of that: ${msPerUpdate}. Cells finished between ${dates[0]} and ${dates.at(-1)}.`,
+  );
+  lines.push('');
+  lines.push('![Evaluation return against update, mean ± std over 3 seeds, one panel per dataset](./benchmarks/discrete-sweep/report-curves.svg)');
+  return lines.join('\n');
+}
+
+function runDiscreteSweep(args) {
+  const refused = ['algos', 'datasets', 'steps', 'evalEvery'].filter((key) => args[key] !== undefined);
+  if (refused.length > 0) throw new Error(`run-suite: the discrete suite is the sweep ${DISCRETE_SPEC}; edit its grid instead of passing --${refused.join(', --')}`);
+  try {
+    execFileSync(process.execPath, [BELLMAN_BIN, 'sweep', 'run', DISCRETE_SPEC, '--workers', '2', '--out', DISCRETE_SWEEP], { stdio: 'inherit' });
+  } finally {
+    // report.svg/.png and report-curves.svg/.png, which the page shows
+    execFileSync(process.execPath, [BELLMAN_BIN, 'sweep', 'report', DISCRETE_SWEEP], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // A finished cell's checkpoints (about 2 MB each) stay out of the docs: the report reads these files.
+    const kept = new Set(['result.json', 'timing.json', 'metrics.jsonl', 'cell.log']);
+    const cellsDir = join(DISCRETE_SWEEP, 'cells');
+    for (const id of existsSync(cellsDir) ? readdirSync(cellsDir) : []) {
+      if (!existsSync(join(cellsDir, id, 'result.json'))) continue;
+      for (const name of readdirSync(join(cellsDir, id))) if (!kept.has(name)) rmSync(join(cellsDir, id, name), { recursive: true });
+    }
+    renderDoc();
+  }
+}
+
 function renderOnlineTable() {
   const data = loadResults('online');
   const lines = [];
@@ -479,7 +543,7 @@ function renderTimingTable() {
 
 const SECTIONS = {
   timing: renderTimingTable,
-  discrete: () => renderOfflineTable('discrete'),
+  discrete: renderDiscreteSweep,
   continuous: () => renderOfflineTable('continuous'),
   online: renderOnlineTable,
 };
@@ -511,6 +575,9 @@ const args = parseArgs(process.argv.slice(2));
 if (args.render) {
   renderDoc();
   console.log(`rendered ${DOC_PATH}`);
+} else if (args.suite === 'discrete') {
+  runDiscreteSweep(args);
+  console.log(`results in ${DISCRETE_SWEEP}, tables in ${DOC_PATH}`);
 } else {
   const backend = await initBackend({ backend: args.backend });
   const backendName = backend.name;
