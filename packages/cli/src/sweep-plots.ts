@@ -85,7 +85,8 @@ export function sweepCurvesSpec(report: SweepReport, cells: readonly SweepCell[]
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     data: { values },
-    facet: { field: 'panel', type: 'nominal', title: rows.join(' · ') || null, sort: null },
+    // panels in the grid's order (a wrapped facet sorts its values by name unless told the order)
+    facet: { field: 'panel', type: 'nominal', title: rows.join(' · ') || null, sort: [...new Set(values.map((value) => value.panel))] },
     columns: 2,
     spec: { width: 300, height: 180, layer },
     config,
