@@ -1,0 +1,3 @@
+import { bellmanPackage } from '../../tsup.shared';
+
+export default bellmanPackage({ index: 'src/index.ts' });
