@@ -151,17 +151,22 @@ export async function runSweepOnQueue(folder: SweepFolder, cells: readonly Sweep
     const active = new Set<string>();
     while (pending.size > 0 && !options.signal?.aborted) {
       for (const [jobId, cell] of [...pending]) {
-        const job = (await queue.getJob(jobId)) as Job<CellJobData, CellJobResult> | undefined;
-        if (!job) {
+        const state = await queue.getJobState(jobId);
+        if (state === 'unknown') {
           await add(jobId, cell); // removed from outside: queue it again
           continue;
         }
-        const state = await job.getState();
         if (state === 'active' && !active.has(jobId)) {
           active.add(jobId);
           emit({ type: 'started', cell });
         }
         if (state !== 'completed' && state !== 'failed') continue;
+        // read the job after its state: a job read first may finish in between, without its return value
+        const job = (await queue.getJob(jobId)) as Job<CellJobData, CellJobResult> | undefined;
+        if (!job) {
+          await add(jobId, cell);
+          continue;
+        }
         if (!active.has(jobId)) emit({ type: 'started', cell });
         active.delete(jobId);
         pending.delete(jobId);
