@@ -41,7 +41,7 @@ export const ALLOWED_IMPORTS = {
   'classifier-reward': ['core', 'nn', 'training', 'datasets'],
   diffusion: ['core', 'nn', 'training', 'datasets'],
   sweep: ['core'],
-  mbo: ['core'],
+  mbo: ['core', 'nn'],
   cli: '*',
 };
 
