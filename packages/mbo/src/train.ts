@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@bellman/core';
 import { ConservativeObjectiveModel, type ComsConfig } from './coms.js';
 import { fitEncoding, type DesignEncoding } from './encoding.js';
-import { percentile, type Designs, type DesignTask } from './task.js';
+import { designSize, percentile, type Designs, type DesignTask } from './task.js';
 
 export interface ComsTrainingOptions {
   /** Passes over the training rows (default 50). */
@@ -50,7 +50,7 @@ export function trainComs(task: DesignTask, config: Partial<ComsConfig> = {}, op
   const y = task.train.y.map((v) => (v - yMean) / yStd);
 
   const rng = new Rng(seed);
-  const order = permutation(count, rng);
+  const order = Int32Array.from(rng.shuffle(Array.from({ length: count }, (_, i) => i)));
   const heldOut = Math.min(validationSize, Math.floor(count / 5));
   const validation = order.slice(0, heldOut);
   const fitted = order.slice(heldOut);
@@ -69,7 +69,7 @@ export function trainComs(task: DesignTask, config: Partial<ComsConfig> = {}, op
   const history: ComsEpoch[] = [];
   const validationRows = rows(validation);
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    const shuffled = permutation(fitted.length, rng).map((i) => fitted[i]!);
+    const shuffled = Int32Array.from(rng.shuffle(Array.from(fitted)));
     let mse = 0;
     let gap = 0;
     let updates = 0;
@@ -124,21 +124,23 @@ export function proposeDesigns(task: DesignTask, trained: TrainedComs, options: 
   const best = Array.from({ length: task.train.count }, (_, i) => i)
     .sort((a, b) => task.train.y[b]! - task.train.y[a]! || a - b)
     .slice(0, count);
-  const size = task.train.x.length / task.train.count;
+  const size = designSize(task.space);
   const start = new (task.train.x.constructor as new (n: number) => Designs)(best.length * size);
   best.forEach((row, i) => start.set(task.train.x.subarray(row * size, (row + 1) * size), i * size));
   const trace: ProposalStep[] = [];
+  // each step's designs and their oracle scores; the last step's are the proposal
+  let designs: Designs = start;
+  let scores: Float64Array = new Float64Array();
   const record = (step: number, z: tf.Tensor2D) => {
     const predicted = tf.tidy(() => tf.mean(coms.predict(z)).dataSync()[0]!) * yStd + yMean;
-    const actual = mean(task.oracle(encoding.decode(z.dataSync() as Float32Array)));
-    trace.push({ step, predicted, actual });
+    designs = encoding.decode(z.dataSync() as Float32Array);
+    scores = task.oracle(designs);
+    trace.push({ step, predicted, actual: mean(scores) });
   };
   const z0 = tf.tensor2d(encoding.encode(start), [best.length, encoding.width]);
   record(0, z0);
   const z = coms.ascend(z0, steps, record);
-  const designs = encoding.decode(z.dataSync() as Float32Array);
   tf.dispose([z0, z]);
-  const scores = task.oracle(designs);
   const normalized = scores.map((v) => task.normalize(v));
   return { designs, scores, normalized, score100: Math.max(...normalized), score50: percentile(normalized, 50), trace };
 }
@@ -147,14 +149,4 @@ function mean(values: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i]!;
   return sum / values.length;
-}
-
-/** 0..n-1 in a random order (Fisher-Yates). */
-function permutation(n: number, rng: Rng): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
 }
