@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonlMetrics, type MetricRow } from '@bellman/core/node';
-import type { SweepCell, SweepFolder, SweepReport } from '@bellman/sweep';
+import { meanAndSampleStd, type SweepCell, type SweepFolder, type SweepReport } from '@bellman/sweep';
 import type { TopLevelSpec } from 'vega-lite';
 import { evalReturnMetric } from './plot.js';
 
@@ -65,9 +65,7 @@ export function sweepCurvesSpec(report: SweepReport, cells: readonly SweepCell[]
     // the steps every seed evaluated at
     const steps = runs.map((run) => new Set(run.map((row) => row.step))).reduce((a, b) => new Set([...a].filter((step) => b.has(step))));
     for (const step of [...steps].sort((a, b) => a - b)) {
-      const at = runs.map((run) => run.find((row) => row.step === step)!.value);
-      const mean = at.reduce((a, b) => a + b, 0) / at.length;
-      const std = at.length > 1 ? Math.sqrt(at.reduce((a, v) => a + (v - mean) ** 2, 0) / (at.length - 1)) : 0;
+      const { mean, std } = meanAndSampleStd(runs.map((run) => run.find((row) => row.step === step)!.value));
       values.push({ step, panel, series, mean, lo: mean - std, hi: mean + std });
     }
   }

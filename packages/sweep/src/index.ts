@@ -37,4 +37,4 @@ export {
   type QueueWorkerOptions,
   type WorkerEvent,
 } from './queue.js';
-export { formatGroup, metricAt, reportTable, summarizeSweep, type ReportTable, type SweepGroup, type SweepReport } from './report.js';
+export { formatGroup, meanAndSampleStd, metricAt, reportTable, summarizeSweep, type ReportTable, type SweepGroup, type SweepReport } from './report.js';

@@ -57,12 +57,16 @@ export function summarizeSweep(ids: readonly string[], cells: readonly (CellResu
     group.seeds.push(cell.params[seedKey] ?? '');
     groups.set(key, group);
   });
-  for (const group of groups.values()) {
-    group.n = group.values.length;
-    group.mean = group.values.reduce((a, b) => a + b, 0) / group.n;
-    group.std = group.n > 1 ? Math.sqrt(group.values.reduce((a, v) => a + (v - group.mean) ** 2, 0) / (group.n - 1)) : 0;
-  }
+  for (const group of groups.values()) Object.assign(group, meanAndSampleStd(group.values));
   return { metric, seedKey, groups: [...groups.values()], unfinished, withoutMetric };
+}
+
+/** Mean and sample standard deviation (n - 1; 0 for one value) of a group's values over seeds. */
+export function meanAndSampleStd(values: readonly number[]): { mean: number; std: number; n: number } {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, n };
 }
 
 /** `mean ± std (n)` with `digits` decimals. */
