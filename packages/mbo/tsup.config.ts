@@ -1,3 +1,3 @@
 import { bellmanPackage } from '../../tsup.shared';
 
-export default bellmanPackage({ index: 'src/index.ts' });
+export default bellmanPackage({ index: 'src/index.ts', node: 'src/node.ts' });

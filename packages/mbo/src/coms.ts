@@ -8,11 +8,14 @@
  * so alpha rises while the model rates its ascent points more than tau above the data, and falls
  * below. Defaults are the authors' (see `comsDefaults`): 2 x 2048 ReLU, Adam 3e-4, batch 128,
  * 50 epochs, 50 ascent steps of eta = 0.05 sqrt(d) (continuous) or 2.0 sqrt(d) (discrete logits),
- * alpha from 0.1 with Adam 0.01, tau 0.5 (continuous) or 2.0 (discrete).
+ * alpha from 0.1 with Adam 0.01, tau 0.5 (continuous) or 2.0 (discrete). With `conservative: false`
+ * the model is the same network fitted on the mse alone (alpha = 0): the control that shows what
+ * the conservative term buys.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, resolveConfig, type ConfigSchema } from '@bellman/core';
 import { Adam, Mlp } from '@bellman/nn';
+import { gradientAscent } from './ascent.js';
 import type { DesignSpace } from './task.js';
 
 export interface ComsConfig {
@@ -26,6 +29,8 @@ export interface ComsConfig {
   alphaLearningRate: number;
   /** tau, the gap f(x_neg) - f(x) that alpha steers to: 0.5 continuous, 2.0 discrete when left out. */
   targetGap?: number;
+  /** false: alpha = 0, no negatives, no dual step (the "no conservatism" control). */
+  conservative: boolean;
 }
 
 export const COMS_SCHEMA: ConfigSchema<ComsConfig> = {
@@ -36,9 +41,10 @@ export const COMS_SCHEMA: ConfigSchema<ComsConfig> = {
   initialAlpha: { type: 'number', min: 0, exclusiveMin: true },
   alphaLearningRate: { type: 'number', min: 0, exclusiveMin: true },
   targetGap: { type: 'number', optional: true },
+  conservative: { type: 'boolean' },
 };
 
-export const comsDefaults: ComsConfig = { hiddenSizes: [2048, 2048], learningRate: 3e-4, ascentSteps: 50, initialAlpha: 0.1, alphaLearningRate: 0.01 };
+export const comsDefaults: ComsConfig = { hiddenSizes: [2048, 2048], learningRate: 3e-4, ascentSteps: 50, initialAlpha: 0.1, alphaLearningRate: 0.01, conservative: true };
 
 /** The COMs loss of one batch, its terms named. */
 export interface ComsLoss {
@@ -84,8 +90,9 @@ export class ConservativeObjectiveModel {
     this.alphaOptimizer = new Adam([this.logAlpha], { learningRate: this.config.alphaLearningRate });
   }
 
+  /** The weight of the conservative term: exp(log alpha), or 0 when the model is not conservative. */
   get alpha(): number {
-    return Math.exp(this.logAlpha.dataSync()[0]!);
+    return this.config.conservative ? Math.exp(this.logAlpha.dataSync()[0]!) : 0;
   }
 
   /** f(x), one value per row. */
@@ -95,15 +102,7 @@ export class ConservativeObjectiveModel {
 
   /** x <- x + eta grad_x sum f(x), `steps` times. The result is a constant: nothing flows back through it. */
   ascend(z: tf.Tensor2D, steps = this.config.ascentSteps, onStep?: (step: number, z: tf.Tensor2D) => void): tf.Tensor2D {
-    const gradient = tf.grad((input: tf.Tensor) => tf.sum(this.model.forward(input as tf.Tensor2D)));
-    let current = tf.clone(z);
-    for (let step = 1; step <= steps; step++) {
-      const next = tf.tidy(() => tf.add(current, tf.mul(gradient(current), this.eta)) as tf.Tensor2D);
-      current.dispose();
-      current = next;
-      onStep?.(step, current);
-    }
-    return current;
+    return gradientAscent((input) => this.model.forward(input), z, steps, this.eta, onStep);
   }
 
   /** The model's loss on a batch (z, y) and its negatives zNeg, with alpha as it is (a constant here). */
@@ -118,6 +117,10 @@ export class ConservativeObjectiveModel {
 
   /** One update on a batch: negatives by ascent, a model step on the COMs loss, then alpha's dual step. */
   update(z: tf.Tensor2D, y: tf.Tensor1D): ComsUpdate {
+    if (!this.config.conservative) {
+      const { loss } = this.modelOptimizer.minimize(() => ({ loss: tf.mean(tf.square(tf.sub(tf.reshape(this.model.forward(z), [-1]), y))) as tf.Scalar }));
+      return { mse: loss!, gap: NaN, loss: loss!, alpha: 0 };
+    }
     const zNeg = this.ascend(z);
     const { loss, mse, gap } = this.modelOptimizer.minimize(() => {
       const terms = this.computeLoss(z, y, zNeg);
@@ -133,5 +136,7 @@ export class ConservativeObjectiveModel {
   dispose(): void {
     this.model.variables.forEach((v) => v.dispose());
     this.logAlpha.dispose();
+    this.modelOptimizer.dispose();
+    this.alphaOptimizer.dispose();
   }
 }

@@ -3,4 +3,44 @@ export { makeToyContinuous, makeToyDiscrete, toyContinuousScore, toyDiscreteScor
 export { DESIGN_TASK_IDS, makeDesignTask, type DesignTaskOptions } from './registry.js';
 export { COMS_SCHEMA, ConservativeObjectiveModel, comsDefaults, type ComsConfig, type ComsLoss, type ComsUpdate } from './coms.js';
 export { ONE_HOT_WEIGHT, fitEncoding, type DesignEncoding } from './encoding.js';
-export { proposeDesigns, trainComs, type ComsEpoch, type ComsTrainingOptions, type DesignProposal, type ProposalOptions, type ProposalStep, type TrainedComs } from './train.js';
+export {
+  ascendFromBest,
+  prepareTrainingData,
+  proposeDesigns,
+  runEpochs,
+  trainComs,
+  validationMse,
+  type AscentModel,
+  type AscentProposalOptions,
+  type ComsEpoch,
+  type ComsTrainingOptions,
+  type FitOptions,
+  type TrainedComs,
+  type TrainingData,
+} from './train.js';
+export { gradientAscent, topDesigns } from './ascent.js';
+export { evaluateDesigns, type DesignEvaluation, type DesignOptimizer, type DesignSolution, type OptimizeOptions, type OptimizeProgress, type SearchStep, type TraceStep } from './optimizer.js';
+export {
+  GAUSSIAN_MODEL_SCHEMA,
+  GaussianObjectiveModel,
+  gaussianModelDefaults,
+  trainGaussianModel,
+  type GaussianEpoch,
+  type GaussianLoss,
+  type GaussianModelConfig,
+  type GaussianPrediction,
+  type TrainedGaussianModel,
+} from './gaussian.js';
+export {
+  cmaEsOptimizer,
+  comsAlpha0Optimizer,
+  comsOptimizer,
+  datasetBestOptimizer,
+  gradientAscentOptimizer,
+  type CmaEsOptimizerConfig,
+  type ComsOptimizerConfig,
+  type FitSettings,
+  type GradientAscentConfig,
+} from './optimizers.js';
+export { CmaEs, cmaesMaximize, symmetricEigen, type CmaEsOptions } from './cmaes.js';
+export { CONTROLLER_TASK_IDS, makeControllerTask, type ControllerTaskId, type ControllerTaskOptions } from './controller.js';

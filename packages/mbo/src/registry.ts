@@ -2,6 +2,7 @@
 import { UsageError } from '@bellman/core';
 import type { DesignTask } from './task.js';
 import { makeToyContinuous, makeToyDiscrete } from './toy.js';
+import { CONTROLLER_TASK_IDS, makeControllerTask } from './controller.js';
 
 export interface DesignTaskOptions {
   /** The generation seed, for tasks whose designs are drawn at random (default 0). */
@@ -11,6 +12,7 @@ export interface DesignTaskOptions {
 const TASKS: Readonly<Record<string, (options: DesignTaskOptions) => DesignTask>> = {
   'toy-continuous-v0': (options) => makeToyContinuous(options.seed ?? 0),
   'toy-discrete-v0': () => makeToyDiscrete(),
+  ...Object.fromEntries(CONTROLLER_TASK_IDS.map((id) => [id, (options: DesignTaskOptions) => makeControllerTask(id, { seed: options.seed ?? 0 })])),
 };
 
 /** The ids `makeDesignTask` knows. */

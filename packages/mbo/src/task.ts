@@ -37,6 +37,8 @@ export interface DesignTask<X extends Designs = Designs> {
   oracle(x: X): Float64Array;
   /** (y - yMin) / (yMax - yMin): 1 is the best design of the full dataset, above 1 better than all of it. */
   normalize(y: number): number;
+  /** The seed the designs were generated with, for tasks that draw them at random (kept in HDF5 files). */
+  readonly seed?: number;
 }
 
 /** Values per design: the dimension, or the sequence length. */
@@ -63,11 +65,13 @@ export interface DesignTaskSource<X extends Designs> {
   oracle: (x: X) => Float64Array;
   /** Training keeps the designs with y at or below this percentile of the full dataset's scores. */
   maxPercentile: number;
+  /** The generation seed, when the designs were drawn at random. */
+  seed?: number;
 }
 
 /** A task from its full dataset: checks the arrays, then splits and normalises as design-bench does. */
 export function createDesignTask<X extends Designs>(source: DesignTaskSource<X>): DesignTask<X> {
-  const { id, space, x, y, oracle, maxPercentile } = source;
+  const { id, space, x, y, oracle, maxPercentile, seed } = source;
   const size = designSize(space);
   const count = y.length;
   if (count === 0 || x.length !== count * size) {
@@ -107,5 +111,6 @@ export function createDesignTask<X extends Designs>(source: DesignTaskSource<X>)
       return oracle(designs);
     },
     normalize: (value: number) => (value - yMin) / (yMax - yMin),
+    ...(seed === undefined ? {} : { seed }),
   };
 }

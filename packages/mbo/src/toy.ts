@@ -42,7 +42,7 @@ export function makeToyContinuous(seed = 0): DesignTask<Float32Array> {
   const x = new Float32Array(COUNT * DIM);
   for (let i = 0; i < COUNT; i++) for (let d = 0; d < DIM; d++) x[i * DIM + d] = (level(i, d) + rng.uniform()) / LEVELS;
   const y = Float32Array.from(toyContinuousScore(x));
-  return createDesignTask({ id: 'toy-continuous-v0', space: { kind: 'continuous', dim: DIM }, x, y, oracle: toyContinuousScore, maxPercentile: TOY_MAX_PERCENTILE });
+  return createDesignTask({ id: 'toy-continuous-v0', space: { kind: 'continuous', dim: DIM }, x, y, oracle: toyContinuousScore, maxPercentile: TOY_MAX_PERCENTILE, seed });
 }
 
 /** `toy-discrete-v0`: every sequence of 8 classes in {0, 1, 2, 3}. */

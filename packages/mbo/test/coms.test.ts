@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@bellman/nn';
-import { ConservativeObjectiveModel, fitEncoding, makeToyContinuous, makeToyDiscrete, proposeDesigns, trainComs } from '../src/index.js';
+import { ConservativeObjectiveModel, fitEncoding, makeToyContinuous, makeToyDiscrete, evaluateDesigns, proposeDesigns, trainComs } from '../src/index.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', quiet: true });
@@ -98,7 +98,7 @@ describe('COMs on toy-continuous-v0', () => {
     const trained = trainComs(task, { hiddenSizes: [64, 64], ascentSteps: 10 }, { epochs: 2, batchSize: 128, seed: 0 });
     expect(trained.history).toHaveLength(2);
     expect(trained.history[1]!.validationMse).toBeLessThan(trained.history[0]!.validationMse);
-    const proposal = proposeDesigns(task, trained, { count: 128, steps: 50 });
+    const proposal = evaluateDesigns(task, proposeDesigns(task, trained, { count: 128, steps: 50 }));
     const trainBest = task.normalize(Math.max(...task.train.y));
     expect(proposal.trace[0]!.actual).toBeLessThan(proposal.trace.at(-1)!.actual);
     expect(proposal.score100).toBeGreaterThan(trainBest);

@@ -84,7 +84,7 @@ describe('toy-continuous-v0', () => {
 
 describe('makeDesignTask and createDesignTask', () => {
   it('makes the built-in tasks by id and names an unknown one', () => {
-    expect(DESIGN_TASK_IDS).toEqual(['toy-continuous-v0', 'toy-discrete-v0']);
+    expect(DESIGN_TASK_IDS).toEqual(['toy-continuous-v0', 'toy-discrete-v0', 'pendulum-controller-v0', 'pendulum-controller-stochastic-v0', 'mountaincar-controller-v0', 'mountaincar-controller-stochastic-v0']);
     expect(makeDesignTask('toy-discrete-v0').space).toEqual({ kind: 'discrete', length: 8, classes: 4 });
     expect(() => makeDesignTask('toy-continous-v0')).toThrow('unknown design task "toy-continous-v0"; known: toy-continuous-v0, toy-discrete-v0');
   });
