@@ -133,3 +133,10 @@ export function rejectOptions<K extends string>(given: Partial<Record<K, unknown
     if (given[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${why}`);
   }
 }
+
+/** "64,64" -> [64, 64]: hidden layer widths, each a positive integer. */
+export function parseHiddenSizes(flag: string, text: string): number[] {
+  const sizes = text.split(',').map((part) => part.trim());
+  if (sizes.some((part) => !/^[1-9][0-9]*$/.test(part))) throw new UsageError(`${flag} must be comma-separated positive integers (layer widths), got "${text}"`);
+  return sizes.map(Number);
+}

@@ -99,7 +99,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     });
   dataset
     .command('info')
-    .description('statistics of a dataset file (D4RL or Minari HDF5) or a recipe')
+    .description('statistics of a dataset file (D4RL or Minari HDF5, or a design-task HDF5 file of @bellman/mbo) or a recipe')
     .argument('<path|recipe>', 'an HDF5 file or a recipe name')
     .option('--json', 'print one JSON object')
     .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
@@ -165,8 +165,8 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
 
   program
     .command('experiment')
-    .description('run a paper-reproduction experiment and write its plots: dr3 (SARSA vs TD feature co-adaptation, CQL vs CQL+DR3), mural (SAC from success examples on the point mazes: sparse, count, VICE, meta-NML), mural-cnml (meta-NML against exact CNML rewards on one labelled set), diffuser (Diffuser against BC, CQL and IQL on maze2d), diffuser-guided (value-guided Diffuser against IQL and CQL on Pendulum)')
-    .argument('<name>', 'experiment name: dr3, mural, mural-cnml, diffuser or diffuser-guided')
+    .description('run a paper-reproduction experiment and write its plots: dr3 (SARSA vs TD feature co-adaptation, CQL vs CQL+DR3), mural (SAC from success examples on the point mazes: sparse, count, VICE, meta-NML), mural-cnml (meta-NML against exact CNML rewards on one labelled set), diffuser (Diffuser against BC, CQL and IQL on maze2d), diffuser-guided (value-guided Diffuser against IQL and CQL on Pendulum), coms (Conservative Objective Models against gradient ascent, CMA-ES and the dataset\'s best on a design task)')
+    .argument('<name>', 'experiment name: dr3, mural, mural-cnml, diffuser, diffuser-guided or coms')
     .option('--quick', 'small steps and one seed (about a minute), for smoke tests')
     .option('--updates <n>', 'dr3: updates of each evaluation run (sarsa, td, td+dr3; default 3000); diffuser: updates of BC, CQL and IQL')
     .option('--saved-only', 'dr3, mural, diffuser: train nothing; summarise and plot the runs saved under <out>/runs with these settings')
@@ -178,7 +178,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--target-update-interval <n>', 'dr3: updates between target-network copies in the evaluation part (default 100; 1: no target network)')
     .option('--maze <list>', 'mural: mazes, comma-separated: zigzag, spiral (default both); diffuser: umaze, medium, large (default umaze)')
     .option('--steps <n>', 'mural: env steps of each run (default 200000; --quick 3000); diffuser: training steps of the diffusion model')
-    .option('--methods <list>', "diffuser: diffuser, bc, cql, iql (default all); mural: rewards, comma-separated: sparse, count, vice, meta-nml (default all); dr3: evaluation methods, comma-separated: sarsa, td, td+dr3, td-policy (continuous CQL's critic, a' from its policy; continuous tasks only); default sarsa,td,td+dr3")
+    .option('--methods <list>', "coms: coms, grad, grad-alpha0, cma-es, dataset-best (default all); diffuser: diffuser, bc, cql, iql (default all); mural: rewards, comma-separated: sparse, count, vice, meta-nml (default all); dr3: evaluation methods, comma-separated: sarsa, td, td+dr3, td-policy (continuous CQL's critic, a' from its policy; continuous tasks only); default sarsa,td,td+dr3")
     .option('--data <kind>', 'dr3: behaviour data of the evaluation part: medium or random (the <task>-<kind>-v0 recipe; default medium)')
     .option('--json', 'end stdout with one JSON line of results; progress goes to stderr')
     .option('--seeds <n>', 'seeds: a count n (0..n-1), a range a-b or a list 1,4,7 (split a grid over processes sharing --out)')
@@ -189,6 +189,9 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--cql-alpha <a>', "dr3: CQL's conservative weight in the CQL part (default: the learner's own, 1 discrete, 5 continuous)")
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
     .option('--data-dir <dir>', 'recipe cache directory (default $BELLMAN_DATA_DIR or ~/.bellman/datasets)')
+    .option('--task <id>', 'coms: the design task (toy-continuous-v0, toy-discrete-v0, ...; `bellman experiment coms --task x` lists them)')
+    .option('--epochs <n>', "coms: COMs' training epochs (default 50; the plain model of grad and cma-es trains twice as many)")
+    .option('--hidden <sizes>', 'coms: hidden layer widths of every model, e.g. 256,256 (default 2048,2048)')
     .option('--site-model <file>', "diffuser: train the docs site's small umaze model (H 128, T 64, dim 8) instead of the comparison, and write its model file (Diffuser.fromModel reads it)")
     .action(async (name: string, opts: ExperimentCliOptions) => {
       const { experimentCommand } = await import('./commands/experiment.js');

@@ -1,8 +1,10 @@
 import { listRecipes, makeRecipeAsync, recipeInfo, type OfflineDataset } from '@bellman/datasets';
 import { loadRecipe, recipeCachePath, writeMinari } from '@bellman/datasets/node';
+import type { DesignSpace } from '@bellman/mbo';
 import { parseOptionalInteger, resolvePath } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { checkRecipeName, resolveDataset, type ResolvedDataset } from '../datasets.js';
+import { checkRecipeName, resolveDataset, resolveDesignDataset, type ResolvedDataset, type ResolvedDesignDataset } from '../datasets.js';
+import type { Reporter } from '../io.js';
 import { checkOutputDirectory, checkOutputFile } from '../paths.js';
 import { formatTable, fmtNumber, shortSpace } from '../table.js';
 
@@ -84,6 +86,9 @@ export function datasetInfo(resolved: ResolvedDataset): Record<string, unknown> 
 /** `bellman dataset info <path|recipe>`. */
 export async function datasetInfoCommand(ctx: CommandContext, target: string, opts: { json?: boolean; dataDir?: string }): Promise<number> {
   const reporter = ctx.reporter(opts.json);
+  // A design-task file holds designs and scores, not transitions: described by its own fields.
+  const design = await resolveDesignDataset(ctx, target);
+  if (design) return designInfo(reporter, design, opts);
   const resolved = await resolveDataset(ctx, target, reporter, opts);
   const info = datasetInfo(resolved);
   if (opts.json) {
@@ -101,6 +106,58 @@ export async function datasetInfoCommand(ctx: CommandContext, target: string, op
     ['return', `${fmtNumber(stats.returnMean)} ± ${fmtNumber(stats.returnStd)} (min ${fmtNumber(stats.returnMin)}, max ${fmtNumber(stats.returnMax)})`],
     ['reward sum', fmtNumber(stats.rewardSum)],
     ['terminals / timeouts', `${stats.terminals} / ${stats.timeouts}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) reporter.say(`${k.padEnd(width)}  ${v}`);
+  return 0;
+}
+
+/** The JSON that `bellman dataset info --json` prints for a design-task file. */
+export async function designDatasetInfo(resolved: ResolvedDesignDataset): Promise<Record<string, unknown>> {
+  const { task } = resolved;
+  const { DESIGN_TASK_IDS } = await import('@bellman/mbo/node');
+  let sum = 0;
+  for (const v of task.full.y) sum += v;
+  return {
+    source: resolved.source,
+    format: 'design-task',
+    task: task.id,
+    space: task.space,
+    ...(task.seed === undefined ? {} : { seed: task.seed }),
+    designs: task.full.count,
+    trainingDesigns: task.train.count,
+    maxPercentile: task.split.maxPercentile,
+    threshold: task.split.threshold,
+    yMin: task.yMin,
+    yMax: task.yMax,
+    yMean: sum / task.full.count,
+    // Whether `loadDesignTask` can score new designs: only built-in tasks bring an oracle.
+    oracle: DESIGN_TASK_IDS.includes(task.id),
+  };
+}
+
+function describeDesignSpace(space: DesignSpace): string {
+  return space.kind === 'continuous' ? `continuous, ${space.dim} reals` : `discrete, ${space.length} positions of ${space.classes} classes`;
+}
+
+async function designInfo(reporter: Reporter, resolved: ResolvedDesignDataset, opts: { json?: boolean }): Promise<number> {
+  const info = await designDatasetInfo(resolved);
+  if (opts.json) {
+    reporter.result(info);
+    return 0;
+  }
+  const { task } = resolved;
+  const rows: [string, string][] = [
+    ['source', resolved.source],
+    ['format', 'design-task'],
+    ['task', task.id],
+    ['space', describeDesignSpace(task.space)],
+    ...(task.seed === undefined ? [] : [['seed', String(task.seed)] as [string, string]]),
+    ['designs', String(task.full.count)],
+    ['training designs', `${task.train.count} (y at or below the ${task.split.maxPercentile}th percentile)`],
+    ['threshold', String(task.split.threshold)],
+    ['y', `mean ${fmtNumber(info.yMean as number, 4)} (min ${task.yMin}, max ${task.yMax})`],
+    ['oracle', info.oracle ? 'built in' : `none ("${task.id}" is not a built-in design task)`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) reporter.say(`${k.padEnd(width)}  ${v}`);

@@ -32,6 +32,7 @@ export async function diffuserCommand(ctx: CommandContext, opts: ExperimentCliOp
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.siteModel !== undefined ? 'runs/experiment-diffuser-site' : opts.quick ? 'runs/experiment-diffuser-quick' : 'runs/experiment-diffuser'));
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
   rejectOptions(opts, ['probeEvery', 'cqlUpdates', 'tasks', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'], 'is an option of the dr3 experiment, not of diffuser');
+  rejectOptions(opts, ['task', 'epochs', 'hidden'], 'is an option of the coms experiment');
   const modelPath = opts.siteModel === undefined ? null : siteModelPath(ctx.io.cwd, opts.siteModel, mazes, methods, seeds);
   const config: DiffuserExperimentConfig = { ...base, mazes, methods, seeds: seedsSetting(seeds), diffuser: { ...base.diffuser, trainSteps }, baselines: { ...base.baselines, updates } };
   await ctx.backend(backend);
@@ -123,6 +124,7 @@ export async function diffuserGuidedCommand(ctx: CommandContext, opts: Experimen
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-diffuser-guided-quick' : 'runs/experiment-diffuser-guided'));
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
   rejectOptions(opts, ['maze', 'probeEvery', 'cqlUpdates', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'], 'is not an option of diffuser-guided');
+  rejectOptions(opts, ['task', 'epochs', 'hidden'], 'is an option of the coms experiment');
   const config: GuidedExperimentConfig = { ...base, tasks, methods, seeds: seedsSetting(seeds), diffuser: { ...base.diffuser, trainSteps }, baselines: { ...base.baselines, updates } };
   await ctx.backend(backend);
   await ctx.announceBackend();

@@ -5,7 +5,7 @@ import { seedList } from '@bellman/training';
 import { writeFileAtomic } from '@bellman/core/node';
 import { listRecipes, makeRecipe } from '@bellman/datasets';
 import { CQL_DEFAULTS, DISCRETE_CQL_DEFAULTS } from '@bellman/q-learning';
-import { describeSeeds, parseBackend, parseChoiceList, parseNumber, parseOptionalInteger, parseSeeds, resolvePath, seedsSetting } from '../args.js';
+import { describeSeeds, parseBackend, parseChoiceList, parseHiddenSizes, parseNumber, parseOptionalInteger, parseSeeds, rejectOptions, resolvePath, seedsSetting } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { resolveDataset } from '../datasets.js';
 import { UsageError } from '../errors.js';
@@ -41,9 +41,12 @@ export interface ExperimentCliOptions {
   maze?: string;
   steps?: string;
   siteModel?: string;
+  task?: string;
+  epochs?: string;
+  hidden?: string;
 }
 
-export const EXPERIMENTS: readonly string[] = ['dr3', 'mural', 'mural-cnml', 'diffuser', 'diffuser-guided'];
+export const EXPERIMENTS: readonly string[] = ['dr3', 'mural', 'mural-cnml', 'diffuser', 'diffuser-guided', 'coms'];
 
 /** `bellman experiment <name> [--quick] [--json] [--seeds N] [--out DIR]`: dr3 or mural. */
 export async function experimentCommand(ctx: CommandContext, name: string, opts: ExperimentCliOptions): Promise<number> {
@@ -51,6 +54,10 @@ export async function experimentCommand(ctx: CommandContext, name: string, opts:
   if (name === 'diffuser' || name === 'diffuser-guided') {
     const { diffuserCommand, diffuserGuidedCommand } = await import('./diffuser.js');
     return name === 'diffuser' ? diffuserCommand(ctx, opts) : diffuserGuidedCommand(ctx, opts);
+  }
+  if (name === 'coms') {
+    const { comsCommand } = await import('./coms.js');
+    return comsCommand(ctx, opts);
   }
   if (name === 'mural' || name === 'mural-cnml') {
     const { muralCommand, muralCnmlCommand } = await import('./mural.js');
@@ -73,6 +80,7 @@ export async function dr3Command(ctx: CommandContext, opts: ExperimentCliOptions
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-dr3-quick' : 'runs/experiment-dr3'));
   const config = applyDr3Scale(selectDr3Parts({ ...base, seeds: seedsSetting(seeds) }, opts), opts);
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
+  rejectOptions(opts, ['task', 'epochs', 'hidden'], 'is an option of the coms experiment');
   await ctx.backend(backend);
   await ctx.announceBackend();
 
@@ -169,13 +177,6 @@ export function applyDr3Scale(config: Dr3ExperimentConfig, opts: ExperimentCliOp
     if (cqlAlpha !== undefined) cql = { ...cql, alpha: cqlAlpha };
   }
   return { ...config, gamma, evaluation, cql };
-}
-
-/** "64,64" -> [64, 64]: hidden layer widths, each a positive integer. */
-function parseHiddenSizes(flag: string, text: string): number[] {
-  const sizes = text.split(',').map((part) => part.trim());
-  if (sizes.some((part) => !/^[1-9][0-9]*$/.test(part))) throw new UsageError(`${flag} must be comma-separated positive integers (layer widths), got "${text}"`);
-  return sizes.map(Number);
 }
 
 /** Long runs probe every 1% by default (100 points, after the log-spaced early ones), never more often than the preset. */

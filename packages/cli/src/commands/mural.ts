@@ -31,6 +31,7 @@ export async function muralCommand(ctx: CommandContext, opts: ExperimentCliOptio
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-mural-quick' : 'runs/experiment-mural'));
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
   rejectOptions(opts, ['updates', 'probeEvery', 'cqlUpdates', 'tasks', 'gamma', 'criticLayers', 'targetUpdateInterval', 'cqlHidden', 'cqlAlpha', 'data', 'only', 'cqlDataset'], 'is an option of the dr3 experiment, not of mural');
+  rejectOptions(opts, ['task', 'epochs', 'hidden'], 'is an option of the coms experiment');
   const config: MuralExperimentConfig = {
     ...base,
     mazes,
@@ -103,6 +104,7 @@ export async function muralCnmlCommand(ctx: CommandContext, opts: ExperimentCliO
   const outDir = resolvePath(ctx.io.cwd, opts.out ?? (opts.quick ? 'runs/experiment-mural-cnml-quick' : 'runs/experiment-mural-cnml'));
   checkOutputDirectory(opts.out ?? outDir, '--out', { cwd: ctx.io.cwd });
   rejectOptions(opts, ['seeds', 'steps', 'maze', 'methods', 'savedOnly'], 'is not an option of mural-cnml (it compares the two rewards on one labelled set)');
+  rejectOptions(opts, ['task', 'epochs', 'hidden'], 'is an option of the coms experiment');
   await ctx.backend(backend);
   await ctx.announceBackend();
   reporter.say(
