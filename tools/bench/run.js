@@ -3,7 +3,8 @@
 // their PyTorch versions in torch_workloads.py beside this file), updates of the real learners (learner-*), the offline training
 // loop on a recipe dataset (train-*-cartpole), the classifier rewards of @bellman/classifier-reward
 // (reward-*, meta-nml-meta-step), Diffuser's training step and planning (unet-train-step,
-// diffuser-sample-plan), replay sampling and environment stepping.
+// diffuser-sample-plan), one COMs update of @bellman/mbo (coms-train-step, coms-train-step-256),
+// replay sampling and environment stepping.
 // Run after the root build: `npm run bench -- [--workload NAME ...] [--backend B] [--seconds S] [--torch]`.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -21,6 +22,7 @@ const DEFAULT_TORCH_SCRIPT = process.env.BELLMAN_TORCH_REFERENCE ?? join(BENCH_D
 const DEFAULT_TORCH_LEARNERS_SCRIPT = process.env.BELLMAN_TORCH_LEARNERS ?? join(BENCH_DIR, 'torch_learners.py');
 const DEFAULT_TORCH_CLASSIFIER_SCRIPT = process.env.BELLMAN_TORCH_CLASSIFIER_REWARD ?? join(BENCH_DIR, 'torch_classifier_reward.py');
 const DEFAULT_TORCH_DIFFUSION_SCRIPT = process.env.BELLMAN_TORCH_DIFFUSION ?? join(BENCH_DIR, 'torch_diffusion.py');
+const DEFAULT_TORCH_MBO_SCRIPT = process.env.BELLMAN_TORCH_MBO ?? join(BENCH_DIR, 'torch_mbo.py');
 const DEFAULT_PYTHON = 'python3';
 
 function usage() {
@@ -34,6 +36,7 @@ function usage() {
     '  --torch-learners P  path of torch_learners.py, the learner-* reference (default $BELLMAN_TORCH_LEARNERS or ' + DEFAULT_TORCH_LEARNERS_SCRIPT + ')',
     '  --torch-classifier P  path of torch_classifier_reward.py, the reward-* / meta-nml-* reference (default $BELLMAN_TORCH_CLASSIFIER_REWARD or ' + DEFAULT_TORCH_CLASSIFIER_SCRIPT + ')',
     '  --torch-diffusion P  path of torch_diffusion.py, the unet-train-step / diffuser-sample-plan reference (default $BELLMAN_TORCH_DIFFUSION or ' + DEFAULT_TORCH_DIFFUSION_SCRIPT + ')',
+    '  --torch-mbo P       path of torch_mbo.py, the coms-train-step* reference (default $BELLMAN_TORCH_MBO or ' + DEFAULT_TORCH_MBO_SCRIPT + ')',
     '  --python P          python interpreter with PyTorch for the references (default ' + DEFAULT_PYTHON + ' on PATH)',
     '  --torch-plain-malloc  run PyTorch with glibc malloc as configured in the environment (default: mmap',
     '                      threshold raised to 16 MiB, 32 MiB for the classifier rewards, which makes PyTorch 2-3x faster here; see docs/performance.md)',
@@ -53,6 +56,7 @@ function parseArgs(argv) {
     torchLearnersScript: DEFAULT_TORCH_LEARNERS_SCRIPT,
     torchClassifierScript: DEFAULT_TORCH_CLASSIFIER_SCRIPT,
     torchDiffusionScript: DEFAULT_TORCH_DIFFUSION_SCRIPT,
+    torchMboScript: DEFAULT_TORCH_MBO_SCRIPT,
     python: DEFAULT_PYTHON,
     torchPlainMalloc: false,
     list: false,
@@ -74,6 +78,7 @@ function parseArgs(argv) {
     else if (arg === '--torch-learners') opts.torchLearnersScript = value();
     else if (arg === '--torch-classifier') opts.torchClassifierScript = value();
     else if (arg === '--torch-diffusion') opts.torchDiffusionScript = value();
+    else if (arg === '--torch-mbo') opts.torchMboScript = value();
     else if (arg === '--python') opts.python = value();
     else if (arg === '--torch-plain-malloc') opts.torchPlainMalloc = true;
     else if (arg === '--list') opts.list = true;
@@ -507,6 +512,44 @@ const DIFFUSION = {
   },
 };
 
+/** toy-continuous-v0's design width (8: one point per cell of the 4^8 grid of [0, 1]^8) and COMs' default batch. */
+const COMS_INPUT_WIDTH = 8;
+const COMS_BATCH = 128;
+
+/**
+ * One `ConservativeObjectiveModel.update(z, y)` of @bellman/mbo with its continuous defaults but
+ * for the hidden width (torch_mbo.py holds the PyTorch version): 50 ascent steps from the batch
+ * (eta 0.05 sqrt(8)), one Adam step (3e-4) on mse + alpha gap, one Adam step (0.01) on log alpha,
+ * on a fixed batch made before timing (z ~ N(0, I) [128, 8], standardised designs; y ~ N(0, 1)).
+ */
+function comsUpdate(hidden) {
+  return async () => {
+    const mbo = await loadPackage('@bellman/mbo');
+    if (typeof mbo.ConservativeObjectiveModel !== 'function') throw new Skip('@bellman/mbo has no ConservativeObjectiveModel export');
+    const coms = new mbo.ConservativeObjectiveModel(COMS_INPUT_WIDTH, 'continuous', { hiddenSizes: [hidden, hidden] }, 0);
+    const rng = new Rng(0);
+    const z = randomTensor(rng, [COMS_BATCH, COMS_INPUT_WIDTH]);
+    const y = randomTensor(rng, [COMS_BATCH]);
+    return {
+      step: () => coms.update(z, y),
+      dispose: () => {
+        coms.dispose();
+        tf.dispose([z, y]);
+      },
+    };
+  };
+}
+
+/**
+ * The COMs workloads: the default 2 x 2048 model (114 GFLOP of products per update, 4-7 s on
+ * wasm here, hence 1 warm-up and at least 2 timed calls, as in torch_mbo.py) and a 2 x 256 one
+ * (1.84 GFLOP) for a quicker ratio.
+ */
+const MBO = {
+  'coms-train-step': { minWarmup: 1, minTimed: 2, make: comsUpdate(2048) },
+  'coms-train-step-256': { make: comsUpdate(256) },
+};
+
 /** The offline recipe the train-* workloads learn from (about 50k CartPole-v1 transitions). */
 const TRAIN_RECIPE = 'cartpole-mixed-v0';
 
@@ -607,7 +650,7 @@ async function allWorkloads() {
   const list = Object.entries(TRAINING).map(([name, make]) => ({ name, make, kind: 'update' }));
   for (const [name, spec] of Object.entries(LEARNERS)) list.push({ name, make: learnerUpdate(spec), kind: 'update' });
   for (const [name, spec] of Object.entries(TRAIN_LOOPS)) list.push({ name, make: trainLoop(spec), kind: 'train' });
-  for (const [name, spec] of Object.entries({ ...CLASSIFIER_REWARDS, ...DIFFUSION })) list.push({ name, make: spec.make, kind: 'update', minWarmup: spec.minWarmup, minTimed: spec.minTimed });
+  for (const [name, spec] of Object.entries({ ...CLASSIFIER_REWARDS, ...DIFFUSION, ...MBO })) list.push({ name, make: spec.make, kind: 'update', minWarmup: spec.minWarmup, minTimed: spec.minTimed });
   list.push({ name: 'replay-sample-256', make: replaySample, kind: 'sample' });
   const ids = await builtinEnvIds();
   if (ids.length === 0) {
@@ -679,8 +722,11 @@ const DEFAULT_MMAP_THRESHOLD = 16 << 20;
 const LARGEST_MMAP_THRESHOLD = 32 << 20;
 
 function torchEnvironment(opts, mmapThreshold) {
-  if (opts.torchPlainMalloc) return process.env;
-  return { MALLOC_MMAP_THRESHOLD_: String(mmapThreshold), MALLOC_TRIM_THRESHOLD_: String(4 * mmapThreshold), ...process.env };
+  // torch.set_num_threads(1) does not reach a pthreads OpenBLAS: without these its matrix
+  // products use every core, and the reference is no longer one thread
+  const oneThread = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  if (opts.torchPlainMalloc) return { ...oneThread, ...process.env };
+  return { ...oneThread, MALLOC_MMAP_THRESHOLD_: String(mmapThreshold), MALLOC_TRIM_THRESHOLD_: String(4 * mmapThreshold), ...process.env };
 }
 
 function lastLine(text) {
@@ -748,7 +794,7 @@ async function main() {
     console.log(JSON.stringify(rec));
     rows.push({ kind: w.kind, rec });
     // The PyTorch figure is taken right after Bellman's, so that both see the same load on a shared machine.
-    const script = w.name in TRAINING ? opts.torchScript : w.name in LEARNERS ? opts.torchLearnersScript : w.name in CLASSIFIER_REWARDS ? opts.torchClassifierScript : w.name in DIFFUSION ? opts.torchDiffusionScript : null;
+    const script = w.name in TRAINING ? opts.torchScript : w.name in LEARNERS ? opts.torchLearnersScript : w.name in CLASSIFIER_REWARDS ? opts.torchClassifierScript : w.name in DIFFUSION ? opts.torchDiffusionScript : w.name in MBO ? opts.torchMboScript : null;
     if (opts.torch && script && !torchErrors.has(script)) {
       const res = runTorch(opts, script, [w.name]);
       if (res.error) {
