@@ -27,8 +27,8 @@ const SCOPE = '@bellman/';
  * and envs; the algorithm packages build on training and nn and get replay buffers from datasets;
  * regularizers reach the algorithms through core's interfaces, so no algorithm imports them; sweep
  * runs bellman commands as processes and needs only core's error types; mbo scores its controller
- * designs in envs' classic-control envs. The
- * CLI may import everything ('*').
+ * designs in envs' classic-control envs and reads and writes its design-task files with datasets'
+ * HDF5 helpers. The CLI may import everything ('*').
  */
 export const ALLOWED_IMPORTS = {
   core: [],
@@ -42,7 +42,7 @@ export const ALLOWED_IMPORTS = {
   'classifier-reward': ['core', 'nn', 'training', 'datasets'],
   diffusion: ['core', 'nn', 'training', 'datasets'],
   sweep: ['core'],
-  mbo: ['core', 'nn', 'envs'],
+  mbo: ['core', 'nn', 'envs', 'datasets'],
   cli: '*',
 };
 

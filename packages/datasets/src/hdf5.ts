@@ -1,10 +1,11 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Box, DatasetError, Discrete, spaceFromJSON } from '@bellman/core';
 import type { AnySpace, SpaceSpec } from '@bellman/core';
 import type { Dataset as H5Dataset, File as H5File, Group as H5Group } from 'h5wasm';
 import { OfflineDataset, type DatasetMetadata, type DatasetSpaces, type EpisodeData } from './offline.js';
 import { describeValue, firstNonFiniteRow } from './validate.js';
+import { hdf5Reason, withHdf5File, writeHdf5Atomically, type H5wasm } from './hdf5-io.js';
 
 /**
  * An HDF5 dataset file that cannot be read: names the file and, where they apply, the key and
@@ -43,85 +44,9 @@ export interface WriteSummary {
 /** Version of the Bellman attributes written beside Minari's. */
 export const BELLMAN_HDF5_VERSION = 1;
 
-type H5wasm = typeof import('h5wasm').default;
-let h5Loading: Promise<H5wasm> | null = null;
-
-/**
- * Load h5wasm once (ESM-only, hence `import()`), and route HDF5's error reports into the thrown
- * errors instead of stderr.
- */
-async function loadH5(): Promise<H5wasm> {
-  h5Loading ??= (async () => {
-    const mod = await import('h5wasm/node');
-    const h5 = mod.default;
-    const module = await h5.ready;
-    module.activate_throwing_error_handler();
-    return h5;
-  })();
-  return h5Loading;
-}
-
-const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** The HDF5 signature sits at byte 0, or at 512, 1024, 2048, ... after a user block. */
-function hasHdf5Signature(path: string, size: number): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(8);
-    for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
-      if (readSync(fd, buf, 0, 8, offset) === 8 && HDF5_SIGNATURE.every((b, i) => buf[i] === b)) return true;
-    }
-    return false;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The first line of an HDF5 error report that says what went wrong. */
-function hdf5Reason(err: unknown): string {
-  const text = String(err instanceof Error ? err.message : err);
-  const truncated = /truncated file[^\n]*/i.exec(text);
-  if (truncated) return truncated[0].trim();
-  const minor = [...text.matchAll(/minor: ([^\n]+)/g)].map((m) => m[1]!.trim());
-  if (minor.length) return minor[minor.length - 1]!;
-  return text.split('\n')[0]!.slice(0, 200);
-}
-
-/** Open an HDF5 file for reading with clear errors, run `fn`, always close it. */
-async function withFile<T>(path: string, fn: (file: H5File, h5: H5wasm, abs: string) => T): Promise<T> {
-  const abs = resolve(path);
-  let size: number;
-  try {
-    const st = statSync(abs);
-    if (st.isDirectory()) throw new DatasetFileError(path, 'is a directory, not an HDF5 file');
-    size = st.size;
-  } catch (err) {
-    if (err instanceof DatasetFileError) throw err;
-    throw new DatasetFileError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (!hasHdf5Signature(abs, size)) throw new DatasetFileError(path, `not an HDF5 file (no HDF5 signature in its ${size} bytes)`);
-  const h5 = await loadH5();
-  let file: H5File;
-  try {
-    file = new h5.File(abs, 'r');
-  } catch (err) {
-    throw new DatasetFileError(path, `cannot open as HDF5, truncated or corrupt (${hdf5Reason(err)})`);
-  }
-  try {
-    return fn(file, h5, path);
-  } catch (err) {
-    // Errors from the HDF5 library itself (a damaged object inside a file that opened).
-    if (!(err instanceof Error) || /HDF5/.test(err.message)) {
-      throw new DatasetFileError(path, `cannot read, truncated or corrupt (${hdf5Reason(err)})`);
-    }
-    throw err;
-  } finally {
-    try {
-      file.close();
-    } catch {
-      // The file is unusable anyway; the error that matters has been thrown already.
-    }
-  }
+/** Open an HDF5 file for reading with clear errors (`DatasetFileError`s), run `fn`, always close it. */
+async function withFile<T>(path: string, fn: (file: H5File, h5: H5wasm, path: string) => T): Promise<T> {
+  return withHdf5File(path, fn, (message) => new DatasetFileError(path, message));
 }
 
 interface NumericArray {
@@ -456,19 +381,13 @@ function minariSpaceJson(space: AnySpace): string {
  * Written to a temporary file beside `path`, then renamed over it.
  */
 export async function writeMinari(path: string, dataset: OfflineDataset, options: WriteMinariOptions = {}): Promise<WriteSummary> {
-  const h5 = await loadH5();
-  const abs = resolve(path);
-  mkdirSync(dirname(abs), { recursive: true });
-  const tmp = join(dirname(abs), `.${basename(abs)}.tmp-${process.pid}-${Date.now()}`);
   const od = dataset.observationDim;
   const ad = dataset.actionDim;
   const discrete = dataset.actionSpace instanceof Discrete;
-  let file: H5File | null = null;
   let episodes = 0;
   let steps = 0;
   let droppedSteps = 0;
-  try {
-    file = new h5.File(tmp, 'w');
+  const fill = (file: H5File): void => {
     for (const ep of dataset.episodes()) {
       // Without the final observation Minari's N + 1 rows cannot be filled: end one step early.
       const n = ep.finalObservation ? ep.length : ep.length - 1;
@@ -511,26 +430,7 @@ export async function writeMinari(path: string, dataset: OfflineDataset, options
     const { format: _format, source: _source, ...kept } = dataset.metadata;
     file.create_attribute('bellman_metadata', JSON.stringify({ ...kept, ...(datasetId !== undefined ? { datasetId } : {}), ...(envId !== undefined ? { envId } : {}) }));
     file.create_attribute('bellman_discount', dataset.discount, [], '<d');
-    file.close();
-    file = null;
-    const fd = openSync(tmp, 'r+');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, abs);
-  } catch (err) {
-    if (file) {
-      try {
-        file.close();
-      } catch {
-        // Already failing; the temporary file is removed below.
-      }
-    }
-    rmSync(tmp, { force: true });
-    if (err instanceof Error) throw new Error(`writeMinari ${path}: ${hdf5Reason(err)}`, { cause: err });
-    throw new Error(`writeMinari ${path}: ${hdf5Reason(err)}`);
-  }
+  };
+  const abs = await writeHdf5Atomically(path, fill, (reason, err) => new Error(`writeMinari ${path}: ${reason}`, err instanceof Error ? { cause: err } : undefined));
   return { path: abs, episodes, steps, droppedSteps };
 }

@@ -12,7 +12,8 @@
  */
 import { DatasetError, UsageError } from '@bellman/core';
 import type { Dataset as H5Dataset, File as H5File } from 'h5wasm';
-import { DesignFileError, readAttribute, withFileForReading, writeFileAtomically, type H5wasm } from './hdf5-file.js';
+import { writeHdf5Atomically, type H5wasm } from '@bellman/datasets/node';
+import { DesignFileError, readAttribute, withFileForReading } from './hdf5-file.js';
 import { DESIGN_TASK_IDS, makeDesignTask } from './registry.js';
 import { createDesignTask, designSize, percentile, type DesignSpace, type DesignTask, type Designs } from './task.js';
 
@@ -143,7 +144,7 @@ export async function writeDesignDataset(path: string, task: DesignTask): Promis
   }
   const { space, full, split } = task;
   const size = designSize(space);
-  const written = await writeFileAtomically(path, (file) => {
+  const written = await writeHdf5Atomically(path, (file) => {
     file.create_dataset({ name: 'x', data: full.x, shape: [full.count, size], dtype: space.kind === 'continuous' ? '<f' : '<i' });
     file.create_dataset({ name: 'y', data: full.y, shape: [full.count, 1], dtype: '<f' });
     file.create_attribute('bellman_format', DESIGN_DATASET_FORMAT);
