@@ -48,7 +48,8 @@ export function comsTraceSpec(result: ComsExperimentResult): TopLevelSpec {
         { mark: { type: 'rule', strokeDash: [4, 4], color: '#555' }, encoding: { y: { datum: result.trainBest } } },
       ],
     },
-    resolve: { scale: { x: 'independent' } },
+    // each panel its own scales: a model's prediction can run off by orders of magnitude (CMA-ES in logit space)
+    resolve: { scale: { x: 'independent', y: 'independent' } },
     config: { font: FONT, view: { stroke: '#ddd' }, axis: { gridColor: '#eee' }, legend: { orient: 'bottom', labelLimit: 0 } },
   };
 }
