@@ -12,7 +12,8 @@ describe('bellman experiment coms', () => {
   it('--json ends stdout with every method\'s 100th and 50th percentile scores; writes results and the trace plot; a second run reuses the runs', async () => {
     const dir = tempDir();
     const first = captureIo(dir);
-    expect(await comsCommand(new CommandContext(first.io), { json: true, backend: 'cpu', out: 'coms', task: 'toy-continuous-v0' }, TINY)).toBe(0);
+    expect(await comsCommand(new CommandContext(first.io), { json: true, backend: 'cpu', out: 'coms', task: 'toy-continuous-v0', dataDir: 'data' }, TINY)).toBe(0);
+    expect(first.stderr()).toContain(`generated and cached toy-continuous-v0 at ${join(dir, 'data', 'design-tasks', 'toy-continuous-v0-seed0-v1.h5')}`);
     const all = lines(first.stdout());
     expect(all).toHaveLength(1);
     const summary = JSON.parse(all[0]!) as { methods: Array<{ name: string; task: string; score100: number; score50: number }> };
@@ -34,8 +35,9 @@ describe('bellman experiment coms', () => {
     expect(existsSync(join(dir, 'coms', 'coms-trace-toy-continuous-v0.svg')) && existsSync(join(dir, 'coms', 'coms-trace-toy-continuous-v0.png'))).toBe(true);
 
     const second = captureIo(dir);
-    expect(await comsCommand(new CommandContext(second.io), { json: true, backend: 'cpu', out: 'coms', task: 'toy-continuous-v0', methods: 'grad' }, TINY)).toBe(0);
+    expect(await comsCommand(new CommandContext(second.io), { json: true, backend: 'cpu', out: 'coms', task: 'toy-continuous-v0', methods: 'grad', dataDir: 'data' }, TINY)).toBe(0);
     expect(second.stderr()).toContain('reusing toy-continuous-v0-grad-seed0');
+    expect(second.stderr()).toContain('read toy-continuous-v0 at');
     expect(JSON.parse(lines(second.stdout())[0]!).methods).toEqual([summary.methods[1]]);
   }, 120_000);
 

@@ -12,7 +12,7 @@
 import { Rng, UsageError } from '@bellman/core';
 import { MountainCarContinuousEnv, PendulumEnv } from '@bellman/envs';
 import { CmaEs } from './cmaes.js';
-import { createDesignTask, type DesignTask } from './task.js';
+import { createDesignTask, type DesignSpace, type DesignTask } from './task.js';
 
 // Read once: in a vm context (jest) every access to the global Math is a slow interceptor call.
 const { tanh } = Math;
@@ -168,6 +168,13 @@ function controllerOracle(name: ControllerEnvName, stochastic: boolean): { dim: 
     return y;
   };
   return { dim: shape.dim, oracle };
+}
+
+/** A controller task's design space and oracle, without generating its dataset. */
+export function controllerTaskOracle(id: string): { space: DesignSpace; oracle: (x: Float32Array) => Float64Array } {
+  const { env, stochastic } = parseId(id);
+  const { dim, oracle } = controllerOracle(env, stochastic);
+  return { space: { kind: 'continuous', dim }, oracle };
 }
 
 export interface ControllerTaskOptions {

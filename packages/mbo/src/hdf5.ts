@@ -14,7 +14,7 @@ import { DatasetError, UsageError } from '@bellman/core';
 import type { Dataset as H5Dataset, File as H5File } from 'h5wasm';
 import { writeHdf5Atomically, type H5wasm } from '@bellman/datasets/node';
 import { DesignFileError, readAttribute, withFileForReading } from './hdf5-file.js';
-import { DESIGN_TASK_IDS, makeDesignTask } from './registry.js';
+import { DESIGN_TASK_IDS, designTaskOracle } from './registry.js';
 import { createDesignTask, designSize, percentile, type DesignSpace, type DesignTask, type Designs } from './task.js';
 
 /** The value of the `bellman_format` attribute that marks a design-task file. */
@@ -291,8 +291,8 @@ function sameSpace(a: DesignSpace, b: DesignSpace): boolean {
 }
 
 /**
- * The built-in task's oracle for a file's designs, built on the first call (generating a built-in
- * task can cost more than reading the file, and training never calls the oracle). A task id that
+ * The built-in task's oracle for a file's designs, built on the first call (training never calls
+ * it), without generating the built-in task's dataset where that costs. A task id that
  * is not built in has no oracle: calling it is a `UsageError`.
  */
 function oracleFor(contents: DesignDatasetContents): (x: Designs) => Float64Array {
@@ -305,7 +305,7 @@ function oracleFor(contents: DesignDatasetContents): (x: Designs) => Float64Arra
   let oracle: ((x: Designs) => Float64Array) | undefined;
   return (x) => {
     if (!oracle) {
-      const builtIn = makeDesignTask(id, seed === undefined ? {} : { seed });
+      const builtIn = designTaskOracle(id, seed === undefined ? {} : { seed });
       if (!sameSpace(builtIn.space, space)) {
         throw new DesignFileError(path, `is ${JSON.stringify(space)}, but the built-in "${id}" has ${JSON.stringify(builtIn.space)}: its oracle cannot score these designs`, { attribute: 'space' });
       }

@@ -10,5 +10,6 @@ export {
   type DesignDatasetWriteSummary,
 } from './hdf5.js';
 export { DesignFileError } from './hdf5-file.js';
+export { designTaskCachePath, loadDesignTaskCached, type LoadDesignTaskOptions } from './cache.js';
 // The ids whose oracle `loadDesignTask` reattaches, without loading the main entry (and tfjs).
 export { DESIGN_TASK_IDS } from './registry.js';

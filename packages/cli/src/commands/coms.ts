@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { closestMatches } from '@bellman/core';
 import { writeFileAtomic } from '@bellman/core/node';
-import { DESIGN_TASK_IDS, makeDesignTask } from '@bellman/mbo';
+import { DESIGN_TASK_IDS } from '@bellman/mbo';
+import { loadDesignTaskCached } from '@bellman/mbo/node';
 import { seedList } from '@bellman/training';
 import { describeSeeds, looksLikePath, parseBackend, parseChoiceList, parseHiddenSizes, parseOptionalInteger, parseSeeds, rejectOptions, resolvePath, seedsSetting } from '../args.js';
 import { resolveDesignDataset } from '../datasets.js';
@@ -51,7 +52,10 @@ export async function comsCommand(ctx: CommandContext, opts: ExperimentCliOption
   await ctx.backend(backend);
   await ctx.announceBackend();
 
-  const task = fromFile?.task ?? makeDesignTask(opts.task);
+  // a built-in task is generated once and cached under --data-dir, as the dataset recipes are
+  const loaded = fromFile ? undefined : await loadDesignTaskCached(opts.task, { ...(opts.dataDir === undefined ? {} : { dataDir: resolvePath(ctx.io.cwd, opts.dataDir) }) });
+  const task = fromFile?.task ?? loaded!.task;
+  if (loaded) reporter.say(`${loaded.cached ? 'read' : 'generated and cached'} ${task.id} at ${loaded.path}`);
   reporter.say(`COMs experiment${opts.quick ? ' (quick)' : ''} on ${task.id}: ${methods.join(', ')}; seeds ${describeSeeds(seeds)}`);
   reporter.say(
     `  ${task.train.count} training designs of ${task.full.count} (at or below the ${task.split.maxPercentile}th percentile); models [${(hiddenSizes ?? [2048, 2048]).join(', ')}]; ` +
