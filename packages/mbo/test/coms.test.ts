@@ -52,6 +52,17 @@ describe('ConservativeObjectiveModel', () => {
     expect(coms.model.biases[1]!.dataSync()[0]).toBeCloseTo(0.5, 6);
   });
 
+  it('treats the negatives as constants (stop-gradient): d loss / d w2 by hand', () => {
+    const coms = handModel();
+    const negatives = coms.ascend(X); // [1.1, 1.6, 2.6, -1]
+    const w2 = coms.model.weights[1]!;
+    const { grads } = tf.variableGrads(() => coms.computeLoss(X, Y, negatives).loss, [w2]);
+    // h = relu(x) = [0.5, 1, 2, 0], r = f - y = [0.5, -0.5, 0.5, 0.5]: d mse = mean(2 r h) = 0.375;
+    // d gap = mean(relu(x_neg) - h) = 0.45, times alpha 0.1. Were the negatives differentiated
+    // (x_neg = x + 3 eta w2 w1 where x > 0), d gap would gain mean(w2 * 0.3 * [1, 1, 1, 0]) = 0.45.
+    expect(grads[w2.name]!.dataSync()[0]!).toBeCloseTo(0.375 + 0.1 * 0.45, 5);
+  });
+
   it('raises alpha while the gap exceeds tau and lowers it below', () => {
     const above = handModel({ targetGap: 0.5 }); // the gap is 0.9
     expect(above.update(X, Y).alpha).toBeGreaterThan(0.1);
