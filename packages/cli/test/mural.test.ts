@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { CommandContext } from '../src/context.js';
 import { muralCnmlCommand, muralCommand } from '../src/commands/mural.js';
 import { NML_COMPARE_QUICK } from '../src/experiments/nml-compare.js';
-import { MURAL_QUICK, runMuralExperiment, type MuralExperimentConfig, type MuralRunResult } from '../src/experiments/mural.js';
+import { MURAL_QUICK, runMuralExperiment, visitedSample, type MuralExperimentConfig, type MuralRunResult } from '../src/experiments/mural.js';
+import { Rng } from '@bellman/core';
+import { ReplayBuffer } from '@bellman/datasets';
 import { initBackend } from '@bellman/nn';
 import { captureIo, lines, runCli, tempDir } from './helpers.js';
 
@@ -119,5 +121,24 @@ describe('bellman experiment mural', () => {
       expect(res.stderr).toMatch(pattern);
       expect(existsSync(join(dir, 'out'))).toBe(false);
     }
+  });
+});
+
+describe('visitedSample', () => {
+  it('spreads the drawn states over every phase of the episodes, not one row per episode length', () => {
+    // 200 episodes of 100 steps; each next observation records its step within the episode
+    const buffer = new ReplayBuffer({ capacity: 20_000, observationDim: 2, actionDim: 2 });
+    for (let i = 0; i < 20_000; i++) buffer.add([0, 0], [0, 0], 0, [i % 100, i], false, i % 100 === 99);
+    const drawn = visitedSample(buffer, 200, new Rng(3));
+    expect(drawn).toHaveLength(400);
+    const phases = Array.from({ length: 200 }, (_, i) => drawn[2 * i]!);
+    const rows = Array.from({ length: 200 }, (_, i) => drawn[2 * i + 1]!);
+    // a stride of 100 rows would give phase 0 every time
+    expect(new Set(phases).size).toBeGreaterThan(80);
+    expect(phases.reduce((a, b) => a + b, 0) / 200).toBeGreaterThan(35);
+    expect(phases.reduce((a, b) => a + b, 0) / 200).toBeLessThan(65);
+    // one row from each stretch of 100, in order
+    rows.forEach((row, i) => expect(Math.floor(row / 100)).toBe(i));
+    expect(visitedSample(buffer, 200, new Rng(3))).toEqual(drawn);
   });
 });

@@ -240,11 +240,19 @@ function rewardAt(reward: { model: RewardModel | null; count: CountBonus | null 
   return values;
 }
 
-/** Up to `max` of the buffer's visited states (next observations), evenly spread over time. */
-function visitedSample(buffer: ReplayBuffer, max: number): Float32Array {
+/**
+ * Up to `max` of the buffer's visited states (next observations), spread over time: one random row
+ * from each of `max` equal stretches of the buffer. A fixed stride would alias with the episode
+ * length (2000 rows of 200,000 are every 100th row, the first step of every 100-step episode).
+ */
+export function visitedSample(buffer: ReplayBuffer, max: number, rng: Rng): Float32Array {
   const n = Math.min(max, buffer.size);
-  const out = new Float32Array(2 * n);
-  for (let i = 0; i < n; i++) out.set(buffer.get(Math.floor((i * buffer.size) / n)).nextObservation, 2 * i);
+  const out = new Float32Array(buffer.observationDim * n);
+  for (let i = 0; i < n; i++) {
+    const start = Math.floor((i * buffer.size) / n);
+    const end = Math.floor(((i + 1) * buffer.size) / n);
+    out.set(buffer.get(start + rng.int(end - start)).nextObservation, buffer.observationDim * i);
+  }
   return out;
 }
 
@@ -313,7 +321,7 @@ async function trainMuralRun(config: MuralExperimentConfig, cell: { maze: MuralM
     // one batch of rewards at the picture's cell centres
     const values = rewardAt(reward, layout, Float32Array.from(heatMapCentres(HEATMAP_RESOLUTION)));
     const fixedScale = cell.method === 'meta-nml' ? { min: 0, max: 1 } : {};
-    const svg = renderMaze(layout, { heatMap: { values, resolution: HEATMAP_RESOLUTION, ...fixedScale }, points: visitedSample(buffer, 2000), title: `${cell.method} reward, ${cell.maze}, step ${step}` });
+    const svg = renderMaze(layout, { heatMap: { values, resolution: HEATMAP_RESOLUTION, ...fixedScale }, points: visitedSample(buffer, 2000, new Rng(step)), title: `${cell.method} reward, ${cell.maze}, step ${step}` });
     record.heatmaps.push({ step, svg });
   };
   let lastDetail = '';
